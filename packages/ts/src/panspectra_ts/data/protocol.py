@@ -1,0 +1,131 @@
+"""The long-horizon forecasting protocol: chronological split borders and the train-only scaler.
+
+Borders follow Time-Series-Library (Wu et al., *TimesNet*, ICLR 2023; ``data_provider/
+data_loader.py``), which every paper in the PatchTST / iTransformer / Mamba line reports on:
+
+- ETT (``fixed``): 12/4/4 months. Hourly: train rows ``[0, 8640)``, val ``[8640 - L, 11520)``,
+  test ``[11520 - L, 14400)``; 15-minute data ×4. Rows after 20 months are unused.
+- everything else (``ratio``): chronological 70 / 10 / 20 %: ``n_train = int(0.7 n)``,
+  ``n_test = int(0.2 n)``, ``n_val = n - n_train - n_test``.
+
+Validation and test slices start ``L`` (lookback) rows early, so their first window's input is
+the end of the previous split and their first *target* is the split's first row. The scaler is
+fitted on the training rows only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from panspectra_core.errors import UserError
+
+
+@dataclass(frozen=True)
+class SplitBorders:
+    """Row ranges ``[start, end)`` of the three slices (val/test include their lookback context).
+
+    ``scaler`` is the range the scaler is fitted on (= the training rows).
+    """
+
+    train: tuple[int, int]
+    val: tuple[int, int]
+    test: tuple[int, int]
+
+    @property
+    def scaler(self) -> tuple[int, int]:
+        return self.train
+
+    def to_dict(self) -> dict[str, list[int]]:
+        return {"train": list(self.train), "val": list(self.val), "test": list(self.test)}
+
+
+def fixed_borders(train_rows: int, val_rows: int, test_rows: int, lookback: int) -> SplitBorders:
+    """TSLib's ETT borders from fixed row counts (8640/2880/2880 hourly, ×4 at 15 minutes)."""
+    a, b, c = train_rows, train_rows + val_rows, train_rows + val_rows + test_rows
+    return SplitBorders(train=(0, a), val=(a - lookback, b), test=(b - lookback, c))
+
+
+def ratio_borders(rows: int, lookback: int, train: float = 0.7, test: float = 0.2) -> SplitBorders:
+    """TSLib's ``Dataset_Custom`` borders: chronological ``train`` / rest / ``test`` fractions."""
+    n_train = int(rows * train)
+    n_test = int(rows * test)
+    n_val = rows - n_train - n_test
+    return SplitBorders(
+        train=(0, n_train),
+        val=(n_train - lookback, n_train + n_val),
+        test=(rows - n_test - lookback, rows),
+    )
+
+
+def split_borders(protocol: dict[str, Any] | None, rows: int, lookback: int, horizon: int,
+                  source: str = "data") -> SplitBorders:
+    """Borders for a ``[protocol]`` table (``kind = "fixed"`` with ``train_rows``/``val_rows``/
+    ``test_rows``, or ``kind = "ratio"`` with ``train``/``test`` fractions; default ratio 0.7/0.2),
+    checked so that every split has at least one full window."""
+    protocol = dict(protocol or {})
+    kind = protocol.get("kind", "ratio")
+    if kind == "fixed":
+        borders = fixed_borders(
+            int(protocol["train_rows"]), int(protocol["val_rows"]), int(protocol["test_rows"]), lookback
+        )
+        if borders.test[1] > rows:
+            raise UserError(
+                f"{source}: the fixed split needs {borders.test[1]} rows but the data has {rows}"
+            )
+    elif kind == "ratio":
+        borders = ratio_borders(
+            rows, lookback, float(protocol.get("train", 0.7)), float(protocol.get("test", 0.2))
+        )
+    else:
+        raise ValueError(f"unknown split kind {kind!r} (expected 'fixed' or 'ratio')")
+    for name in ("train", "val", "test"):
+        start, end = getattr(borders, name)
+        if start < 0 or end - start < lookback + horizon:
+            raise UserError(
+                f"{source}: {rows} rows are too few for lookback {lookback} + horizon {horizon} "
+                f"(the {name} split has {max(end - max(start, 0), 0)} rows, needs "
+                f"{lookback + horizon}); lower --lookback/--horizon or use a longer file"
+            )
+    return borders
+
+
+def count_windows(rows: int, lookback: int, horizon: int) -> int:
+    """Number of sliding windows (stride 1) in a slice of ``rows`` rows: ``rows - L - H + 1``."""
+    return max(rows - lookback - horizon + 1, 0)
+
+
+@dataclass
+class StandardScaler:
+    """Per-column z-scoring, equal to scikit-learn's ``StandardScaler`` (population std, and
+    scale 1 for constant columns). ``mean``, ``std``: ``(channels,)`` float64."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> StandardScaler:
+        """Fit on ``(rows, channels)`` values (the training rows only)."""
+        values = np.asarray(values, dtype=np.float64)
+        mean = values.mean(axis=0)
+        std = values.std(axis=0)
+        std = np.where(std > np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0), std, 1.0)
+        return cls(mean, std)
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """``(..., channels)`` original units → normalized."""
+        return (values - self.mean) / self.std
+
+    def inverse_transform(self, values: np.ndarray, channels: slice | None = None) -> np.ndarray:
+        """``(..., c)`` normalized → original units; ``channels`` selects the scaler's columns
+        that ``values`` holds (default: all)."""
+        channels = slice(None) if channels is None else channels
+        return values * self.std[channels] + self.mean[channels]
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, list[float]]) -> StandardScaler:
+        return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["std"], dtype=np.float64))
