@@ -4,6 +4,7 @@ Every fast path keeps its readable reference beside it: :func:`selective_scan_re
 the chunked PyTorch path and the fused numba CPU kernel are tested against.
 """
 
+from .mamba import BiMambaBlock, MambaBlock, MambaState
 from .scan_chunked import selective_scan_chunked
 from .scan_dispatch import (
     BACKEND_ENV_VAR,
@@ -17,6 +18,9 @@ from .scan_ref import selective_scan_ref
 __all__ = [
     "BACKENDS",
     "BACKEND_ENV_VAR",
+    "BiMambaBlock",
+    "MambaBlock",
+    "MambaState",
     "numba_available",
     "resolve_backend",
     "selective_scan",
