@@ -82,7 +82,7 @@ class MambaBlock(nn.Module):
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=bias)
 
     def _init_dt(self, dt_min, dt_max, dt_init, dt_scale, dt_init_floor) -> None:
-        """Mamba's Δ init: weight ~ U(±dt_rank^-0.5·scale); bias = softplus⁻¹(dt), dt log-uniform."""
+        """Mamba's Δ init: weight ~ U(±dt_rank^-0.5·scale), bias = softplus⁻¹(log-uniform dt)."""
         std = self.dt_rank**-0.5 * dt_scale
         if dt_init == "constant":
             nn.init.constant_(self.dt_proj.weight, std)
