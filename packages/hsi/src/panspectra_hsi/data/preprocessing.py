@@ -1,0 +1,92 @@
+"""Band standardization and optional PCA, fitted on TRAINING pixels only.
+
+Fitting either on all pixels (a frequent shortcut) leaks test-set statistics into the model.
+:class:`SpectralPreprocessor` is fitted on the training spectra ``(n, B)`` and then applied to
+any cube or tile ``(..., B) → (..., C)`` with ``C = B`` or the number of PCA components. Its
+state is a few arrays, stored in the checkpoint so ``predict`` applies exactly the same transform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_EPS = 1e-8
+
+
+@dataclass
+class SpectralPreprocessor:
+    """``x ↦ ((x − mean) / std) @ components.T`` (PCA part optional).
+
+    Attributes:
+        mean, std: ``(B,)`` band statistics of the training pixels (float64).
+        components: ``(C, B)`` principal axes of the standardized training pixels, or None.
+        explained_variance_ratio: ``(C,)`` or None.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    components: np.ndarray | None = None
+    explained_variance_ratio: np.ndarray | None = None
+
+    @classmethod
+    def fit(cls, spectra: np.ndarray, pca_components: int | None = None) -> SpectralPreprocessor:
+        """Fit on training spectra ``(n, B)``; ``pca_components`` None or 0 disables PCA."""
+        spectra = np.asarray(spectra, dtype=np.float64)
+        mean = spectra.mean(axis=0)
+        std = spectra.std(axis=0)
+        std = np.where(std < _EPS, 1.0, std)  # constant bands pass through centred
+        if not pca_components:
+            return cls(mean, std)
+        standardized = (spectra - mean) / std
+        n_components = min(pca_components, *standardized.shape)
+        # SVD of the (already centred) standardized pixels: rows of vt are the principal axes.
+        _, singular, vt = np.linalg.svd(standardized, full_matrices=False)
+        variance = singular**2
+        components = vt[:n_components]
+        # Fix the sign so that the largest-magnitude loading of every axis is positive.
+        signs = np.sign(components[np.arange(n_components), np.abs(components).argmax(axis=1)])
+        return cls(mean, std, components * signs[:, None], variance[:n_components] / variance.sum())
+
+    @property
+    def num_bands_in(self) -> int:
+        return int(self.mean.shape[0])
+
+    @property
+    def num_features(self) -> int:
+        return self.num_bands_in if self.components is None else int(self.components.shape[0])
+
+    def transform(self, cube: np.ndarray) -> np.ndarray:
+        """Apply to ``(..., B)`` → float32 ``(..., C)``."""
+        x = (np.asarray(cube, dtype=np.float32) - self.mean.astype(np.float32)) / self.std.astype(
+            np.float32
+        )
+        if self.components is not None:
+            x = x @ self.components.T.astype(np.float32)
+        return np.ascontiguousarray(x, dtype=np.float32)
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Arrays to store in a checkpoint (``extra_tensors``)."""
+        state = {"band_mean": self.mean, "band_std": self.std}
+        if self.components is not None:
+            state["pca_components"] = self.components
+            state["pca_explained_variance_ratio"] = self.explained_variance_ratio
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict) -> SpectralPreprocessor:
+        """Inverse of :meth:`state` (accepts numpy arrays or torch tensors)."""
+
+        def arr(key):
+            value = state.get(key)
+            if value is None:
+                return None
+            return value.double().cpu().numpy() if hasattr(value, "cpu") else np.asarray(value)
+
+        return cls(
+            arr("band_mean"),
+            arr("band_std"),
+            arr("pca_components"),
+            arr("pca_explained_variance_ratio"),
+        )

@@ -1,0 +1,191 @@
+"""Cube sources: one windowed-read interface over ENVI, GDAL rasters, .mat and .npy/.npz files.
+
+A :class:`CubeSource` exposes the cube's shape ``(H, W, B)`` and ``read(rows, cols)`` returning a
+float32 ``(h, w, B)`` window, so whole-scene prediction can walk a scene larger than memory tile
+by tile. ENVI and ``.npy`` cubes are memory-mapped; GeoTIFF/GDAL rasters are read with rasterio
+windows; ``.mat``/``.npz`` arrays are loaded in memory (those formats cannot be windowed).
+Georeference (CRS as WKT, affine transform as 6 GDAL-order numbers ``(a, b, c, d, e, f)`` of
+``rasterio.Affine``) and the nodata value travel with the source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from panspectra_hsi.data.errors import data_error
+from panspectra_hsi.data.matfile import read_mat_array
+
+RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".jp2", ".nc")
+
+
+@dataclass
+class CubeSource:
+    """A hyperspectral cube that can be read window by window.
+
+    Attributes:
+        path: the file the cube comes from.
+        shape: ``(H, W, B)``.
+        wavelengths: ``(B,)`` band centres (units as in the file, usually nm) or None.
+        band_names: ``B`` names or None.
+        crs: CRS as WKT, or None when the file is not georeferenced.
+        transform: affine transform ``(a, b, c, d, e, f)`` (rasterio order) or None.
+        nodata: the nodata value declared by the file, or None.
+    """
+
+    path: Path
+    shape: tuple[int, int, int]
+    wavelengths: np.ndarray | None = None
+    band_names: list[str] | None = None
+    crs: str | None = None
+    transform: tuple[float, ...] | None = None
+    nodata: float | None = None
+    _array: object = field(default=None, repr=False)
+
+    def read(self, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
+        """The window ``cube[rows, cols, :]`` as a float32 ``(h, w, B)`` array."""
+        return np.asarray(self._array[rows, cols, :], dtype=np.float32)
+
+    def read_all(self) -> np.ndarray:
+        """The whole cube as float32 ``(H, W, B)`` (memory-mapped sources stay lazy until here)."""
+        return self.read()
+
+    @property
+    def is_georeferenced(self) -> bool:
+        return self.crs is not None or self.transform is not None
+
+
+@dataclass
+class RasterioCubeSource(CubeSource):
+    """A GDAL raster read with rasterio windows; raster bands are the spectral axis."""
+
+    def read(self, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
+        import rasterio
+        from rasterio.windows import Window
+
+        height, width, _ = self.shape
+        r0, r1, _ = rows.indices(height)
+        c0, c1, _ = cols.indices(width)
+        with rasterio.open(self.path) as dataset:
+            window = Window(c0, r0, c1 - c0, r1 - r0)
+            data = dataset.read(window=window, out_dtype=np.float32)
+        return np.ascontiguousarray(np.moveaxis(data, 0, -1))
+
+
+def _open_raster(path: Path) -> CubeSource:
+    import rasterio
+
+    try:
+        dataset = rasterio.open(path)
+    except Exception as exc:
+        raise data_error(path, f"cannot open as a raster ({exc})") from None
+    with dataset:
+        names = [d for d in dataset.descriptions]
+        wavelengths = []
+        for band in range(1, dataset.count + 1):
+            tags = dataset.tags(band)
+            value = tags.get("wavelength") or tags.get("WAVELENGTH")
+            wavelengths.append(float(value) if value is not None else np.nan)
+        wl = np.asarray(wavelengths, dtype=np.float64)
+        return RasterioCubeSource(
+            path=path,
+            shape=(dataset.height, dataset.width, dataset.count),
+            wavelengths=None if np.isnan(wl).any() else wl,
+            band_names=names if all(names) else None,
+            crs=dataset.crs.to_wkt() if dataset.crs else None,
+            transform=None if dataset.transform.is_identity else tuple(dataset.transform)[:6],
+            nodata=dataset.nodata,
+        )
+
+
+def _open_envi(path: Path) -> CubeSource:
+    import spectral
+
+    header = path if path.suffix.lower() == ".hdr" else path.with_suffix(".hdr")
+    if not header.exists():
+        raise data_error(path, "ENVI header (.hdr) not found", "pass the .hdr file as --cube")
+    try:
+        image = spectral.envi.open(str(header))
+    except Exception as exc:
+        raise data_error(header, f"cannot open ENVI image ({exc})") from None
+    memmap = image.open_memmap(interleave="bip")  # (rows, cols, bands) view of the file
+    meta = image.metadata
+    wavelengths = meta.get("wavelength")
+    nodata = meta.get("data ignore value")
+    return CubeSource(
+        path=header,
+        shape=tuple(memmap.shape),
+        wavelengths=np.asarray(wavelengths, dtype=np.float64) if wavelengths else None,
+        band_names=list(meta["band names"]) if meta.get("band names") else None,
+        nodata=float(nodata) if nodata is not None else None,
+        _array=memmap,
+    )
+
+
+def _array_source(path: Path, array: np.ndarray) -> CubeSource:
+    if array.ndim != 3:
+        raise data_error(path, f"cube must be 3-D (H, W, B), got shape {array.shape}")
+    return CubeSource(path=path, shape=tuple(int(n) for n in array.shape), _array=array)
+
+
+def _npz_array(path: Path, key: str | None, ndim: int, what: str) -> np.ndarray:
+    flag = "--cube-key" if what == "cube" else "--labels-key"
+    with np.load(path) as archive:
+        listing = ", ".join(f"{k} {archive[k].shape}" for k in archive.files)
+        if key is None:
+            keys = [k for k in archive.files if archive[k].ndim == ndim]
+            if len(keys) != 1:
+                raise data_error(
+                    path, f"cannot pick the {ndim}-D {what} (found: {listing})", f"pass {flag} KEY"
+                )
+            key = keys[0]
+        if key not in archive.files:
+            raise data_error(path, f"no array {key!r} (found: {listing})", f"pass {flag} KEY")
+        return archive[key]
+
+
+def read_array(path: str | Path, key: str | None, *, ndim: int, what: str) -> np.ndarray:
+    """A plain array (labels) from .npy/.npz/.mat/raster/ENVI; rasters give their first band."""
+    path = Path(path)
+    if not path.exists():
+        raise data_error(path, "file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".npy", ".npz"):
+        array = (
+            np.load(path, mmap_mode="r") if suffix == ".npy" else _npz_array(path, key, ndim, what)
+        )
+        if array.ndim != ndim:
+            raise data_error(path, f"{what} must be {ndim}-D, got shape {array.shape}")
+        return array
+    if suffix == ".mat":
+        return read_mat_array(path, key, ndim=ndim, what=what)
+    source = open_cube(path)
+    if ndim == 2:
+        if source.shape[2] != 1:
+            raise data_error(path, f"label raster must have 1 band, has {source.shape[2]}")
+        return source.read()[:, :, 0]
+    return source.read_all()
+
+
+def open_cube(path: str | Path, key: str | None = None) -> CubeSource:
+    """Open a hyperspectral cube file by its suffix.
+
+    ``.hdr`` (or a binary with a sibling ``.hdr``) → ENVI via ``spectral``; ``.npy`` →
+    memory-mapped; ``.npz``/``.mat`` → the 3-D array ``key`` (auto-picked when unique);
+    anything else → rasterio (GeoTIFF and every GDAL format, bands = spectral axis).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise data_error(path, "file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".hdr" or (suffix not in RASTER_SUFFIXES and path.with_suffix(".hdr").exists()):
+        return _open_envi(path)
+    if suffix == ".npy":
+        return _array_source(path, np.load(path, mmap_mode="r"))
+    if suffix == ".npz":
+        return _array_source(path, _npz_array(path, key, 3, "cube"))
+    if suffix == ".mat":
+        return _array_source(path, read_mat_array(path, key, ndim=3, what="cube"))
+    return _open_raster(path)
