@@ -10,22 +10,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from pandas.tseries import offsets
+from pandas.tseries.frequencies import to_offset
 
 # name → function(DatetimeIndex) → float array in [-0.5, 0.5]
 FEATURES = {
     "second_of_minute": lambda d: d.second / 59.0 - 0.5,
     "minute_of_hour": lambda d: d.minute / 59.0 - 0.5,
     "hour_of_day": lambda d: d.hour / 23.0 - 0.5,
-    "day_of_week": lambda d: d.dayofweek / 6.0 - 0.5,
+    "day_of_week": lambda d: d.day_of_week / 6.0 - 0.5,
     "day_of_month": lambda d: (d.day - 1) / 30.0 - 0.5,
-    "day_of_year": lambda d: (d.dayofyear - 1) / 365.0 - 0.5,
+    "day_of_year": lambda d: (d.day_of_year - 1) / 365.0 - 0.5,
     "month_of_year": lambda d: (d.month - 1) / 11.0 - 0.5,
     "week_of_year": lambda d: (d.isocalendar().week.to_numpy(dtype=np.float64) - 1) / 52.0 - 0.5,
 }
 
 _BY_RESOLUTION = {
     "second": [
-        "second_of_minute", "minute_of_hour", "hour_of_day", "day_of_week", "day_of_month",
+        "second_of_minute",
+        "minute_of_hour",
+        "hour_of_day",
+        "day_of_week",
+        "day_of_month",
         "day_of_year",
     ],
     "minute": ["minute_of_hour", "hour_of_day", "day_of_week", "day_of_month", "day_of_year"],
@@ -39,7 +44,7 @@ _BY_RESOLUTION = {
 
 def frequency_resolution(freq: pd.DateOffset | str) -> str:
     """Coarse resolution of a pandas offset: second, minute, hour, day, week, month or year."""
-    freq = offsets.to_offset(freq) if isinstance(freq, str) else freq
+    freq = to_offset(freq) if isinstance(freq, str) else freq
     if isinstance(freq, offsets.Tick):
         seconds = pd.Timedelta(freq).total_seconds()
         for name, limit in (("second", 60), ("minute", 3600), ("hour", 86400)):
@@ -50,8 +55,15 @@ def frequency_resolution(freq: pd.DateOffset | str) -> str:
         return "week"
     if isinstance(freq, offsets.YearBegin | offsets.YearEnd):
         return "year"
-    if isinstance(freq, offsets.MonthBegin | offsets.MonthEnd | offsets.QuarterBegin
-                  | offsets.QuarterEnd | offsets.BusinessMonthBegin | offsets.BusinessMonthEnd):
+    if isinstance(
+        freq,
+        offsets.MonthBegin
+        | offsets.MonthEnd
+        | offsets.QuarterBegin
+        | offsets.QuarterEnd
+        | offsets.BusinessMonthBegin
+        | offsets.BusinessMonthEnd,
+    ):
         return "month"
     return "day"  # business days and other day-like offsets
 

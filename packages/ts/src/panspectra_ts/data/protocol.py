@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from panspectra_core.errors import UserError
 
 
@@ -59,8 +60,9 @@ def ratio_borders(rows: int, lookback: int, train: float = 0.7, test: float = 0.
     )
 
 
-def split_borders(protocol: dict[str, Any] | None, rows: int, lookback: int, horizon: int,
-                  source: str = "data") -> SplitBorders:
+def split_borders(
+    protocol: dict[str, Any] | None, rows: int, lookback: int, horizon: int, source: str = "data"
+) -> SplitBorders:
     """Borders for a ``[protocol]`` table (``kind = "fixed"`` with ``train_rows``/``val_rows``/
     ``test_rows``, or ``kind = "ratio"`` with ``train``/``test`` fractions; default ratio 0.7/0.2),
     checked so that every split has at least one full window."""
@@ -68,7 +70,10 @@ def split_borders(protocol: dict[str, Any] | None, rows: int, lookback: int, hor
     kind = protocol.get("kind", "ratio")
     if kind == "fixed":
         borders = fixed_borders(
-            int(protocol["train_rows"]), int(protocol["val_rows"]), int(protocol["test_rows"]), lookback
+            int(protocol["train_rows"]),
+            int(protocol["val_rows"]),
+            int(protocol["test_rows"]),
+            lookback,
         )
         if borders.test[1] > rows:
             raise UserError(
@@ -128,4 +133,6 @@ class StandardScaler:
 
     @classmethod
     def from_dict(cls, data: dict[str, list[float]]) -> StandardScaler:
-        return cls(np.asarray(data["mean"], dtype=np.float64), np.asarray(data["std"], dtype=np.float64))
+        return cls(
+            np.asarray(data["mean"], dtype=np.float64), np.asarray(data["std"], dtype=np.float64)
+        )

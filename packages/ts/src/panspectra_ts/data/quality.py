@@ -19,14 +19,15 @@ Duplicate timestamps (``--duplicates``): ``error`` (default), ``first``, ``last`
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
-from panspectra_core.errors import UserError
 
+from panspectra_core.errors import UserError
 from panspectra_ts.data.table import SeriesTable
 
 FILL_POLICIES = ("error", "ffill", "interpolate", "zero", "drop")
@@ -70,7 +71,10 @@ class QualityReport:
     @property
     def is_clean(self) -> bool:
         return not (
-            self.unsorted_rows or self.duplicate_rows or self.gaps or self.off_grid_rows
+            self.unsorted_rows
+            or self.duplicate_rows
+            or self.gaps
+            or self.off_grid_rows
             or self.nan_rows
         )
 
@@ -107,6 +111,14 @@ class QualityReport:
         return out
 
 
+def _infer_freq(dates: pd.DatetimeIndex) -> pd.DateOffset | None:
+    """``pd.infer_freq`` as an offset (pandas 3 warns that it will return offsets itself)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alias = pd.infer_freq(dates)
+    return to_offset(alias) if alias is not None else None
+
+
 def infer_frequency(dates: pd.DatetimeIndex) -> pd.DateOffset | None:
     """The sampling frequency of sorted, unique ``dates``, robust to a few gaps.
 
@@ -117,16 +129,16 @@ def infer_frequency(dates: pd.DatetimeIndex) -> pd.DateOffset | None:
     unique = pd.DatetimeIndex(dates.unique()).sort_values()
     if len(unique) < 3:
         return None
-    alias = pd.infer_freq(unique)
-    if alias:
-        return to_offset(alias)
+    offset = _infer_freq(unique)
+    if offset is not None:
+        return offset
     votes: Counter[str] = Counter()
     chunk = 8
     stride = max(1, (len(unique) - chunk) // 64)
     for start in range(0, max(1, len(unique) - chunk + 1), stride):
         part = unique[start : start + chunk]
-        if len(part) >= 3 and (guess := pd.infer_freq(part)):
-            votes[guess] += 1
+        if len(part) >= 3 and (guess := _infer_freq(part)) is not None:
+            votes[guess.freqstr] += 1
     if votes:
         return to_offset(votes.most_common(1)[0][0])
     steps = np.diff(unique.asi8)
@@ -221,7 +233,9 @@ def clean_series(
     if fill not in FILL_POLICIES:
         raise UserError(f"--fill {fill!r}: expected one of {', '.join(FILL_POLICIES)}")
     if duplicates not in DUPLICATE_POLICIES:
-        raise UserError(f"--duplicates {duplicates!r}: expected one of {', '.join(DUPLICATE_POLICIES)}")
+        raise UserError(
+            f"--duplicates {duplicates!r}: expected one of {', '.join(DUPLICATE_POLICIES)}"
+        )
     src, date_col = table.source, table.date_column
     report = inspect_series(table, freq)
     if report.unsorted_rows:
@@ -242,7 +256,9 @@ def clean_series(
                 f"{_rows_text(report.duplicate_rows)}; pass --duplicates first|last|mean"
             )
         table = _resolve_duplicates(table, duplicates)
-        report.actions.append(f"merged {len(report.duplicate_rows)} duplicated row(s) ({duplicates})")
+        report.actions.append(
+            f"merged {len(report.duplicate_rows)} duplicated row(s) ({duplicates})"
+        )
     if report.off_grid_rows and fill != "drop":
         raise UserError(
             f"{src}: timestamps off the {report.freq} grid at rows "
@@ -254,7 +270,8 @@ def clean_series(
         raise UserError(
             f"{src}: {report.missing_timestamps} missing timestamp(s) at frequency {report.freq} "
             f"(first gap after row {first['after_row']}: {first['missing']} step(s) from "
-            f"{first['start']}); pass --fill ffill|interpolate|zero to fill or --fill drop to keep gaps"
+            f"{first['start']}); pass --fill ffill|interpolate|zero to fill, "
+            "or --fill drop to keep the gaps"
         )
     if report.nan_rows and fill == "error":
         column, rows = next(iter(report.nan_rows.items()))
@@ -270,7 +287,8 @@ def clean_series(
         frame, dates = frame[keep].reset_index(drop=True), dates[keep]
         if report.gaps or report.off_grid_rows:
             report.actions.append(
-                f"kept {len(report.gaps)} gap(s) and {len(report.off_grid_rows)} off-grid row(s) as is"
+                f"kept {len(report.gaps)} gap(s) and {len(report.off_grid_rows)} "
+                "off-grid row(s) as is"
             )
     elif report.gaps or report.nan_rows:
         grid = pd.date_range(dates[0], dates[-1], freq=offset)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from panspectra_core.errors import UserError
 
 DATE_COLUMN_NAMES = ("date", "datetime", "timestamp", "time", "ds", "date_time")
@@ -70,7 +71,8 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UserError(
-            f"{path}: unsupported file type {suffix!r}; expected one of {', '.join(SUPPORTED_SUFFIXES)}"
+            f"{path}: unsupported file type {suffix!r}; "
+            f"expected one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
     try:
         if suffix in (".parquet", ".pq"):
@@ -80,7 +82,9 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         else:
             frame = pd.read_csv(path)
     except Exception as exc:  # pandas raises many types for malformed files
-        raise UserError(f"{path}: cannot be read as {suffix[1:]} ({type(exc).__name__}: {exc})") from None
+        raise UserError(
+            f"{path}: cannot be read as {suffix[1:]} ({type(exc).__name__}: {exc})"
+        ) from None
     if frame.empty:
         raise UserError(f"{path}: the file has no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -174,9 +178,13 @@ def load_table(
             raise UserError(f"{source}: no numeric columns to forecast; pass --targets")
     overlap = sorted(set(targets) & set(covariates))
     if overlap:
-        raise UserError(f"{source}: column(s) {', '.join(overlap)} given as both target and covariate")
+        raise UserError(
+            f"{source}: column(s) {', '.join(overlap)} given as both target and covariate"
+        )
     if date_column in targets or date_column in covariates:
-        raise UserError(f"{source}: the date column {date_column!r} cannot be a target or covariate")
+        raise UserError(
+            f"{source}: the date column {date_column!r} cannot be a target or covariate"
+        )
     selected = {}
     for name in [*targets, *covariates]:
         column = frame[name]

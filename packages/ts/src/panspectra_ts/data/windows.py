@@ -32,8 +32,14 @@ class ForecastWindows(Dataset):
         marks: optional ``(rows, features)`` calendar features aligned with ``values``.
     """
 
-    def __init__(self, values: np.ndarray, lookback: int, horizon: int,
-                 num_targets: int | None = None, marks: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        values: np.ndarray,
+        lookback: int,
+        horizon: int,
+        num_targets: int | None = None,
+        marks: np.ndarray | None = None,
+    ) -> None:
         self.values = torch.as_tensor(np.asarray(values, dtype=np.float32))
         self.marks = None if marks is None else torch.as_tensor(np.asarray(marks, dtype=np.float32))
         if self.marks is not None and len(self.marks) != len(self.values):
@@ -60,8 +66,9 @@ class ForecastWindows(Dataset):
         return item
 
 
-def make_loader(dataset: ForecastWindows, batch_size: int, *, shuffle: bool = False,
-                seed: int = 0) -> DataLoader:
+def make_loader(
+    dataset: ForecastWindows, batch_size: int, *, shuffle: bool = False, seed: int = 0
+) -> DataLoader:
     """DataLoader with ``num_workers=0``.
 
     Evaluation loaders (``shuffle=False``) keep the last partial batch (``drop_last=False``), so
@@ -71,5 +78,11 @@ def make_loader(dataset: ForecastWindows, batch_size: int, *, shuffle: bool = Fa
     """
     generator = torch.Generator().manual_seed(seed) if shuffle else None
     drop_last = shuffle and len(dataset) > batch_size
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                      num_workers=0, generator=generator)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        num_workers=0,
+        generator=generator,
+    )

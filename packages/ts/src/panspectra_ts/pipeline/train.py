@@ -1,0 +1,221 @@
+"""Train one forecaster under the protocol, score it on every test window, save everything.
+
+One run = one seed: :func:`train_forecaster` → model + metrics; :func:`write_run` → the run's
+directory (``metrics.json``, ``model.safetensors`` with the fitted scaler and column names,
+``forecast.png``). Several seeds are aggregated by :mod:`panspectra_ts.pipeline.runs`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from panspectra_core.registry import create_model, model_entry
+from panspectra_ts.data.calendar import feature_names
+from panspectra_ts.data.prepare import PreparedSeries, prepare_series
+from panspectra_ts.data.windows import make_loader
+from panspectra_ts.eval.evaluate import evaluate_split, sample_forecasts
+from panspectra_ts.pipeline.settings import TrainSettings
+from panspectra_ts.pipeline.source import LoadedSource
+from panspectra_ts.plotting import plot_forecasts
+
+log = logging.getLogger("panspectra.ts")
+
+CHECKPOINT_NAME = "model.safetensors"
+PLOT_NAME = "forecast.png"
+
+
+class TargetChannels(nn.Module):
+    """Keep the first ``num_targets`` output channels: with covariates, the loss is computed on
+    the targets only (TSLib's ``MS`` setting). ``(B, H, C)`` → ``(B, H, num_targets)``."""
+
+    def __init__(self, model: nn.Module, num_targets: int) -> None:
+        super().__init__()
+        self.model = model
+        self.num_targets = num_targets
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)[..., : self.num_targets]
+
+
+@dataclass
+class TrainedForecaster:
+    """Result of one training run."""
+
+    model: nn.Module
+    model_name: str
+    model_kwargs: dict[str, Any]
+    data: PreparedSeries
+    settings: TrainSettings
+    metrics: dict[str, Any]
+
+
+def build_model(name: str, data: PreparedSeries, settings: TrainSettings) -> tuple[nn.Module, dict]:
+    """``create_model(name, lookback, horizon, num_channels, **recipe kwargs)`` (ts contract)."""
+    model_entry(name)  # a clear error for an unknown name before any work
+    kwargs = {
+        "lookback": data.lookback,
+        "horizon": data.horizon,
+        "num_channels": data.num_channels,
+        **settings.model_kwargs,
+    }
+    return create_model(name, **kwargs), kwargs
+
+
+def train_forecaster(
+    source: LoadedSource,
+    model_name: str,
+    settings: TrainSettings,
+    *,
+    horizon: int,
+    seed: int,
+    workdir: Path,
+    trainer_overrides: dict | None = None,
+    eval_batch_size: int = 256,
+) -> TrainedForecaster:
+    """Fit ``model_name`` on the train split with early stopping on the val split, then score
+    all test windows. ``trainer_overrides`` are extra ``TrainConfig`` fields (accelerator,
+    precision, deterministic, max_time, ...)."""
+    from panspectra_core.cli import seed_everything
+    from panspectra_core.training import ForecastingTask, TrainConfig, fit
+
+    data = prepare_series(
+        source.table,
+        source.report,
+        lookback=settings.lookback,
+        horizon=horizon,
+        protocol=source.protocol,
+        name=source.name,
+    )
+    seed_everything(seed)
+    model, model_kwargs = build_model(model_name, data, settings)
+    trained = model if not data.table.covariates else TargetChannels(model, data.num_targets)
+    task = ForecastingTask(
+        trained,
+        loss=settings.loss,
+        lr=settings.lr,
+        weight_decay=settings.weight_decay,
+        scheduler=settings.scheduler,
+    )
+    config = TrainConfig(
+        **{
+            "max_epochs": settings.epochs,
+            "patience": settings.patience,
+            "seed": seed,
+            "monitor": "val_loss",
+            "mode": "min",
+            **(trainer_overrides or {}),
+        }
+    )
+    train_loader = make_loader(data.windows("train"), settings.batch_size, shuffle=True, seed=seed)
+    val_loader = make_loader(data.windows("val"), eval_batch_size)
+    log.info(
+        "training %s on %s: L=%d H=%d channels=%d, %d train / %d val windows",
+        model_name,
+        data.name,
+        data.lookback,
+        horizon,
+        data.num_channels,
+        len(train_loader.dataset),
+        len(val_loader.dataset),
+    )
+    started = time.perf_counter()
+    result = fit(task, train_loader, val_loader, config, workdir)
+    train_seconds = getattr(result, "train_seconds", None) or time.perf_counter() - started
+    model = task.model.model if isinstance(task.model, TargetChannels) else task.model
+    metrics = evaluate_split(model, data, "test", batch_size=eval_batch_size)
+    metrics.update(
+        {
+            "train_seconds": float(train_seconds),
+            "epochs": getattr(result, "epochs", None),
+            "best_epoch": getattr(result, "best_epoch", None),
+            "best_val_loss": _as_float(getattr(result, "best_score", None)),
+            "model": model_name,
+            "dataset": data.name,
+            "lookback": data.lookback,
+            "horizon": horizon,
+            "num_channels": data.num_channels,
+            "parameters": sum(p.numel() for p in model.parameters()),
+        }
+    )
+    return TrainedForecaster(model, model_name, model_kwargs, data, settings, metrics)
+
+
+def _as_float(value: Any) -> float | None:
+    if value is None:
+        return None
+    return float(value.item() if hasattr(value, "item") else value)
+
+
+def checkpoint_preprocessing(data: PreparedSeries, *, fill: str, duplicates: str) -> dict:
+    """Everything ``predict`` needs to rebuild the model input from a raw file."""
+    table = data.table
+    return {
+        "date_column": table.date_column,
+        "targets": list(table.targets),
+        "covariates": list(table.covariates),
+        "columns": list(table.columns),
+        "freq": data.freq,
+        "lookback": data.lookback,
+        "horizon": data.horizon,
+        "scaler": data.scaler.to_dict(),
+        "fill": fill,
+        "duplicates": duplicates,
+        "calendar_features": feature_names(data.freq),
+        "dataset": data.name,
+        "protocol": data.protocol,
+        "borders": data.borders.to_dict(),
+        "last_train_date": str(table.dates[data.borders.train[1] - 1]),
+    }
+
+
+def write_run(
+    run: TrainedForecaster,
+    directory: Path,
+    *,
+    fill: str,
+    duplicates: str,
+    command: list[str] | None,
+    seed: int,
+    plot: bool = True,
+) -> dict:
+    """Write ``model.safetensors``, ``forecast.png`` and ``metrics.json`` into ``directory``."""
+    from panspectra_core.checkpoint import save_checkpoint
+    from panspectra_core.cli import write_metrics
+
+    directory.mkdir(parents=True, exist_ok=True)
+    metrics = dict(run.metrics)
+    metrics["settings"] = run.settings.to_dict()
+    metrics["data_quality"] = run.data.report.to_dict()
+    metrics["checkpoint"] = CHECKPOINT_NAME
+    save_checkpoint(
+        directory / CHECKPOINT_NAME,
+        run.model,
+        model_name=run.model_name,
+        model_kwargs=run.model_kwargs,
+        domain="ts",
+        preprocessing=checkpoint_preprocessing(run.data, fill=fill, duplicates=duplicates),
+        config={**run.settings.to_dict(), "seed": seed},
+        metrics={k: metrics[k] for k in ("mse", "mae", "test_windows") if k in metrics},
+        input_spec={
+            "x": ["batch", run.data.lookback, run.data.num_channels],
+            "output": ["batch", run.data.horizon, run.data.num_channels],
+        },
+    )
+    if plot:
+        samples = sample_forecasts(run.model, run.data, "test", count=3)
+        plot_forecasts(
+            samples,
+            directory / PLOT_NAME,
+            title=f"{run.model_name} on {Path(run.data.name).name}: L={run.data.lookback} "
+            f"H={run.data.horizon}, test windows",
+        )
+        metrics["plot"] = PLOT_NAME
+    write_metrics(directory, metrics, command=command, seed=seed)
+    return metrics
