@@ -23,6 +23,7 @@ class HeadRMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(head_dim))
 
     def forward(self, x: Tensor) -> Tensor:
-        x_float = x.float()
+        half = x.dtype in (torch.float16, torch.bfloat16)
+        x_float = x.float() if half else x  # statistics in at least float32
         normed = x_float * torch.rsqrt(x_float.pow(2).mean(-1, keepdim=True) + self.eps)
         return normed.to(x.dtype) * self.weight
