@@ -120,7 +120,6 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--lookback", type=int, help="input length L (default: recipe, else 96)")
     train.add_argument("--horizon", type=int, required=True, help="forecast length H")
     train.add_argument("--seeds", help="several seeds, e.g. 0,1,2 → mean ± std (overrides --seed)")
-    train.add_argument("--epochs", type=int, help="max epochs (default: recipe)")
     train.add_argument("--lr", type=float, help="learning rate (default: recipe)")
     train.add_argument("--batch-size", type=int, help="batch size (default: recipe)")
     train.add_argument(
@@ -184,7 +183,7 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
         model,
         args.horizon,
         options.dataset,
-        epochs=args.epochs or args.max_epochs,
+        epochs=args.max_epochs,
         lr=args.lr,
         batch_size=args.batch_size,
         loss=args.loss,

@@ -1,0 +1,230 @@
+"""End-to-end tests of ``ts-forecast`` run in-process on a small synthetic hourly CSV."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import STAND_IN, make_series_frame, write_csv
+
+from panspectra_ts.cli import main
+
+TRAIN_FLAGS = [
+    "--model",
+    STAND_IN,
+    "--lookback",
+    "24",
+    "--horizon",
+    "12",
+    "--epochs",
+    "2",
+    "--quiet",
+    "--accelerator",
+    "cpu",
+]
+
+
+def _run_error(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "error:" in err and "Traceback" not in err
+    return err
+
+
+def test_wrong_path_is_exit_2_without_output(tmp_path, capsys):
+    out = tmp_path / "run"
+    err = _run_error(
+        capsys,
+        [
+            "train",
+            "--data",
+            str(tmp_path / "missing.csv"),
+            "--horizon",
+            "12",
+            "--output",
+            str(out),
+            *TRAIN_FLAGS[:2],
+        ],
+    )
+    assert "missing.csv: no such file" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_bad_column_is_exit_2_without_output(tmp_path, capsys, series_csv):
+    out = tmp_path / "run"
+    err = _run_error(
+        capsys,
+        [
+            "train",
+            "--data",
+            str(series_csv),
+            "--targets",
+            "a,nope",
+            "--output",
+            str(out),
+            *TRAIN_FLAGS,
+        ],
+    )
+    assert "'nope'" in err and "--targets" in err
+    assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["series.csv"]
+
+
+def test_gap_without_fill_policy_is_refused(tmp_path, capsys):
+    frame = make_series_frame(300).drop(index=[100])
+    path = write_csv(tmp_path, frame)
+    err = _run_error(
+        capsys, ["train", "--data", str(path), "--output", str(tmp_path / "run"), *TRAIN_FLAGS]
+    )
+    assert "after row 101" in err and "--fill" in err
+
+
+def test_existing_output_is_refused_before_work(tmp_path, capsys, series_csv):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    err = _run_error(
+        capsys, ["train", "--data", str(series_csv), "--output", str(out), *TRAIN_FLAGS]
+    )
+    assert "--overwrite" in err and (out / "keep.txt").read_text() == "x"
+
+
+def test_info_reports_file_summary(tmp_path, capsys):
+    frame = make_series_frame(300).drop(index=[10, 11])
+    path = write_csv(tmp_path, frame)
+    assert (
+        main(
+            [
+                "info",
+                "--data",
+                str(path),
+                "--fill",
+                "interpolate",
+                "--lookback",
+                "24",
+                "--horizon",
+                "12",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"] == 300 and summary["frequency"] == "h"
+    assert summary["quality"]["gaps"][0]["missing"] == 2
+    assert summary["split"]["test"]["windows"] == 60 - 12 + 1
+
+
+def test_list_models_includes_registered(capsys):
+    assert main(["list-models"]) == 0
+    assert STAND_IN in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_train_evaluate_predict_round_trip(tmp_path, capsys, series_frame):
+    data = write_csv(tmp_path, series_frame)
+    out = tmp_path / "run"
+    argv = [
+        "train",
+        "--data",
+        str(data),
+        "--targets",
+        "a,b",
+        "--covariates",
+        "temp",
+        "--output",
+        str(out),
+        "--seed",
+        "0",
+        *TRAIN_FLAGS,
+    ]
+    assert main(argv) == 0, capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    test_rows = int(400 * 0.2) + 24
+    assert metrics["test_windows"] == test_rows - 24 - 12 + 1
+    assert set(metrics["per_target"]) == {"a", "b"}
+    assert metrics["mse"] > 0 and metrics["train_seconds"] > 0
+    assert (out / "model.safetensors").is_file() and (out / "forecast.png").stat().st_size > 0
+    capsys.readouterr()
+
+    assert (
+        main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(out / "model.safetensors"),
+                "--data",
+                str(data),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["mse"] == pytest.approx(metrics["mse"], rel=1e-5)
+    assert evaluated["test_windows"] == metrics["test_windows"]
+
+    recent = write_csv(tmp_path, series_frame.iloc[-50:], "recent.csv")
+    forecast_path = tmp_path / "forecast.csv"
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                str(out / "model.safetensors"),
+                "--data",
+                str(recent),
+                "--output",
+                str(forecast_path),
+            ]
+        )
+        == 0
+    )
+    forecast = pd.read_csv(forecast_path, parse_dates=["date"])
+    assert list(forecast.columns) == ["date", "a", "b"]
+    expected = pd.date_range(series_frame["date"].iloc[-1], periods=13, freq="h")[1:]
+    assert forecast["date"].tolist() == expected.tolist()
+    assert forecast[["a", "b"]].notna().all().all()
+    capsys.readouterr()
+
+    short = write_csv(tmp_path, series_frame.iloc[-10:], "short.csv")
+    err = _run_error(
+        capsys,
+        [
+            "predict",
+            "--checkpoint",
+            str(out / "model.safetensors"),
+            "--data",
+            str(short),
+            "--output",
+            str(tmp_path / "f2.csv"),
+        ],
+    )
+    assert "needs the last 24 rows" in err and not (tmp_path / "f2.csv").exists()
+    err = _run_error(
+        capsys,
+        [
+            "predict",
+            "--checkpoint",
+            str(out / "model.safetensors"),
+            "--data",
+            str(recent),
+            "--output",
+            str(forecast_path),
+        ],
+    )
+    assert "--overwrite" in err
+
+
+@pytest.mark.slow
+def test_same_seed_same_metrics_and_seed_summary(tmp_path, capsys, series_csv):
+    base = ["train", "--data", str(series_csv), "--targets", "a,b,c", *TRAIN_FLAGS, "--no-plot"]
+    assert main([*base, "--seed", "3", "--output", str(tmp_path / "x")]) == 0
+    assert main([*base, "--seeds", "3,4", "--output", str(tmp_path / "y")]) == 0
+    single = json.loads((tmp_path / "x" / "metrics.json").read_text())
+    multi = json.loads((tmp_path / "y" / "metrics.json").read_text())
+    again = json.loads((tmp_path / "y" / "seed_3" / "metrics.json").read_text())
+    assert again["mse"] == single["mse"] and again["mae"] == single["mae"]
+    assert multi["seeds"]["mse"]["values"][0] == single["mse"]
+    assert multi["mse"] == pytest.approx(sum(multi["seeds"]["mse"]["values"]) / 2)
