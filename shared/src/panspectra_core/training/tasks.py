@@ -1,0 +1,164 @@
+"""Lightning task modules, one per task kind (after torchgeo's ``BaseTask``).
+
+A task wraps any ``nn.Module`` and owns the loss, metrics logged during training, and the
+optimizer/scheduler; the model itself never branches on the task. Batches are dicts with at
+least ``"x"`` (model input) and ``"y"`` (target); the model is called as ``model(batch["x"])``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from panspectra_core.training.losses import LossFn, resolve_loss
+
+SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "none")
+
+
+class BaseTask(L.LightningModule):
+    """Shared optimizer/scheduler logic for every task kind.
+
+    Args:
+        model: the network; called as ``model(batch["x"])``.
+        lr: peak learning rate (AdamW).
+        weight_decay: AdamW weight decay.
+        scheduler: ``cosine`` (per-epoch cosine to 0 with optional linear warm-up),
+            ``onecycle`` (per step), ``cyclic`` (triangular2 cyclical LR per step, Smith 2017),
+            ``halving`` (lr · 0.5^epoch, Time-Series-Library's ``type1``) or ``none``.
+        warmup_epochs: linear warm-up epochs for ``cosine``.
+        cycle_epochs: epochs per half cycle for ``cyclic``.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        scheduler: str = "cosine",
+        warmup_epochs: int = 0,
+        cycle_epochs: int = 2,
+    ) -> None:
+        super().__init__()
+        if scheduler not in SCHEDULERS:
+            raise ValueError(f"scheduler {scheduler!r}: expected one of {SCHEDULERS}")
+        self.model = model
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.scheduler = scheduler
+        self.warmup_epochs = warmup_epochs
+        self.cycle_epochs = cycle_epochs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def validation_metrics(self, output: torch.Tensor, target: torch.Tensor) -> dict[str, Any]:
+        return {}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self.loss(self.model(batch["x"]), batch["y"])
+        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False,
+                 batch_size=len(batch["y"]), sync_dist=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        output = self.model(batch["x"])
+        n = len(batch["y"])
+        self.log("val_loss", self.loss(output, batch["y"]), prog_bar=True, batch_size=n, sync_dist=True)
+        for name, value in self.validation_metrics(output, batch["y"]).items():
+            self.log(name, value, prog_bar=True, batch_size=n, sync_dist=True)
+
+    def configure_optimizers(self) -> Any:
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        max_epochs = max(1, self.trainer.max_epochs or 1)
+        if self.scheduler == "none":
+            return optimizer
+        if self.scheduler == "halving":
+            sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 0.5**e)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+        if self.scheduler == "cosine":
+            warm = self.warmup_epochs
+
+            def factor(epoch: int) -> float:
+                if epoch < warm:
+                    return (epoch + 1) / (warm + 1)
+                progress = (epoch - warm) / max(1, max_epochs - warm)
+                return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+            sched = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+        steps = int(self.trainer.estimated_stepping_batches)
+        if self.scheduler == "onecycle":
+            sched = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=max(steps, 1))
+        else:  # cyclic
+            per_epoch = max(1, steps // max_epochs)
+            sched = torch.optim.lr_scheduler.CyclicLR(
+                optimizer, base_lr=self.lr / 10, max_lr=self.lr, mode="triangular2",
+                step_size_up=max(1, per_epoch * self.cycle_epochs), cycle_momentum=False,
+            )
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+
+class ClassificationTask(BaseTask):
+    """Cross-entropy classification; logs ``val_loss`` and ``val_acc``.
+
+    Shapes: ``model(x)`` → logits (batch, num_classes); ``y`` → (batch,) int64.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        *,
+        num_classes: int,
+        label_smoothing: float = 0.0,
+        class_weights: torch.Tensor | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(model, **kwargs)
+        self.num_classes = num_classes
+        self.label_smoothing = label_smoothing
+        self.register_buffer(
+            "class_weights", None if class_weights is None else torch.as_tensor(class_weights).float()
+        )
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(
+            output, target, weight=self.class_weights, label_smoothing=self.label_smoothing
+        )
+
+    def validation_metrics(self, output: torch.Tensor, target: torch.Tensor) -> dict[str, Any]:
+        return {"val_acc": (output.argmax(-1) == target).float().mean()}
+
+
+class RegressionTask(BaseTask):
+    """Regression with a named or callable loss; logs ``val_loss`` and ``val_mae``.
+
+    Shapes: ``model(x)`` and ``y`` have the same shape, e.g. (batch, targets).
+    """
+
+    def __init__(self, model: nn.Module, *, loss: str | LossFn = "mse", **kwargs: Any) -> None:
+        super().__init__(model, **kwargs)
+        self.loss_fn = resolve_loss(loss)
+
+    def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(output, target)
+
+    def validation_metrics(self, output: torch.Tensor, target: torch.Tensor) -> dict[str, Any]:
+        return {"val_mse": F.mse_loss(output, target), "val_mae": F.l1_loss(output, target)}
+
+
+class ForecastingTask(RegressionTask):
+    """Multi-step forecasting: ``model(x)`` (batch, lookback, C) → (batch, horizon, C) vs ``y``.
+
+    The default loss is MSE on the normalized scale (what the long-horizon literature trains
+    and reports); ``arctan`` gives xPatch's horizon-weighted loss.
+    """

@@ -1,0 +1,207 @@
+"""A Lightning trainer factory with the conventions every domain CLI shares.
+
+CPU by default and the GPU when present (``accelerator="auto"``); ``--devices``,
+``--strategy ddp`` and ``--num-nodes`` are passed through so a user can scale out; best and
+last checkpoints (Lightning's own files, for ``--resume``); early stopping; progress bar;
+CSV log; ``--seed`` and ``--deterministic``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch.utils.data import DataLoader
+
+from panspectra_core.cli import seed_everything
+
+log = logging.getLogger("panspectra")
+
+
+@dataclass
+class TrainConfig:
+    """Trainer settings; CLI flags are a view of this (see :func:`add_trainer_args`)."""
+
+    max_epochs: int = 100
+    accelerator: str = "auto"
+    devices: str | int = "auto"
+    strategy: str = "auto"
+    num_nodes: int = 1
+    precision: str = "32-true"
+    deterministic: bool = False
+    seed: int = 0
+    patience: int | None = None
+    monitor: str = "val_loss"
+    mode: str = "min"
+    gradient_clip_val: float | None = None
+    progress_bar: bool = True
+    max_time: str | None = None
+    resume: bool = False
+    limit_train_batches: int | float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` reports; the best weights are already loaded into the task's model."""
+
+    train_seconds: float
+    epochs: int
+    best_score: float | None
+    best_epoch: int | None
+
+
+class _KeepBestWeights(Callback):
+    """Keep an in-memory copy of the model weights at the best monitored value."""
+
+    def __init__(self, monitor: str, mode: str) -> None:
+        self.monitor, self.mode = monitor, mode
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+            return
+        value = float(trainer.callback_metrics[self.monitor])
+        better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
+        if better:
+            self.best, self.best_epoch = value, trainer.current_epoch
+            self.state = copy.deepcopy({k: v.detach().cpu() for k, v in pl_module.state_dict().items()})
+
+
+def _devices(value: str | int) -> str | int:
+    if isinstance(value, int) or value == "auto":
+        return value
+    return int(value) if value.isdigit() else value
+
+
+def build_trainer(config: TrainConfig, workdir: Path, *, has_validation: bool = True) -> L.Trainer:
+    """A ``lightning.Trainer`` writing checkpoints to ``workdir/lightning`` and logs to ``workdir/logs``."""
+    callbacks: list[Callback] = []
+    monitor = config.monitor if has_validation else "train_loss"
+    callbacks.append(
+        ModelCheckpoint(
+            dirpath=workdir / "lightning", filename="best", monitor=monitor, mode=config.mode,
+            save_top_k=1, save_last=True, enable_version_counter=False,
+        )
+    )
+    if config.patience is not None and has_validation:
+        callbacks.append(EarlyStopping(monitor=monitor, mode=config.mode, patience=config.patience))
+    callbacks.append(_KeepBestWeights(monitor, config.mode))
+    return L.Trainer(
+        max_epochs=config.max_epochs,
+        accelerator=config.accelerator,
+        devices=_devices(config.devices),
+        strategy=config.strategy,
+        num_nodes=config.num_nodes,
+        precision=config.precision,
+        deterministic=config.deterministic,
+        gradient_clip_val=config.gradient_clip_val,
+        enable_progress_bar=config.progress_bar,
+        enable_model_summary=False,
+        max_time=config.max_time,
+        limit_train_batches=config.limit_train_batches,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+        logger=CSVLogger(workdir, name="logs", version=""),
+        callbacks=callbacks,
+        default_root_dir=workdir,
+    )
+
+
+def fit(
+    task: L.LightningModule,
+    train_loader: DataLoader,
+    val_loader: DataLoader | None,
+    config: TrainConfig,
+    workdir: str | Path,
+) -> FitResult:
+    """Seed, train, and load the best weights (by ``config.monitor``) back into ``task``.
+
+    With ``config.resume`` training continues from ``workdir/lightning/last.ckpt`` (a file
+    this function wrote earlier; it is Lightning's format and is loaded by Lightning).
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    seed_everything(config.seed, config.deterministic)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    trainer = build_trainer(config, workdir, has_validation=val_loader is not None)
+    last = workdir / "lightning" / "last.ckpt"
+    ckpt_path = str(last) if config.resume and last.exists() else None
+    if config.resume and ckpt_path is None:
+        log.warning("--resume: no %s yet, starting from scratch", last)
+    start = time.perf_counter()
+    trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path)
+    seconds = time.perf_counter() - start
+    keeper = next(c for c in trainer.callbacks if isinstance(c, _KeepBestWeights))
+    if keeper.state is not None:
+        task.load_state_dict(keeper.state)
+    return FitResult(
+        train_seconds=seconds,
+        epochs=trainer.current_epoch,
+        best_score=keeper.best,
+        best_epoch=keeper.best_epoch,
+    )
+
+
+@torch.no_grad()
+def predict_loader(
+    model: torch.nn.Module, loader: DataLoader, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Concatenate ``model(batch["x"])`` over every batch of ``loader`` (nothing dropped)."""
+    if getattr(loader, "drop_last", False):
+        raise ValueError("predict_loader: evaluation loaders must not drop_last")
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model = model.to(device).eval()
+    outputs = [model(batch["x"].to(device)).cpu() for batch in loader]
+    return torch.cat(outputs) if outputs else torch.empty(0)
+
+
+def add_trainer_args(parser: argparse.ArgumentParser) -> None:
+    """Add the scaling and training-loop flags shared by every domain's ``train``."""
+    g = parser.add_argument_group("training loop (Lightning)")
+    g.add_argument("--max-epochs", "--epochs", dest="max_epochs", type=int, default=None,
+                   help="epochs (default: the model's recipe)")
+    g.add_argument("--accelerator", default="auto", help="auto, cpu, gpu (default: auto)")
+    g.add_argument("--devices", default="auto", help="number of devices or auto (default: auto)")
+    g.add_argument("--strategy", default="auto", help="auto, ddp, ddp_spawn, ... (default: auto)")
+    g.add_argument("--num-nodes", type=int, default=1, help="nodes for multi-node DDP (default: 1)")
+    g.add_argument("--precision", default="32-true", help="32-true, bf16-mixed, 16-mixed")
+    g.add_argument("--deterministic", action="store_true", help="deterministic algorithms only")
+    g.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
+    g.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output")
+
+
+def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
+    """Build a :class:`TrainConfig` from parsed flags; ``overrides`` fill unset values."""
+    values = {
+        "accelerator": args.accelerator,
+        "devices": args.devices,
+        "strategy": args.strategy,
+        "num_nodes": args.num_nodes,
+        "precision": args.precision,
+        "deterministic": args.deterministic,
+        "seed": getattr(args, "seed", 0),
+        "resume": args.resume,
+        "progress_bar": not getattr(args, "quiet", False),
+    }
+    if args.max_epochs is not None:
+        values["max_epochs"] = args.max_epochs
+    if args.patience is not None:
+        values["patience"] = args.patience
+    for key, value in overrides.items():
+        if key not in values or key in ("max_epochs", "patience") and getattr(args, key) is None:
+            values[key] = value
+    return TrainConfig(**values)
