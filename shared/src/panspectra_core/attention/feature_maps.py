@@ -42,12 +42,12 @@ def orthogonal_gaussian_matrix(
 
     Sampled on the CPU with ``generator`` (reproducible), then moved to ``device``.
     """
-    blocks = []
-    for start in range(0, num_rows, dim):
-        gaussian = torch.randn(dim, dim, generator=generator, dtype=torch.float64)
-        orthonormal, _ = torch.linalg.qr(gaussian)
-        blocks.append(orthonormal.T[: min(dim, num_rows - start)])
-    rows = torch.cat(blocks, dim=0)
+    num_blocks = -(-num_rows // dim)
+    gaussian = torch.randn(num_blocks, dim, dim, generator=generator, dtype=torch.float64)
+    orthonormal, upper = torch.linalg.qr(gaussian)  # batched over blocks
+    # sign fix makes Q Haar-distributed (Mezzadri 2007); without it the directions are biased
+    orthonormal = orthonormal * torch.sign(torch.diagonal(upper, dim1=-2, dim2=-1))[:, None, :]
+    rows = orthonormal.transpose(-1, -2).reshape(num_blocks * dim, dim)[:num_rows]
     norms = torch.randn(num_rows, dim, generator=generator, dtype=torch.float64).norm(dim=1)
     return (rows * norms[:, None]).to(device=device, dtype=dtype)
 
