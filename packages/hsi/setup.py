@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "packaging"))
-from domain_setup import domain_setup  # noqa: E402
+from domain_setup import domain_setup
 
 domain_setup(
     __file__,

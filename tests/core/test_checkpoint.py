@@ -28,9 +28,14 @@ def test_committed_fixture_still_loads_and_predicts_the_same():
 def test_round_trip_keeps_weights_and_metadata(tmp_path):
     model = TinyMLP(3, 7, 2)
     path = save_checkpoint(
-        tmp_path / "m.safetensors", model, model_name=NAME,
-        model_kwargs={"in_features": 3, "hidden": 7, "out_features": 2}, domain="test",
-        config={"lr": 1e-3}, metrics={"acc": 0.5}, input_spec={"bands": 3},
+        tmp_path / "m.safetensors",
+        model,
+        model_name=NAME,
+        model_kwargs={"in_features": 3, "hidden": 7, "out_features": 2},
+        domain="test",
+        config={"lr": 1e-3},
+        metrics={"acc": 0.5},
+        input_spec={"bands": 3},
     )
     ckpt = load_checkpoint(path)
     for (k, v), (k2, v2) in zip(model.state_dict().items(), ckpt.model.state_dict().items()):
@@ -43,15 +48,25 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path):
 def test_tied_weights_are_saved(tmp_path):
     model = TinyMLP(3, 3, 3)
     model.net[2].weight = model.net[0].weight
-    save_checkpoint(tmp_path / "t.safetensors", model, model_name=NAME,
-                    model_kwargs={"in_features": 3, "hidden": 3, "out_features": 3}, domain="test")
+    save_checkpoint(
+        tmp_path / "t.safetensors",
+        model,
+        model_name=NAME,
+        model_kwargs={"in_features": 3, "hidden": 3, "out_features": 3},
+        domain="test",
+    )
 
 
 def test_wrong_shapes_are_refused(tmp_path):
     model = TinyMLP(3, 7, 2)
-    path = save_checkpoint(tmp_path / "m.safetensors", model, model_name=NAME,
-                           model_kwargs={"in_features": 3, "hidden": 5, "out_features": 2}, domain="test")
-    with pytest.raises(Exception, match="size mismatch|do not match"):
+    path = save_checkpoint(
+        tmp_path / "m.safetensors",
+        model,
+        model_name=NAME,
+        model_kwargs={"in_features": 3, "hidden": 5, "out_features": 2},
+        domain="test",
+    )
+    with pytest.raises(Exception, match=r"size mismatch|do not match"):
         load_checkpoint(path)
 
 
@@ -66,8 +81,13 @@ def test_non_checkpoint_files_give_one_line_errors(tmp_path):
 
 def test_newer_format_is_refused(tmp_path):
     path = tmp_path / "future.safetensors"
-    header = {"__metadata__": {"panspectra": json.dumps({"format_version": 99, "model_name": NAME,
-                                                         "model_kwargs": {}, "domain": "test"})}}
+    header = {
+        "__metadata__": {
+            "panspectra": json.dumps(
+                {"format_version": 99, "model_name": NAME, "model_kwargs": {}, "domain": "test"}
+            )
+        }
+    }
     blob = json.dumps(header).encode()
     path.write_bytes(struct.pack("<Q", len(blob)) + blob)
     with pytest.raises(CheckpointError, match="newer"):

@@ -3,9 +3,9 @@
 Families (each keeps its readable reference beside the fast path):
 
 - :mod:`panspectra_core.attention` — softmax, local-window, cross and linear attention, delta rule
-- :mod:`panspectra_core.spectral` — Fourier mixing, global filters, Haar wavelets, DCT, FFT conv, STFT
+- :mod:`panspectra_core.spectral` — Fourier mixing, global filters, Haar, DCT, FFT conv, STFT
 - :mod:`panspectra_core.ssm` — selective scan (Mamba S6), Mamba block, S4D, LMU, FSMN
-- :mod:`panspectra_core.layers` — norms, gated feed-forward, DropPath, LoRA, patch embeddings, positions
+- :mod:`panspectra_core.layers` — norms, gated FFN, DropPath, LoRA, patch embeddings, positions
 """
 
 from importlib.metadata import PackageNotFoundError, version

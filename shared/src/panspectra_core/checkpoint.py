@@ -145,7 +145,7 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: str = "cpu") 
         raise CheckpointError(f"{path}: {exc}; is panspectra-{meta.domain} installed?") from None
     state, extra = {}, {}
     with safe_open(str(path), framework="pt", device=str(map_location)) as f:
-        for key in f.keys():  # noqa: SIM118 (safe_open is not a dict)
+        for key in f.keys():
             group, _, name = key.partition(".")
             (state if group == "model" else extra)[name] = f.get_tensor(key)
     missing, unexpected = model.load_state_dict(state, strict=False)

@@ -65,7 +65,9 @@ def build_parser(
 ) -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     """A top-level parser with ``--version`` and a required subcommand."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    versions = " ".join(f"{k}={v}" for k, v in package_versions((package, "panspectra-core", "torch")).items())
+    versions = " ".join(
+        f"{k}={v}" for k, v in package_versions((package, "panspectra-core", "torch")).items()
+    )
     parser.add_argument("--version", action="version", version=f"{prog} ({versions})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     return parser, sub
@@ -74,14 +76,22 @@ def build_parser(
 def add_common_args(parser: argparse.ArgumentParser, *, output_required: bool = True) -> None:
     """Add ``--output``, ``--overwrite``, ``--seed``, ``--quiet`` and ``--device``."""
     parser.add_argument(
-        "--output", "-o", type=Path, required=output_required, metavar="PATH",
+        "--output",
+        "-o",
+        type=Path,
+        required=output_required,
+        metavar="PATH",
         help="where to write results (refused if it exists, unless --overwrite)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print only errors and the result")
     parser.add_argument(
-        "--device", default="auto", metavar="DEV",
+        "--quiet", "-q", action="store_true", help="print only errors and the result"
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEV",
         help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default: auto)",
     )
 
@@ -107,7 +117,7 @@ def seed_everything(seed: int, deterministic: bool = False) -> None:
     import torch
 
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds legacy global-state users too)
     torch.manual_seed(seed)
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -123,7 +133,9 @@ def parse_seeds(text: str) -> list[int]:
             return list(range(lo, hi + 1))
         return [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise UserError(f"--seeds {text!r}: expected a list like 0,1,2 or a range like 0-4") from None
+        raise UserError(
+            f"--seeds {text!r}: expected a list like 0,1,2 or a range like 0-4"
+        ) from None
 
 
 def write_metrics(
@@ -144,7 +156,9 @@ def write_metrics(
     return write_json(Path(directory) / "metrics.json", payload)
 
 
-def summarize_seeds(runs: Sequence[dict[str, Any]], keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+def summarize_seeds(
+    runs: Sequence[dict[str, Any]], keys: Iterable[str]
+) -> dict[str, dict[str, Any]]:
     """Mean ± sample std of scalar ``keys`` over several runs (one dict per seed)."""
     summary = {}
     for key in keys:
@@ -161,7 +175,9 @@ def summarize_seeds(runs: Sequence[dict[str, Any]], keys: Iterable[str]) -> dict
     return summary
 
 
-def run_main(main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None) -> int:
+def run_main(
+    main: Callable[[Sequence[str] | None], int | None], argv: Sequence[str] | None = None
+) -> int:
     """Run a CLI body; turn :class:`UserError` into ``prog: error: msg`` and exit code 2.
 
     Unexpected exceptions keep their traceback (they are bugs, not user mistakes).

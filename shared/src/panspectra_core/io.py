@@ -22,7 +22,9 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[Path]:
     rasterio or pandas, behave), and is removed if the block raises.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -102,7 +104,9 @@ class OutputDir:
         if self.path.is_dir() and any(self.path.iterdir()) and not (overwrite or resume):
             raise UserError(f"--output {self.path} exists and is not empty; pass --overwrite")
         if not self.path.parent.exists():
-            raise UserError(f"--output {self.path}: parent directory {self.path.parent} does not exist")
+            raise UserError(
+                f"--output {self.path}: parent directory {self.path.parent} does not exist"
+            )
         self.staging: Path | None = None
 
     def __enter__(self) -> Path:

@@ -65,14 +65,23 @@ class BaseTask(L.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self.loss(self.model(batch["x"]), batch["y"])
-        self.log("train_loss", loss, prog_bar=True, on_epoch=True, on_step=False,
-                 batch_size=len(batch["y"]), sync_dist=True)
+        self.log(
+            "train_loss",
+            loss,
+            prog_bar=True,
+            on_epoch=True,
+            on_step=False,
+            batch_size=len(batch["y"]),
+            sync_dist=True,
+        )
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         output = self.model(batch["x"])
         n = len(batch["y"])
-        self.log("val_loss", self.loss(output, batch["y"]), prog_bar=True, batch_size=n, sync_dist=True)
+        self.log(
+            "val_loss", self.loss(output, batch["y"]), prog_bar=True, batch_size=n, sync_dist=True
+        )
         for name, value in self.validation_metrics(output, batch["y"]).items():
             self.log(name, value, prog_bar=True, batch_size=n, sync_dist=True)
 
@@ -84,7 +93,10 @@ class BaseTask(L.LightningModule):
             return optimizer
         if self.scheduler == "halving":
             sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 0.5**e)
-            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+            return {
+                "optimizer": optimizer,
+                "lr_scheduler": {"scheduler": sched, "interval": "epoch"},
+            }
         if self.scheduler == "cosine":
             warm = self.warmup_epochs
 
@@ -95,15 +107,24 @@ class BaseTask(L.LightningModule):
                 return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
             sched = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+            return {
+                "optimizer": optimizer,
+                "lr_scheduler": {"scheduler": sched, "interval": "epoch"},
+            }
         steps = int(self.trainer.estimated_stepping_batches)
         if self.scheduler == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=self.lr, total_steps=max(steps, 1))
+            sched = torch.optim.lr_scheduler.OneCycleLR(
+                optimizer, max_lr=self.lr, total_steps=max(steps, 1)
+            )
         else:  # cyclic
             per_epoch = max(1, steps // max_epochs)
             sched = torch.optim.lr_scheduler.CyclicLR(
-                optimizer, base_lr=self.lr / 10, max_lr=self.lr, mode="triangular2",
-                step_size_up=max(1, per_epoch * self.cycle_epochs), cycle_momentum=False,
+                optimizer,
+                base_lr=self.lr / 10,
+                max_lr=self.lr,
+                mode="triangular2",
+                step_size_up=max(1, per_epoch * self.cycle_epochs),
+                cycle_momentum=False,
             )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
@@ -127,7 +148,8 @@ class ClassificationTask(BaseTask):
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
         self.register_buffer(
-            "class_weights", None if class_weights is None else torch.as_tensor(class_weights).float()
+            "class_weights",
+            None if class_weights is None else torch.as_tensor(class_weights).float(),
         )
 
     def loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -75,10 +75,14 @@ class _KeepBestWeights(Callback):
         if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
             return
         value = float(trainer.callback_metrics[self.monitor])
-        better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
+        better = self.best is None or (
+            value < self.best if self.mode == "min" else value > self.best
+        )
         if better:
             self.best, self.best_epoch = value, trainer.current_epoch
-            self.state = copy.deepcopy({k: v.detach().cpu() for k, v in pl_module.state_dict().items()})
+            self.state = copy.deepcopy(
+                {k: v.detach().cpu() for k, v in pl_module.state_dict().items()}
+            )
 
 
 def _devices(value: str | int) -> str | int:
@@ -88,13 +92,18 @@ def _devices(value: str | int) -> str | int:
 
 
 def build_trainer(config: TrainConfig, workdir: Path, *, has_validation: bool = True) -> L.Trainer:
-    """A ``lightning.Trainer`` writing checkpoints to ``workdir/lightning`` and logs to ``workdir/logs``."""
+    """A ``lightning.Trainer``: checkpoints in workdir/lightning, CSV logs in workdir/logs."""
     callbacks: list[Callback] = []
     monitor = config.monitor if has_validation else "train_loss"
     callbacks.append(
         ModelCheckpoint(
-            dirpath=workdir / "lightning", filename="best", monitor=monitor, mode=config.mode,
-            save_top_k=1, save_last=True, enable_version_counter=False,
+            dirpath=workdir / "lightning",
+            filename="best",
+            monitor=monitor,
+            mode=config.mode,
+            save_top_k=1,
+            save_last=True,
+            enable_version_counter=False,
         )
     )
     if config.patience is not None and has_validation:
@@ -172,8 +181,14 @@ def predict_loader(
 def add_trainer_args(parser: argparse.ArgumentParser) -> None:
     """Add the scaling and training-loop flags shared by every domain's ``train``."""
     g = parser.add_argument_group("training loop (Lightning)")
-    g.add_argument("--max-epochs", "--epochs", dest="max_epochs", type=int, default=None,
-                   help="epochs (default: the model's recipe)")
+    g.add_argument(
+        "--max-epochs",
+        "--epochs",
+        dest="max_epochs",
+        type=int,
+        default=None,
+        help="epochs (default: the model's recipe)",
+    )
     g.add_argument("--accelerator", default="auto", help="auto, cpu, gpu (default: auto)")
     g.add_argument("--devices", default="auto", help="number of devices or auto (default: auto)")
     g.add_argument("--strategy", default="auto", help="auto, ddp, ddp_spawn, ... (default: auto)")
@@ -181,7 +196,9 @@ def add_trainer_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--precision", default="32-true", help="32-true, bf16-mixed, 16-mixed")
     g.add_argument("--deterministic", action="store_true", help="deterministic algorithms only")
     g.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
-    g.add_argument("--resume", action="store_true", help="continue from the last checkpoint in --output")
+    g.add_argument(
+        "--resume", action="store_true", help="continue from the last checkpoint in --output"
+    )
 
 
 def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
@@ -202,6 +219,6 @@ def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> Trai
     if args.patience is not None:
         values["patience"] = args.patience
     for key, value in overrides.items():
-        if key not in values or key in ("max_epochs", "patience") and getattr(args, key) is None:
+        if key not in values or (key in ("max_epochs", "patience") and getattr(args, key) is None):
             values[key] = value
     return TrainConfig(**values)
