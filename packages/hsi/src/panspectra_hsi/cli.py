@@ -1,0 +1,366 @@
+"""``hsi-classify``: train | evaluate | predict | list-models | info (thin layer over pipeline).
+
+Examples::
+
+    hsi-classify train --dataset indian_pines --protocol disjoint --seeds 0,1,2 -o runs/ip
+    hsi-classify train --cube scene.tif --labels gt.tif --ignore-label 0 -o runs/mine
+    hsi-classify predict --checkpoint runs/mine/model.safetensors --cube big_scene.tif -o map.tif
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from panspectra_core.cli import (
+    OutputDir,
+    UserError,
+    add_common_args,
+    build_parser,
+    check_output_file,
+    configure_logging,
+    parse_seeds,
+    resolve_device,
+    run_main,
+    write_metrics,
+)
+
+log = logging.getLogger("panspectra.hsi")
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
+def _add_scene_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
+    group = parser.add_argument_group("input scene (a named --dataset or your own files)")
+    group.add_argument("--dataset", help="named dataset (e.g. indian_pines)")
+    group.add_argument("--cube", type=Path, help="cube: ENVI .hdr, GeoTIFF/GDAL, .mat, .npy, .npz")
+    group.add_argument("--cube-key", help="variable of the cube in a .mat/.npz file")
+    if labels:
+        group.add_argument("--labels", type=Path, help="label map (same formats), 0 = unlabelled")
+        group.add_argument("--labels-key", help="variable of the labels in a .mat/.npz file")
+        group.add_argument(
+            "--ignore-label", type=int, default=0, help="unlabelled code (default 0)"
+        )
+        group.add_argument(
+            "--class-names", help="comma-separated names of the classes, in code order"
+        )
+    group.add_argument("--drop-bands", type=_int_list, help="0-based bands to drop, e.g. 103,104")
+
+
+def _add_train_args(parser: argparse.ArgumentParser) -> None:
+    from panspectra_core.training import add_trainer_args
+
+    group = parser.add_argument_group("protocol")
+    group.add_argument("--model", help="registered hsi model (default: the recipe's DEFAULT_MODEL)")
+    group.add_argument(
+        "--protocol",
+        choices=("random", "disjoint"),
+        default="random",
+        help="random stratified sampling or spatially disjoint (Liang et al. 2017)",
+    )
+    group.add_argument("--train-fraction", type=float, default=0.1, help="per class (default 0.1)")
+    group.add_argument("--train-count", type=int, help="training pixels per class (random only)")
+    group.add_argument("--min-per-class", type=int, default=5, help="minimum training pixels")
+    group.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="share of the training pixels used for validation (default 0.1)",
+    )
+    group.add_argument(
+        "--guard-radius", type=int, help="disjoint guard band (default: patch radius)"
+    )
+    group.add_argument(
+        "--train-labels", type=Path, help="fixed training label map (with --test-labels)"
+    )
+    group.add_argument("--test-labels", type=Path, help="fixed test label map")
+    group.add_argument("--seeds", help="several seeds, e.g. 0,1,2,3,4 (mean ± std reported)")
+    hyper = parser.add_argument_group("hyper-parameters (default: the model's recipe)")
+    hyper.add_argument("--patch-size", type=int)
+    hyper.add_argument("--pca", type=int, help="PCA components fitted on training pixels; 0 = off")
+    hyper.add_argument("--lr", type=float)
+    hyper.add_argument("--weight-decay", type=float)
+    hyper.add_argument("--batch-size", type=int)
+    hyper.add_argument("--scheduler", choices=("cosine", "onecycle", "cyclic", "none"))
+    hyper.add_argument("--label-smoothing", type=float)
+    add_trainer_args(parser)
+
+
+def build_classify_parser() -> argparse.ArgumentParser:
+    parser, sub = build_parser(
+        "hsi-classify",
+        "Hyperspectral pixel classification with leak-free protocols.",
+        "panspectra-hsi",
+    )
+    train = sub.add_parser("train", help="train + evaluate; writes metrics, checkpoint and maps")
+    _add_scene_args(train)
+    _add_train_args(train)
+    add_common_args(train)
+    evaluate = sub.add_parser("evaluate", help="metrics of a checkpoint on a labelled scene")
+    evaluate.add_argument("--checkpoint", type=Path, required=True)
+    _add_scene_args(evaluate)
+    add_common_args(evaluate, output_required=False)
+    predict = sub.add_parser("predict", help="classify a whole scene tile by tile into MAP.tif")
+    predict.add_argument("--checkpoint", type=Path, required=True)
+    _add_scene_args(predict, labels=False)
+    predict.add_argument("--tile-size", type=int, default=256, help="tile side in pixels")
+    predict.add_argument("--batch-size", type=int, default=1024, help="patches per forward pass")
+    add_common_args(predict)
+    sub.add_parser("list-models", help="registered hsi models: name, tags, summary")
+    info = sub.add_parser("info", help="summary of a dataset, a cube or a checkpoint")
+    info.add_argument("--checkpoint", type=Path)
+    _add_scene_args(info)
+    return parser
+
+
+def load_input_scene(args: argparse.Namespace, *, labels_required: bool = True):
+    """The scene named by ``--dataset`` or ``--cube``/``--labels``."""
+    from panspectra_hsi.data import load_named_scene, load_scene
+
+    if args.dataset and args.cube:
+        raise UserError("pass either --dataset or --cube, not both")
+    if args.dataset:
+        return load_named_scene(args.dataset)
+    if not args.cube:
+        raise UserError("no input: pass --dataset NAME or --cube PATH (see --help)")
+    labels = getattr(args, "labels", None) or getattr(args, "train_labels", None)
+    if labels_required and labels is None:
+        raise UserError("--cube needs --labels PATH (or --train-labels/--test-labels)")
+    names = args.class_names.split(",") if getattr(args, "class_names", None) else None
+    return load_scene(
+        args.cube,
+        labels,
+        cube_key=args.cube_key,
+        labels_key=getattr(args, "labels_key", None),
+        ignore_label=getattr(args, "ignore_label", 0),
+        class_names=names,
+        drop_bands=args.drop_bands,
+    )
+
+
+def _fixed_maps(args, scene):
+    """Encode --train-labels / --test-labels with one shared class table."""
+    import numpy as np
+
+    from panspectra_hsi.data import encode_labels, read_array
+
+    raw_train = np.asarray(read_array(args.train_labels, args.labels_key, ndim=2, what="labels"))
+    raw_test = np.asarray(read_array(args.test_labels, args.labels_key, ndim=2, what="labels"))
+    if raw_test.shape != raw_train.shape:
+        raise UserError(
+            f"{args.test_labels}: shape {raw_test.shape} differs from "
+            f"{args.train_labels} {raw_train.shape}"
+        )
+    codes = sorted(
+        {int(v) for v in np.unique(np.concatenate([raw_train.ravel(), raw_test.ravel()]))}
+        - {args.ignore_label}
+    )
+    train, values = encode_labels(raw_train, args.ignore_label, args.train_labels, codes)
+    test, _ = encode_labels(raw_test, args.ignore_label, args.test_labels, codes)
+    names = args.class_names.split(",") if args.class_names else [f"class {v}" for v in values]
+    mask = scene.nodata_mask
+    train[mask], test[mask] = 0, 0
+    return scene.__class__(
+        **{**scene.__dict__, "labels": train, "label_values": values, "class_names": names}
+    ), test
+
+
+def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from panspectra_core.training import trainer_config_from_args
+    from panspectra_hsi.models.recipes import DEFAULT_MODEL
+    from panspectra_hsi.pipeline import TrainOptions, run_training
+
+    out = OutputDir(args.output, overwrite=args.overwrite)  # refuse before any work
+    fixed = args.train_labels is not None or args.test_labels is not None
+    if fixed and (args.train_labels is None or args.test_labels is None):
+        raise UserError("--train-labels and --test-labels go together")
+    if fixed and not args.cube:
+        raise UserError("--train-labels/--test-labels need --cube")
+    scene = load_input_scene(args)
+    test_labels = None
+    if fixed:
+        scene, test_labels = _fixed_maps(args, scene)
+    options = TrainOptions(
+        model=args.model or DEFAULT_MODEL,
+        protocol="fixed" if fixed else args.protocol,
+        train_fraction=args.train_fraction,
+        train_count=args.train_count,
+        min_per_class=args.min_per_class,
+        val_fraction=args.val_fraction,
+        guard_radius=args.guard_radius,
+        patch_size=args.patch_size,
+        pca_components=args.pca,
+        epochs=args.max_epochs,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        scheduler=args.scheduler,
+        label_smoothing=args.label_smoothing,
+    )
+    if options.patch_size is not None and options.patch_size % 2 == 0:
+        raise UserError(f"--patch-size {options.patch_size}: must be odd")
+    seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
+    device = resolve_device(args.device)
+    overrides = {"progress_bar": not args.quiet}
+    if args.accelerator in (None, "auto") and args.device != "auto":
+        overrides["accelerator"] = "cpu" if device.type == "cpu" else "gpu"
+    trainer_config = trainer_config_from_args(args, **overrides)
+    with out as staging:
+        summary = run_training(
+            scene,
+            options,
+            seeds,
+            staging,
+            trainer_config=trainer_config,
+            test_labels=test_labels,
+            device=device,
+            command=["hsi-classify", *argv],
+        )
+    from panspectra_hsi.eval import format_headline
+
+    m = summary.metrics
+    print(
+        f"{options.model} on {scene.name} ({m['protocol']['name']}, seeds {seeds}): "
+        f"{format_headline(m.get('seeds_summary', m))}"
+    )
+    print(
+        f"map: {Path(args.output) / 'classification_map.png'}"
+        + (
+            f", {Path(args.output) / 'classification_map.tif'}"
+            if "map_tif" in summary.files
+            else ""
+        )
+    )
+    print(f"metrics: {Path(args.output) / 'metrics.json'}")
+    return 0
+
+
+def _load_classifier(path: Path, device):
+    from panspectra_core.checkpoint import read_checkpoint_meta
+    from panspectra_hsi.pipeline import PixelClassifier
+
+    if not path.is_file():
+        raise UserError(f"--checkpoint {path}: file not found")
+    classifier = PixelClassifier.load(path)
+    classifier.model.to(device)
+    return classifier, read_checkpoint_meta(path)
+
+
+def cmd_evaluate(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from panspectra_hsi.eval import format_headline
+    from panspectra_hsi.pipeline import evaluate_classifier
+
+    out = OutputDir(args.output, overwrite=args.overwrite) if args.output else None
+    classifier, meta = _load_classifier(args.checkpoint, resolve_device(args.device))
+    scene = load_input_scene(args)
+    metrics = evaluate_classifier(classifier, scene, checkpoint_config=meta.config)
+    metrics["checkpoint"] = str(args.checkpoint)
+    print(
+        f"{classifier.model_name} on {scene.name} ({metrics['evaluated_on']}): "
+        f"{format_headline(metrics)}"
+    )
+    if out is not None:
+        with out as staging:
+            write_metrics(staging, metrics, command=["hsi-classify", *argv], seed=args.seed)
+        print(f"metrics: {Path(args.output) / 'metrics.json'}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from panspectra_hsi.data import open_cube
+    from panspectra_hsi.pipeline import predict_to_file
+
+    output = check_output_file(args.output, args.overwrite)
+    if output.suffix.lower() not in (".tif", ".tiff", ".npy"):
+        raise UserError(f"--output {output}: expected a .tif/.tiff (GeoTIFF) or .npy path")
+    if not args.cube:
+        raise UserError("predict needs --cube PATH")
+    classifier, _ = _load_classifier(args.checkpoint, resolve_device(args.device))
+    source = open_cube(args.cube, args.cube_key)
+    bands = source.shape[2] - len(args.drop_bands or [])
+    if bands != classifier.num_bands:
+        raise UserError(
+            f"{args.cube}: {bands} bands, the checkpoint expects "
+            f"{classifier.num_bands}; pass --drop-bands as for training"
+        )
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet and (done == total or done % 10 == 0):
+            print(f"\r{done}/{total} tiles", end="\n" if done == total else "", file=sys.stderr)
+
+    summary = predict_to_file(
+        classifier,
+        source,
+        output,
+        tile_size=args.tile_size,
+        batch_size=args.batch_size,
+        drop_bands=args.drop_bands,
+        progress=progress,
+    )
+    print(
+        f"map: {output} ({summary['shape'][0]}x{summary['shape'][1]} pixels, "
+        f"{summary['tiles']} tiles{', georeferenced' if source.is_georeferenced else ''})"
+    )
+    return 0
+
+
+def cmd_list_models(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from panspectra_core.registry import list_models, model_entry
+
+    for name in list_models(domain="hsi"):
+        entry = model_entry(name)
+        print(f"{name:24s} {','.join(entry.tags):32s} {entry.doc}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    if args.checkpoint:
+        from dataclasses import asdict
+
+        from panspectra_core.checkpoint import read_checkpoint_meta
+
+        info = asdict(read_checkpoint_meta(args.checkpoint))
+    elif args.dataset or args.cube:
+        info = load_input_scene(args, labels_required=False).summary()
+    else:
+        from panspectra_hsi.data import list_named_datasets
+
+        info = {"datasets": list_named_datasets()}
+    print(json.dumps(info, indent=2, default=str))
+    return 0
+
+
+_COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "list-models": cmd_list_models,
+    "info": cmd_info,
+}
+
+
+def _classify(argv: Sequence[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_classify_parser().parse_args(argv)
+    configure_logging(getattr(args, "quiet", False))
+    return _COMMANDS[args.command](args, argv)
+
+
+def classify_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``hsi-classify`` (returns the exit status; 2 on user errors)."""
+    return run_main(_classify, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(classify_main())

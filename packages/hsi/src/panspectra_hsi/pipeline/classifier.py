@@ -1,0 +1,139 @@
+"""A trained classifier with the exact preprocessing it was trained with, as one object.
+
+:class:`PixelClassifier` bundles the model (torch ``nn.Module`` or sklearn baseline), the
+:class:`~panspectra_hsi.data.SpectralPreprocessor` fitted on training pixels, the patch size and
+the class table. It classifies windows of raw cube data — the unit of tiled whole-scene
+prediction — and round-trips through the core's self-describing ``.safetensors`` checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from panspectra_hsi.data.patches import gather_patches
+from panspectra_hsi.data.preprocessing import SpectralPreprocessor
+
+DOMAIN = "hsi"
+
+
+@dataclass
+class PixelClassifier:
+    """Model + preprocessing + class table.
+
+    Attributes:
+        model: ``nn.Module`` mapping ``(n, C, p, p)`` → ``(n, K)`` logits, or an sklearn baseline
+            (``is_sklearn``) mapping centre spectra ``(n, C)`` to probabilities.
+        preprocessor: band scaler (+ PCA) fitted on training pixels; ``C`` = its output width.
+        patch_size: odd patch side ``p``.
+        class_names: ``K`` names; label_values: ``K`` original label codes.
+        model_name, model_kwargs: registry name and builder arguments (rebuild the model).
+        ignore_label: code written for unclassified (nodata) pixels in output maps.
+    """
+
+    model: Any
+    preprocessor: SpectralPreprocessor
+    patch_size: int
+    class_names: list[str]
+    label_values: list[int]
+    model_name: str
+    model_kwargs: dict = field(default_factory=dict)
+    ignore_label: int = 0
+    wavelengths: list[float] | None = None
+
+    @property
+    def radius(self) -> int:
+        return self.patch_size // 2
+
+    @property
+    def is_sklearn(self) -> bool:
+        return bool(getattr(self.model, "is_sklearn", False))
+
+    @property
+    def num_bands(self) -> int:
+        return self.preprocessor.num_bands_in
+
+    def scores(self, patches: torch.Tensor) -> torch.Tensor:
+        """Class scores ``(n, K)`` of a patch batch ``(n, C, p, p)`` (logits or probabilities)."""
+        if self.is_sklearn:
+            centre = patches[:, :, self.radius, self.radius].cpu().numpy()
+            proba = np.zeros((len(centre), len(self.class_names)), dtype=np.float32)
+            proba[:, self.model.classes_] = self.model.predict_proba(centre)
+            return torch.from_numpy(proba)
+        with torch.no_grad():
+            return self.model(patches)
+
+    def classify_padded(
+        self, padded: torch.Tensor, pixels: torch.Tensor, batch_size: int = 1024
+    ) -> np.ndarray:
+        """0-based class indices ``(N,)`` of ``pixels`` ``(N, 2)`` of a padded feature window."""
+        if not self.is_sklearn:
+            self.model.eval()
+            device = next(self.model.parameters()).device
+            padded = padded.to(device)
+        out = []
+        for start in range(0, len(pixels), batch_size):
+            batch = gather_patches(padded, pixels[start : start + batch_size], self.patch_size)
+            out.append(self.scores(batch).argmax(dim=1).cpu())
+        return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+
+    # -- checkpoint -----------------------------------------------------------------------
+    def checkpoint_preprocessing(self) -> dict:
+        return {
+            "patch_size": self.patch_size,
+            "num_bands_in": self.num_bands,
+            "num_features": self.preprocessor.num_features,
+            "pca_components": (
+                None if self.preprocessor.components is None else self.preprocessor.num_features
+            ),
+            "class_names": list(self.class_names),
+            "label_values": [int(v) for v in self.label_values],
+            "ignore_label": int(self.ignore_label),
+            "wavelengths": self.wavelengths,
+            "standardization": "per-band mean/std of the training pixels (extra tensors)",
+        }
+
+    def save(self, path: str | Path, *, config: dict, metrics: dict, protocol: dict) -> Path:
+        """Write the self-describing checkpoint (torch models only)."""
+        from panspectra_core.checkpoint import save_checkpoint
+
+        extra = {k: torch.from_numpy(np.asarray(v)) for k, v in self.preprocessor.state().items()}
+        return save_checkpoint(
+            path,
+            self.model,
+            model_name=self.model_name,
+            model_kwargs=self.model_kwargs,
+            domain=DOMAIN,
+            preprocessing=self.checkpoint_preprocessing(),
+            config={**config, "protocol": protocol},
+            metrics=metrics,
+            input_spec={
+                "x": ["batch", self.preprocessor.num_features, self.patch_size, self.patch_size],
+                "raw_bands": self.num_bands,
+            },
+            extra_tensors=extra,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> PixelClassifier:
+        """Rebuild from a checkpoint written by :meth:`save`."""
+        from panspectra_core.checkpoint import load_checkpoint
+
+        checkpoint = load_checkpoint(path, map_location=map_location)
+        meta = checkpoint.meta
+        prep = meta.preprocessing
+        return cls(
+            model=checkpoint.model,
+            preprocessor=SpectralPreprocessor.from_state(checkpoint.extra_tensors),
+            patch_size=int(prep["patch_size"]),
+            class_names=list(prep["class_names"]),
+            label_values=[int(v) for v in prep["label_values"]],
+            model_name=meta.model_name,
+            model_kwargs=dict(meta.model_kwargs),
+            ignore_label=int(prep.get("ignore_label", 0)),
+            wavelengths=prep.get("wavelengths"),
+        )

@@ -1,0 +1,74 @@
+"""Options of one training run: the model's recipe, overridden by what the user passed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainOptions:
+    """Everything that defines a training run besides the data and the Lightning trainer.
+
+    ``None`` fields are filled from the model's recipe by :func:`resolve_options`.
+
+    Attributes:
+        model: registry name (domain "hsi").
+        protocol: "random" | "disjoint" | "fixed" (fixed = user train/test label maps).
+        train_fraction / train_count / min_per_class / val_fraction: sampling (see protocols).
+        guard_radius: disjoint guard band (default: patch radius).
+        patch_size, pca_components (0 = off), epochs, lr, weight_decay, batch_size, scheduler,
+        label_smoothing, warmup_epochs: training hyper-parameters (recipe defaults).
+        model_kwargs: extra builder arguments.
+    """
+
+    model: str
+    protocol: str = "random"
+    train_fraction: float = 0.1
+    train_count: int | None = None
+    min_per_class: int = 5
+    val_fraction: float = 0.1
+    guard_radius: int | None = None
+    patch_size: int | None = None
+    pca_components: int | None = None
+    epochs: int | None = None
+    lr: float | None = None
+    weight_decay: float | None = None
+    batch_size: int | None = None
+    scheduler: str | None = None
+    label_smoothing: float | None = None
+    warmup_epochs: int | None = None
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_FROM_RECIPE = (
+    "patch_size",
+    "pca_components",
+    "epochs",
+    "lr",
+    "weight_decay",
+    "batch_size",
+    "scheduler",
+    "label_smoothing",
+    "warmup_epochs",
+)
+
+
+def resolve_options(options: TrainOptions) -> TrainOptions:
+    """Fill unset hyper-parameters from ``panspectra_hsi.models.recipes.get_recipe(model)``."""
+    from panspectra_hsi.models.recipes import get_recipe
+
+    recipe = get_recipe(options.model)
+    values = options.to_dict()
+    for key in _FROM_RECIPE:
+        if values[key] is None:
+            values[key] = getattr(recipe, key, None)
+    values["model_kwargs"] = {**getattr(recipe, "model_kwargs", {}), **options.model_kwargs}
+    if values["patch_size"] is None:
+        values["patch_size"] = 1
+    if values["guard_radius"] is None:
+        values["guard_radius"] = values["patch_size"] // 2
+    return TrainOptions(**values)

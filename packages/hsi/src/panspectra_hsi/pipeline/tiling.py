@@ -1,0 +1,157 @@
+"""Whole-scene classification tile by tile, with a halo, in bounded memory.
+
+Each tile ``rows r0:r1, cols c0:c1`` is read together with a halo of ``radius = patch // 2``
+pixels (clipped to the scene), preprocessed, and reflect-padded only where the halo fell off the
+scene border — so every pixel gets exactly the patch it would get from the whole padded scene,
+and the tiled map equals the in-memory map. Memory is ``O(tile² · bands)``, independent of the
+scene size; the output is written tile by tile (GeoTIFF via rasterio, or a ``.npy`` memmap).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from panspectra_hsi.data.scene import nodata_mask_of
+from panspectra_hsi.data.sources import CubeSource
+from panspectra_hsi.georef import class_map_profile, class_table_tags, map_dtype
+from panspectra_hsi.pipeline.classifier import PixelClassifier
+
+
+def tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
+    """Row-major ``(r0, r1, c0, c1)`` tiles covering an ``height × width`` scene."""
+    for r0 in range(0, height, tile):
+        for c0 in range(0, width, tile):
+            yield r0, min(r0 + tile, height), c0, min(c0 + tile, width)
+
+
+def classify_window(
+    classifier: PixelClassifier,
+    read: Callable[[slice, slice], np.ndarray],
+    shape: tuple[int, int],
+    window: tuple[int, int, int, int],
+    nodata: float | None = None,
+    batch_size: int = 1024,
+) -> np.ndarray:
+    """0-based class indices ``(r1 - r0, c1 - c0)`` of one tile; −1 marks nodata pixels.
+
+    Args:
+        read: ``read(rows, cols) -> (h, w, B)`` raw cube window.
+        shape: scene ``(H, W)``.
+        window: tile ``(r0, r1, c0, c1)``.
+    """
+    height, width = shape
+    r0, r1, c0, c1 = window
+    radius = classifier.radius
+    hr0, hr1 = max(0, r0 - radius), min(height, r1 + radius)
+    hc0, hc1 = max(0, c0 - radius), min(width, c1 + radius)
+    raw = read(slice(hr0, hr1), slice(hc0, hc1))
+    invalid = nodata_mask_of(raw, nodata)[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
+    features = classifier.preprocessor.transform(np.nan_to_num(raw))
+    chw = torch.from_numpy(np.moveaxis(features, -1, 0).copy())
+    pad = (radius - (c0 - hc0), radius - (hc1 - c1), radius - (r0 - hr0), radius - (hr1 - r1))
+    if any(pad):
+        chw = torch.nn.functional.pad(chw[None], pad, mode="reflect")[0]
+    # pixel (r, c) of the scene is (r - r0 + radius, c - c0 + radius) of the padded window,
+    # i.e. its patch starts at (r - r0, c - c0).
+    pixels = torch.from_numpy(np.argwhere(~invalid).astype(np.int64))
+    out = np.full(invalid.shape, -1, dtype=np.int64)
+    out[~invalid] = classifier.classify_padded(chw, pixels, batch_size)
+    return out
+
+
+def predict_to_file(
+    classifier: PixelClassifier,
+    source: CubeSource,
+    output: str | Path,
+    *,
+    tile_size: int = 256,
+    batch_size: int = 1024,
+    drop_bands: list[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Classify ``source`` tile by tile into ``output`` (``.tif``/``.tiff`` or ``.npy``).
+
+    The map holds the original label codes; nodata pixels get ``classifier.ignore_label`` (also
+    declared as the GeoTIFF nodata value). The file is written to a temporary name beside
+    ``output`` and renamed only when complete. Returns a summary (pixels, tiles, class counts).
+    """
+    from panspectra_core.io import atomic_write
+
+    height, width, bands = source.shape
+    keep = None if not drop_bands else np.setdiff1d(np.arange(bands), drop_bands)
+
+    def read(rows: slice, cols: slice) -> np.ndarray:
+        window = source.read(rows, cols)
+        return window if keep is None else window[:, :, keep]
+
+    codes = np.asarray([*classifier.label_values, classifier.ignore_label])
+    dtype = map_dtype(classifier.label_values, classifier.ignore_label)
+    counts = np.zeros(len(codes), dtype=np.int64)
+    output = Path(output)
+    windows = list(tiles(height, width, tile_size))
+    with atomic_write(output) as tmp:
+        writer = _open_writer(
+            tmp, output.suffix.lower(), source, (height, width), dtype, classifier
+        )
+        try:
+            for index, (r0, r1, c0, c1) in enumerate(windows):
+                classes = classify_window(
+                    classifier, read, (height, width), (r0, r1, c0, c1), source.nodata, batch_size
+                )
+                slots = np.where(classes < 0, len(codes) - 1, classes)  # nodata → last slot
+                counts += np.bincount(slots.ravel(), minlength=len(codes))
+                writer(codes[slots].astype(dtype), (r0, r1, c0, c1))
+                if progress:
+                    progress(index + 1, len(windows))
+        finally:
+            writer(None, None)
+    names = [*classifier.class_names, "nodata"]
+    return {
+        "output": str(output),
+        "shape": [height, width],
+        "tiles": len(windows),
+        "tile_size": tile_size,
+        "pixels": height * width,
+        "class_pixel_counts": {name: int(n) for name, n in zip(names, counts)},
+    }
+
+
+def _open_writer(path: Path, suffix: str, source: CubeSource, shape, dtype, classifier):
+    """A ``write(block, window)`` callable; ``write(None, None)`` closes the file."""
+    height, width = shape
+    if suffix == ".npy":
+        array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(height, width))
+
+        def write_npy(block, window):
+            if block is None:
+                array.flush()
+                return
+            r0, r1, c0, c1 = window
+            array[r0:r1, c0:c1] = block
+
+        return write_npy
+    import rasterio
+    from rasterio.windows import Window
+
+    profile = class_map_profile(
+        height, width, dtype, classifier.ignore_label, source.crs, source.transform
+    )
+    dataset = rasterio.open(path, "w", **profile)
+    dataset.update_tags(
+        **class_table_tags(
+            classifier.label_values, classifier.class_names, model=classifier.model_name
+        )
+    )
+
+    def write_tif(block, window):
+        if block is None:
+            dataset.close()
+            return
+        r0, r1, c0, c1 = window
+        dataset.write(block, 1, window=Window(c0, r0, c1 - c0, r1 - r0))
+
+    return write_tif

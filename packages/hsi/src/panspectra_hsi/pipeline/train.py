@@ -1,0 +1,229 @@
+"""Train and evaluate one classifier on one split of one scene (``hsi-classify train``).
+
+Order of operations, each step leak-free: split (protocol) → fit the band scaler / PCA on the
+training pixels only → extract patches on the fly → train (validation pixels for best weights) →
+evaluate on the test pixels → classify the whole scene for the map.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from panspectra_hsi.data.patches import PatchDataset, pad_cube, pixel_coordinates
+from panspectra_hsi.data.preprocessing import SpectralPreprocessor
+from panspectra_hsi.data.protocols import Split, disjoint_split, fixed_split, random_split
+from panspectra_hsi.data.scene import Scene
+from panspectra_hsi.eval.metrics import classification_metrics
+from panspectra_hsi.pipeline.classifier import PixelClassifier
+from panspectra_hsi.pipeline.options import TrainOptions, resolve_options
+from panspectra_hsi.pipeline.tiling import classify_window, tiles
+
+log = logging.getLogger("panspectra.hsi")
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_classifier`.
+
+    Attributes:
+        classifier: the trained model with its preprocessing.
+        split: the pixel split used.
+        metrics: test metrics + ``train_seconds`` + ``protocol`` (JSON-friendly).
+        prediction: ``(H, W)`` 0-based class map of the whole scene, −1 on nodata.
+        options: the resolved options.
+    """
+
+    classifier: PixelClassifier
+    split: Split
+    metrics: dict
+    prediction: np.ndarray
+    options: TrainOptions
+
+
+def make_split(
+    scene: Scene, options: TrainOptions, seed: int, test_labels: np.ndarray | None = None
+) -> Split:
+    """The split of ``scene.labels`` requested by ``options.protocol``.
+
+    For ``"fixed"`` the scene's labels are the training map and ``test_labels`` the test map.
+    """
+    common = {"class_names": scene.class_names, "source": scene.source}
+    if options.protocol == "random":
+        return random_split(
+            scene.labels,
+            train_fraction=options.train_fraction,
+            train_count=options.train_count,
+            min_per_class=options.min_per_class,
+            val_fraction=options.val_fraction,
+            seed=seed,
+            **common,
+        )
+    if options.protocol == "disjoint":
+        return disjoint_split(
+            scene.labels,
+            train_fraction=options.train_fraction,
+            min_per_class=options.min_per_class,
+            guard_radius=options.guard_radius,
+            val_fraction=options.val_fraction,
+            seed=seed,
+            **common,
+        )
+    if options.protocol == "fixed":
+        if test_labels is None:
+            raise ValueError("protocol 'fixed' needs test_labels")
+        return fixed_split(
+            scene.labels,
+            test_labels,
+            val_fraction=options.val_fraction,
+            seed=seed,
+            source=scene.source,
+        )
+    raise ValueError(f"unknown protocol {options.protocol!r}")
+
+
+def classify_scene(classifier: PixelClassifier, scene: Scene, tile_size: int = 256) -> np.ndarray:
+    """``(H, W)`` 0-based class map of an in-memory scene (−1 on nodata), tile by tile."""
+    height, width, _ = scene.shape
+
+    def read(rows: slice, cols: slice) -> np.ndarray:
+        window = np.asarray(scene.cube[rows, cols], dtype=np.float32)
+        if scene.nodata_mask is not None:
+            window = np.where(scene.nodata_mask[rows, cols, None], np.nan, window)
+        return window
+
+    out = np.empty((height, width), dtype=np.int64)
+    for r0, r1, c0, c1 in tiles(height, width, tile_size):
+        out[r0:r1, c0:c1] = classify_window(classifier, read, (height, width), (r0, r1, c0, c1))
+    return out
+
+
+def _fit_torch(model, features, labels, split, options, trainer_config, workdir, num_classes):
+    from panspectra_core.training import ClassificationTask, fit
+
+    padded = pad_cube(features, options.patch_size // 2)
+
+    def loader(mask: np.ndarray, shuffle: bool) -> DataLoader:
+        dataset = PatchDataset(padded, pixel_coordinates(mask), labels, options.patch_size)
+        generator = torch.Generator().manual_seed(trainer_config.seed)
+        return DataLoader(
+            dataset,
+            batch_size=options.batch_size,
+            shuffle=shuffle,
+            num_workers=0,
+            drop_last=False,
+            generator=generator,
+        )
+
+    task = ClassificationTask(
+        model,
+        num_classes=num_classes,
+        lr=options.lr,
+        weight_decay=options.weight_decay,
+        label_smoothing=options.label_smoothing,
+        scheduler=options.scheduler,
+        warmup_epochs=options.warmup_epochs or 0,
+    )
+    val_mask = split.val if split.val.any() else split.train  # tiny scenes: monitor train
+    result = fit(task, loader(split.train, True), loader(val_mask, False), trainer_config, workdir)
+    return task.model, result
+
+
+def train_classifier(
+    scene: Scene,
+    options: TrainOptions,
+    *,
+    trainer_config=None,
+    workdir: str | Path,
+    seed: int = 0,
+    test_labels: np.ndarray | None = None,
+    device: torch.device | None = None,
+) -> TrainResult:
+    """Split, preprocess, train, evaluate and map one scene with one seed.
+
+    Args:
+        scene: labelled scene (labels 0 = unlabelled, 1..K).
+        options: run options (recipe defaults filled in here).
+        trainer_config: ``panspectra_core.training.TrainConfig`` (its seed is set to ``seed``).
+        workdir: scratch directory for Lightning logs/checkpoints.
+        seed: split + initialisation seed.
+        test_labels: encoded test map for the ``"fixed"`` protocol.
+        device: where the final scene classification runs (default: CPU).
+    """
+    from dataclasses import replace
+
+    from panspectra_core.cli import seed_everything
+    from panspectra_core.registry import create_model
+
+    options = resolve_options(options)
+    seed_everything(seed)
+    split = make_split(scene, options, seed, test_labels)
+    labels = (
+        scene.labels
+        if test_labels is None
+        else np.where(scene.labels > 0, scene.labels, test_labels)
+    )
+    cube = np.asarray(scene.cube, dtype=np.float32)
+    preprocessor = SpectralPreprocessor.fit(cube[split.train], options.pca_components or None)
+    features = preprocessor.transform(cube)
+    num_classes = scene.num_classes
+    model_kwargs = {
+        "num_bands": preprocessor.num_features,
+        "num_classes": num_classes,
+        "patch_size": options.patch_size,
+        **options.model_kwargs,
+    }
+    model = create_model(options.model, **model_kwargs)
+    start = time.perf_counter()
+    if getattr(model, "is_sklearn", False):
+        model.fit(features[split.train], labels[split.train] - 1)
+        epochs = 0
+    else:
+        from panspectra_core.training import TrainConfig
+
+        config = replace(
+            trainer_config or TrainConfig(progress_bar=False), seed=seed, max_epochs=options.epochs
+        )
+        model, fit_result = _fit_torch(
+            model, features, labels, split, options, config, Path(workdir), num_classes
+        )
+        epochs = fit_result.epochs
+        model = model.to(device or torch.device("cpu")).eval()
+    train_seconds = time.perf_counter() - start
+    classifier = PixelClassifier(
+        model=model,
+        preprocessor=preprocessor,
+        patch_size=options.patch_size,
+        class_names=scene.class_names,
+        label_values=scene.label_values,
+        model_name=options.model,
+        model_kwargs=model_kwargs,
+        wavelengths=None if scene.wavelengths is None else [float(w) for w in scene.wavelengths],
+    )
+    prediction = classify_scene(classifier, scene)
+    metrics = classification_metrics(
+        labels[split.test] - 1, prediction[split.test], scene.class_names
+    )
+    metrics.update(
+        train_seconds=train_seconds,
+        epochs=epochs,
+        seed=seed,
+        model=options.model,
+        protocol=split.describe(labels, num_classes),
+        options=options.to_dict(),
+    )
+    log.info(
+        "seed %d: OA %.4f AA %.4f kappa %.4f (%.1f s training)",
+        seed,
+        metrics["overall_accuracy"],
+        metrics["average_accuracy"],
+        metrics["kappa"],
+        train_seconds,
+    )
+    return TrainResult(classifier, split, metrics, prediction, options)
