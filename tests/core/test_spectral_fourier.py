@@ -71,6 +71,23 @@ def test_global_filter_2d_is_circular_convolution_with_its_kernel(width):
     torch.testing.assert_close(layer(x.flatten(1, 2)), expected.flatten(1, 2))
 
 
+@pytest.mark.parametrize("layer_cls", ["1d", "2d"])
+def test_global_filter_gradients_match_circular_conv_reference(layer_cls):
+    torch.manual_seed(1)
+    if layer_cls == "1d":
+        layer, shape, dims = GlobalFilter1d(9, 2, init_std=1.0).double(), (2, 9, 2), (1,)
+    else:
+        layer, shape, dims = GlobalFilter2d(4, 6, 2, init_std=1.0).double(), (2, 4, 6, 2), (1, 2)
+    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    cotangent = torch.randn(shape, dtype=torch.float64)
+    params = (x, layer.complex_weight)
+    grads = torch.autograd.grad((layer(x) * cotangent).sum(), params)
+    ref_out = circular_conv_ref(x, layer.spatial_kernel(), dims=dims)
+    grads_ref = torch.autograd.grad((ref_out * cotangent).sum(), params)
+    for grad, grad_ref in zip(grads, grads_ref):
+        torch.testing.assert_close(grad, grad_ref)
+
+
 def test_global_filter_gradients_reach_the_complex_weight():
     torch.manual_seed(0)
     layer = GlobalFilter2d(4, 4, 3)
