@@ -1,0 +1,41 @@
+"""Long-horizon forecasting models of panspectra_ts; importing this module registers them all.
+
+Every builder has the signature ``builder(lookback, horizon, num_channels, **overrides)`` and
+returns a module mapping x (batch, lookback, num_channels) -> (batch, horizon, num_channels).
+Per-paper training defaults live in :mod:`panspectra_ts.models.recipes`.
+"""
+
+from .decomposition import (
+    EMADecomposition,
+    MovingAverageDecomposition,
+    exponential_moving_average,
+    exponential_moving_average_ref,
+    moving_average,
+    moving_average_ref,
+)
+from .dlinear import DLinear
+from .itransformer import ITransformer
+from .losses import arctan_loss, arctan_weights
+from .patchtst import PatchTST
+from .revin import RevIN
+from .s_mamba import SMamba
+from .tsmixer import TSMixer
+from .xpatch import XPatch
+
+__all__ = [
+    "DLinear",
+    "EMADecomposition",
+    "ITransformer",
+    "MovingAverageDecomposition",
+    "PatchTST",
+    "RevIN",
+    "SMamba",
+    "TSMixer",
+    "XPatch",
+    "arctan_loss",
+    "arctan_weights",
+    "exponential_moving_average",
+    "exponential_moving_average_ref",
+    "moving_average",
+    "moving_average_ref",
+]
