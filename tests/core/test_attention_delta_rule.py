@@ -12,6 +12,10 @@ from panspectra_core.attention import (
     delta_rule_step,
     delta_rule_with_state,
 )
+from panspectra_core.attention.triangular import (
+    unit_lower_triangular_inverse,
+    unit_lower_triangular_inverse_ref,
+)
 
 DTYPE = torch.float64
 
@@ -124,3 +128,16 @@ def test_deltanet_layer_step_equals_forward_and_has_gradients():
     full.square().mean().backward()
     for name, p in [("x", x), *layer.named_parameters()]:
         assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize("n", [2, 5, 16, 37, 64])
+def test_unit_lower_triangular_inverse_matches_lapack(n):
+    g = torch.Generator().manual_seed(n)
+    lower = (0.3 * torch.randn(2, 3, n, n, generator=g, dtype=DTYPE)).requires_grad_()
+    out = unit_lower_triangular_inverse(lower)
+    ref = unit_lower_triangular_inverse_ref(lower.tril(-1))
+    torch.testing.assert_close(out, ref)
+    w = torch.randn_like(out)
+    (grad,) = torch.autograd.grad((out * w).sum(), lower)
+    (ref_grad,) = torch.autograd.grad((ref * w).sum(), lower)
+    torch.testing.assert_close(grad, ref_grad)

@@ -24,6 +24,7 @@ from .multihead import CrossAttention, MultiHeadAttention, merge_heads, split_he
 from .qk_norm import HeadRMSNorm
 from .rope import RotaryEmbedding, apply_rotary, rotate_half
 from .softmax import causal_mask, combine_masks, softmax_attention, softmax_attention_ref
+from .triangular import unit_lower_triangular_inverse, unit_lower_triangular_inverse_ref
 from .window1d import LocalWindowAttention1d
 from .window2d import WindowAttention2d, shifted_window_mask, window_partition, window_reverse
 
@@ -61,6 +62,8 @@ __all__ = [
     "softmax_attention",
     "softmax_attention_ref",
     "split_heads",
+    "unit_lower_triangular_inverse",
+    "unit_lower_triangular_inverse_ref",
     "window_partition",
     "window_reverse",
 ]

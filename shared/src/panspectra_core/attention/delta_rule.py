@@ -16,7 +16,7 @@ WY / UT-transform pieces ``W = A⁻¹ diag(β) K`` and ``U = A⁻¹ diag(β) V``
 
     U_eff = U − W S,   O = Q S + tril(Q Kᵀ) U_eff,   S_next = S + Kᵀ U_eff.
 
-W and U are computed for all chunks at once (a batched triangular solve); only the chunk-to-chunk
+W and U are computed for all chunks at once (a batched triangular inverse); only the chunk-to-chunk
 state recurrence is a loop over L / C chunks.
 
 Shapes: q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); beta: (batch, heads, L);
@@ -28,6 +28,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
+from .triangular import unit_lower_triangular_inverse
 
 DEFAULT_CHUNK_SIZE = 64
 
@@ -110,7 +112,7 @@ def delta_rule_with_state(
     k_beta = k_c * beta_c
     lower = (k_beta @ k_c.transpose(-1, -2)).tril_(-1)  # unit diagonal is implicit below
     rhs = torch.cat((k_beta, v_c * beta_c), dim=-1)
-    w_u = torch.linalg.solve_triangular(lower, rhs, upper=False, unitriangular=True)
+    w_u = unit_lower_triangular_inverse(lower) @ rhs  # batched; see .triangular
     w, u = w_u[..., :dk], w_u[..., dk:]
     state = q.new_zeros(batch, heads, dk, dv)
     if initial_state is not None:
