@@ -1,0 +1,235 @@
+"""End-to-end: the real ``hsi-classify`` CLI in-process on small synthetic scenes.
+
+A tiny stand-in patch model is registered here so these tests do not depend on the zoo.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hsi_test_helpers import TINY
+
+from panspectra_hsi.cli import classify_main
+
+
+def _write_tif(path, array_hwb, crs="EPSG:32633"):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    transform = from_origin(399960.0, 5000040.0, 30.0, 30.0)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=array_hwb.shape[0],
+        width=array_hwb.shape[1],
+        count=array_hwb.shape[2],
+        dtype=array_hwb.dtype,
+        crs=crs,
+        transform=transform,
+    ) as dst:
+        dst.write(np.moveaxis(array_hwb, -1, 0))
+    return transform
+
+
+@pytest.mark.slow
+def test_train_predict_evaluate_geotiff_keeps_georeference(tmp_path, capsys, scene_factory):
+    import rasterio
+
+    cube, labels = scene_factory(height=24, width=24)
+    transform = _write_tif(tmp_path / "cube.tif", cube)
+    _write_tif(tmp_path / "gt.tif", labels.astype(np.uint8)[:, :, None])
+    out = tmp_path / "run"
+    argv = [
+        "train",
+        "--cube",
+        str(tmp_path / "cube.tif"),
+        "--labels",
+        str(tmp_path / "gt.tif"),
+        "--model",
+        TINY,
+        "--protocol",
+        "random",
+        "--train-fraction",
+        "0.2",
+        "--seed",
+        "0",
+        "--patch-size",
+        "3",
+        "--pca",
+        "4",
+        "--epochs",
+        "6",
+        "--lr",
+        "0.05",
+        "--batch-size",
+        "32",
+        "--accelerator",
+        "cpu",
+        "--quiet",
+        "--output",
+        str(out),
+    ]
+    assert classify_main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "OA" in printed and "classification_map.tif" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("overall_accuracy", "average_accuracy", "kappa"):
+        assert 0.0 <= metrics[key] <= 1.0
+    assert metrics["overall_accuracy"] > 0.8  # the synthetic classes are easy: it must learn
+    assert metrics["protocol"]["name"] == "random" and metrics["train_seconds"] > 0
+    assert len(metrics["confusion_matrix"]) == 3 and set(metrics["per_class_accuracy"]) == {
+        "class 1",
+        "class 2",
+        "class 3",
+    }
+    with rasterio.open(out / "classification_map.tif") as ds:
+        assert ds.crs.to_epsg() == 32633 and ds.transform == transform
+        trained_map = ds.read(1)
+    # refuses to overwrite without --overwrite, before doing any work
+    assert classify_main(argv) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    # predict tile by tile → same map, same georeference
+    ckpt = out / "model.safetensors"
+    predict = [
+        "predict",
+        "--checkpoint",
+        str(ckpt),
+        "--cube",
+        str(tmp_path / "cube.tif"),
+        "--tile-size",
+        "7",
+        "--quiet",
+        "--output",
+        str(tmp_path / "map.tif"),
+    ]
+    assert classify_main(predict) == 0
+    with rasterio.open(tmp_path / "map.tif") as ds:
+        assert ds.crs.to_epsg() == 32633 and ds.transform == transform
+        np.testing.assert_array_equal(ds.read(1), trained_map)
+        assert "1=class 1" in ds.tags()["classes"]
+    assert classify_main(predict) == 2  # exists, no --overwrite
+    # evaluate re-scores the checkpoint on the scene
+    assert (
+        classify_main(
+            [
+                "evaluate",
+                "--checkpoint",
+                str(ckpt),
+                "--cube",
+                str(tmp_path / "cube.tif"),
+                "--labels",
+                str(tmp_path / "gt.tif"),
+            ]
+        )
+        == 0
+    )
+    assert "OA" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_envi_input_fixed_split_with_sklearn_baseline(tmp_path, scene_factory):
+    spectral = pytest.importorskip("spectral")
+    cube, labels = scene_factory(height=20, width=20)
+    spectral.envi.save_image(
+        str(tmp_path / "cube.hdr"), cube, metadata={"wavelength": [str(w) for w in range(12)]}
+    )
+    train = np.where((np.arange(20)[:, None] % 2 == 0), labels, 0)
+    test = np.where(train == 0, labels, 0)
+    np.save(tmp_path / "train.npy", train)
+    np.save(tmp_path / "test.npy", test)
+    argv = [
+        "train",
+        "--cube",
+        str(tmp_path / "cube.hdr"),
+        "--train-labels",
+        str(tmp_path / "train.npy"),
+        "--test-labels",
+        str(tmp_path / "test.npy"),
+        "--model",
+        "svm",
+        "--class-names",
+        "soil,tree,water",
+        "--quiet",
+        "--output",
+        str(tmp_path / "run"),
+    ]
+    assert classify_main(argv) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["protocol"]["name"] == "fixed"
+    assert metrics["num_test_pixels"] == int((test > 0).sum())
+    assert metrics["overall_accuracy"] > 0.9  # well-separated synthetic classes
+    assert set(metrics["per_class_accuracy"]) == {"soil", "tree", "water"}
+
+
+def test_user_errors_exit_2_with_one_line(tmp_path, capsys, scene_factory):
+    from scipy.io import savemat
+
+    cube, labels = scene_factory(height=10, width=10)
+    savemat(tmp_path / "scene.mat", {"radiance": cube})
+    np.save(tmp_path / "gt.npy", labels)
+    code = classify_main(
+        [
+            "train",
+            "--cube",
+            str(tmp_path / "scene.mat"),
+            "--cube-key",
+            "cube",
+            "--labels",
+            str(tmp_path / "gt.npy"),
+            "--output",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "scene.mat: no variable 'cube' (found: radiance (10, 10, 12))" in err
+    assert not (tmp_path / "o").exists()
+    np.save(tmp_path / "bad_gt.npy", labels[:, :7])
+    code = classify_main(
+        [
+            "train",
+            "--cube",
+            str(tmp_path / "scene.mat"),
+            "--labels",
+            str(tmp_path / "bad_gt.npy"),
+            "--output",
+            str(tmp_path / "o"),
+        ]
+    )
+    assert code == 2 and "does not match the cube" in capsys.readouterr().err
+    assert classify_main(["train", "--output", str(tmp_path / "o")]) == 2
+    assert "pass --dataset NAME or --cube PATH" in capsys.readouterr().err
+
+
+def test_list_models_and_info(tmp_path, capsys, scene_factory):
+    assert classify_main(["list-models"]) == 0
+    listing = capsys.readouterr().out
+    assert TINY in listing and "Stand-in model" in listing
+    cube, labels = scene_factory(height=10, width=10)
+    np.save(tmp_path / "cube.npy", cube)
+    np.save(tmp_path / "gt.npy", labels)
+    assert (
+        classify_main(
+            ["info", "--cube", str(tmp_path / "cube.npy"), "--labels", str(tmp_path / "gt.npy")]
+        )
+        == 0
+    )
+    info = json.loads(capsys.readouterr().out)
+    assert info["shape"] == [10, 10, 12] and info["labelled_pixels"] == int((labels > 0).sum())
+
+
+@pytest.mark.data
+def test_named_indian_pines_matches_its_manifest():
+    from panspectra_hsi.data import load_named_scene
+
+    try:
+        scene = load_named_scene("indian_pines", download=False)
+    except Exception as exc:  # no shared data and no tensorly copy
+        pytest.skip(f"Indian Pines not available offline: {exc}")
+    assert scene.shape == (145, 145, 200)
+    assert scene.class_names[8] == "Oats" and scene.class_counts()[9] == 20
+    assert sum(scene.class_counts().values()) == 10249
+    assert scene.wavelengths.shape == (200,) and 400 <= scene.wavelengths[0] < scene.wavelengths[-1]
