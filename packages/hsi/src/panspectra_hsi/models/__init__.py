@@ -6,7 +6,7 @@ forward_head / reset_head). The sklearn baselines (``svm``, ``rf``) classify sin
 carry ``is_sklearn = True``. Training recipes live in :mod:`panspectra_hsi.models.recipes`.
 """
 
-from . import sklearn_baselines, ssftt  # noqa: F401  (registers models)
+from . import lola_specvit, sklearn_baselines, spectralformer, ss_mamba, ssftt  # noqa: F401
 from .base import PatchClassifier
 from .recipes import DEFAULT_MODEL, Recipe, get_recipe
 

@@ -11,7 +11,11 @@ new label set (transfer to another scene) without touching the features.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from torch import Tensor, nn
+
+from panspectra_core.layers import apply_lora, count_trainable_parameters, mark_only_lora_trainable
 
 
 class PatchClassifier(nn.Module):
@@ -28,6 +32,8 @@ class PatchClassifier(nn.Module):
     num_classes: int
     patch_size: int
     num_features: int
+    #: glob patterns of the nn.Linear layers that :meth:`enable_lora` adapts
+    lora_targets: tuple[str, ...] = ("qkv", "out")
 
     def __init__(self, num_bands: int, num_classes: int, patch_size: int) -> None:
         super().__init__()
@@ -68,6 +74,20 @@ class PatchClassifier(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.forward_head(self.forward_features(x))
+
+    def enable_lora(
+        self,
+        rank: int = 8,
+        alpha: float = 16.0,
+        target: Iterable[str] | None = None,
+        train_head: bool = True,
+    ) -> int:
+        """LoRA fine-tuning (Hu et al. 2022): wrap the ``target`` linear layers (default
+        ``lora_targets``) with core ``LoRALinear`` adapters, freeze every other weight (the head
+        stays trainable when ``train_head``) and return the trainable parameter count."""
+        apply_lora(self, tuple(target or self.lora_targets), rank=rank, alpha=alpha)
+        mark_only_lora_trainable(self, also_trainable=("head.*",) if train_head else ())
+        return count_trainable_parameters(self)
 
 
 def centre_crop(x: Tensor, size: int) -> Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from panspectra_core.attention.multihead import MultiHeadAttention
+from panspectra_core.layers import DropPath
 
 
 def mlp(dim: int, mlp_ratio: float, dropout: float) -> nn.Sequential:
@@ -26,16 +27,24 @@ def mlp(dim: int, mlp_ratio: float, dropout: float) -> nn.Sequential:
 class TransformerBlock(nn.Module):
     """x + MHSA(LN(x)); x + MLP(LN(x))."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 2.0, dropout: float = 0.0):
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        mlp_ratio: float = 2.0,
+        dropout: float = 0.0,
+        drop_path: float = 0.0,
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attn = MultiHeadAttention(dim, num_heads, dropout=dropout, proj_dropout=dropout)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = mlp(dim, mlp_ratio, dropout)
+        self.drop_path = DropPath(drop_path)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        x = x + self.drop_path(self.attn(self.norm1(x)))
+        return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
 class TransformerEncoder(nn.Module):
