@@ -1,0 +1,162 @@
+"""Benchmark whole-scene prediction: throughput (pixels/s) and peak RSS vs scene size.
+
+A GeoTIFF is tiled from the Indian Pines cube (uint16, 200 bands, tiled + deflate) at each size,
+and ``hsi-classify predict`` runs in a fresh process per size, so its peak resident memory
+(ru_maxrss) is measured alone. Flat memory across sizes shows the tiled reader/writer works.
+
+    python tools/bench/bench_hsi_predict.py --sizes 512,1024,2048,4096 --model ssftt
+
+Writes tools/bench/results/hsi_predict.json and .md. The model weights are untrained (speed and
+memory do not depend on them); its recipe's patch size and PCA width are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+_CHILD = """
+import resource, sys, time
+from panspectra_hsi.cli import classify_main
+start = time.perf_counter()
+code = classify_main(sys.argv[1:])
+print("RESULT", code, time.perf_counter() - start,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def write_scene(path: Path, size: int) -> None:
+    """A ``size × size × 200`` GeoTIFF tiled from Indian Pines, written block row by block row."""
+    import rasterio
+    from rasterio.transform import from_origin
+    from rasterio.windows import Window
+
+    from panspectra_hsi.data import load_named_scene
+
+    base = np.moveaxis(np.asarray(load_named_scene("indian_pines").cube, np.uint16), -1, 0)
+    bands, h, w = base.shape
+    profile = {
+        "driver": "GTiff",
+        "height": size,
+        "width": size,
+        "count": bands,
+        "dtype": "uint16",
+        "crs": "EPSG:32616",
+        "transform": from_origin(500000, 4500000, 20, 20),
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "compress": "deflate",
+        "interleave": "pixel",
+        "BIGTIFF": "YES",
+    }
+    reps = -(-size // w)
+    with rasterio.open(path, "w", **profile) as dst:
+        for r0 in range(0, size, 256):
+            rows = np.arange(r0, min(r0 + 256, size)) % h
+            block = np.tile(base[:, rows, :], (1, 1, reps))[:, :, :size]
+            dst.write(block, window=Window(0, r0, size, len(rows)))
+
+
+def make_checkpoint(path: Path, model: str) -> None:
+    from panspectra_core.registry import create_model
+    from panspectra_hsi.data import SpectralPreprocessor, load_named_scene
+    from panspectra_hsi.models.recipes import get_recipe
+    from panspectra_hsi.pipeline import PixelClassifier
+
+    scene = load_named_scene("indian_pines")
+    recipe = get_recipe(model)
+    prep = SpectralPreprocessor.fit(scene.cube[scene.labels > 0], recipe.pca_components)
+    kwargs = {"num_bands": prep.num_features, "num_classes": 16, "patch_size": recipe.patch_size}
+    classifier = PixelClassifier(
+        create_model(model, **kwargs).eval(),
+        prep,
+        recipe.patch_size,
+        scene.class_names,
+        scene.label_values,
+        model,
+        kwargs,
+    )
+    classifier.save(path, config={}, metrics={}, protocol={})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="512,1024,2048,4096")
+    parser.add_argument("--model", default="ssftt")
+    parser.add_argument("--tile-size", type=int, default=256)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        make_checkpoint(tmp / "model.safetensors", args.model)
+        for size in (int(s) for s in args.sizes.split(",")):
+            scene = tmp / f"scene_{size}.tif"
+            start = time.perf_counter()
+            write_scene(scene, size)
+            write_seconds = time.perf_counter() - start
+            argv = [
+                "predict",
+                "--checkpoint",
+                str(tmp / "model.safetensors"),
+                "--cube",
+                str(scene),
+                "--output",
+                str(tmp / f"map_{size}.tif"),
+                "--quiet",
+                "--tile-size",
+                str(args.tile_size),
+            ]
+            out = subprocess.run(
+                [sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, check=True
+            ).stdout
+            _, code, seconds, rss_kb = out.split("RESULT")[1].split()
+            rows.append(
+                {
+                    "size": size,
+                    "pixels": size * size,
+                    "seconds": float(seconds),
+                    "pixels_per_second": size * size / float(seconds),
+                    "peak_rss_mib": int(rss_kb) / 1024,
+                    "input_gib": scene.stat().st_size / 2**30,
+                    "exit_code": int(code),
+                    "scene_write_seconds": write_seconds,
+                    "command": "hsi-classify " + " ".join(argv[:1]) + f" --checkpoint CKPT --cube "
+                    f"scene_{size}.tif --output map.tif --tile-size {args.tile_size}",
+                }
+            )
+            print(rows[-1], flush=True)
+            scene.unlink()
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "hsi_predict.json").write_text(
+        json.dumps({"model": args.model, "tile_size": args.tile_size, "rows": rows}, indent=2)
+        + "\n"
+    )
+    lines = [
+        f"# hsi-classify predict: {args.model}, tile {args.tile_size}, 200-band uint16 GeoTIFF",
+        "",
+        "| scene | pixels | seconds | pixels/s | peak RSS (MiB) | file on disk (GiB) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['size']}×{r['size']} | {r['pixels']:,} | {r['seconds']:.1f} | "
+            f"{r['pixels_per_second']:,.0f} | {r['peak_rss_mib']:.0f} | "
+            f"{r['input_gib']:.2f} |"
+        )
+    (args.results / "hsi_predict.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
