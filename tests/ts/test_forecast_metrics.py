@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import make_series_frame
 from torch import nn
+from ts_test_helpers import make_series_frame
 
 from panspectra_ts.data import StandardScaler, clean_series, prepare_series
 from panspectra_ts.data.table import SeriesTable

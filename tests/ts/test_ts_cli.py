@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import STAND_IN, make_series_frame, write_csv
+from ts_test_helpers import STAND_IN, make_series_frame, write_csv
 
 from panspectra_ts.cli import main
 

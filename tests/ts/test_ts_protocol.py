@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import ett_file, make_series_frame
+from ts_test_helpers import ett_file, make_series_frame
 
 from panspectra_core.errors import UserError
 from panspectra_ts.data import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_csv
+from ts_test_helpers import write_csv
 
 from panspectra_core.errors import UserError
 from panspectra_ts.data import clean_series, infer_frequency, inspect_series, load_table
