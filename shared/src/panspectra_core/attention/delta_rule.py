@@ -111,9 +111,8 @@ def delta_rule_with_state(
     # UT transform: A = I + tril(diag(β) K Kᵀ, -1); [W | U] = A⁻¹ diag(β) [K | V].
     k_beta = k_c * beta_c
     lower = (k_beta @ k_c.transpose(-1, -2)).tril_(-1)  # unit diagonal is implicit below
-    rhs = torch.cat((k_beta, v_c * beta_c), dim=-1)
-    w_u = unit_lower_triangular_inverse(lower) @ rhs  # batched; see .triangular
-    w, u = w_u[..., :dk], w_u[..., dk:]
+    inverse = unit_lower_triangular_inverse(lower)  # batched over all chunks; see .triangular
+    w, u = inverse @ k_beta, inverse @ (v_c * beta_c)
     state = q.new_zeros(batch, heads, dk, dv)
     if initial_state is not None:
         state = initial_state.to(work)

@@ -44,18 +44,21 @@ def _forward_substitution_inverse(strictly_lower: Tensor) -> Tensor:
 def unit_lower_triangular_inverse(strictly_lower: Tensor) -> Tensor:
     """``(I + N)⁻¹`` for N: (..., n, n) strictly lower triangular (the upper part and diagonal of
     the input are ignored). Returns (..., n, n), unit lower triangular."""
+    return _block_inverse(strictly_lower.tril(-1))
+
+
+def _block_inverse(strictly_lower: Tensor) -> Tensor:
     n = strictly_lower.shape[-1]
-    strictly_lower = strictly_lower.tril(-1)
     if n <= BASE_BLOCK:
         return _forward_substitution_inverse(strictly_lower)
     h = n // 2
     # both diagonal blocks (sizes h and n - h) inverted in one recursive call when equal-sized
     if n - h == h:
         diag_blocks = torch.stack((strictly_lower[..., :h, :h], strictly_lower[..., h:, h:]))
-        inv_top, inv_bottom = unit_lower_triangular_inverse(diag_blocks).unbind(0)
+        inv_top, inv_bottom = _block_inverse(diag_blocks).unbind(0)
     else:
-        inv_top = unit_lower_triangular_inverse(strictly_lower[..., :h, :h])
-        inv_bottom = unit_lower_triangular_inverse(strictly_lower[..., h:, h:])
+        inv_top = _block_inverse(strictly_lower[..., :h, :h])
+        inv_bottom = _block_inverse(strictly_lower[..., h:, h:])
     lower_left = -(inv_bottom @ (strictly_lower[..., h:, :h] @ inv_top))
     top = torch.cat((inv_top, torch.zeros_like(strictly_lower[..., :h, h:])), dim=-1)
     bottom = torch.cat((lower_left, inv_bottom), dim=-1)
