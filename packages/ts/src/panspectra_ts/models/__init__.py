@@ -15,7 +15,6 @@ from .decomposition import (
 )
 from .dlinear import DLinear
 from .itransformer import ITransformer
-from .losses import arctan_loss, arctan_weights
 from .patchtst import PatchTST
 from .revin import RevIN
 from .s_mamba import SMamba
@@ -32,8 +31,6 @@ __all__ = [
     "SMamba",
     "TSMixer",
     "XPatch",
-    "arctan_loss",
-    "arctan_weights",
     "exponential_moving_average",
     "exponential_moving_average_ref",
     "moving_average",

@@ -1,0 +1,74 @@
+"""Recipes: every recipe builds its model, uses a known loss/scheduler, and matches the papers'
+headline settings."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import panspectra_ts.models  # noqa: F401
+from panspectra_core.registry import create_model, list_models
+from panspectra_core.training.tasks import SCHEDULERS
+from panspectra_ts.models.recipes import (
+    DEFAULT_MODEL,
+    Recipe,
+    available_recipes,
+    get_recipe,
+    sigmoid_lr_factor,
+)
+
+DATASETS = [None, "ETTh1", "ETTh2", "ETTm1", "weather"]
+
+
+def test_default_model_is_registered_and_has_a_recipe():
+    assert DEFAULT_MODEL in list_models(domain="ts")
+    assert DEFAULT_MODEL in available_recipes()
+
+
+@pytest.mark.parametrize("name", available_recipes())
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_recipe_is_usable(name, dataset):
+    recipe = get_recipe(name, 96, dataset)
+    assert isinstance(recipe, Recipe)
+    assert recipe.loss in {"mse", "mae", "huber", "arctan"}
+    assert recipe.scheduler in SCHEDULERS
+    assert recipe.epochs > 0 and recipe.lr > 0 and recipe.batch_size > 0
+    torch.manual_seed(0)
+    model = create_model(
+        name, lookback=recipe.lookback, horizon=24, num_channels=3, **recipe.model_kwargs
+    ).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, recipe.lookback, 3)).shape == (2, 24, 3)
+
+
+def test_recipes_follow_the_papers():
+    xpatch = get_recipe("xpatch", 96, "ETTh1")
+    assert xpatch.loss == "arctan" and xpatch.model_kwargs["alpha"] == 0.3
+    assert get_recipe("dlinear", 96, "ETTh1").model_kwargs["kernel_size"] == 25
+    etth = get_recipe("patchtst", 336, "ETTh1").model_kwargs
+    ettm = get_recipe("patchtst", 336, "ETTm1").model_kwargs
+    keys = ("d_model", "num_heads", "d_ff", "dropout")
+    assert tuple(etth[k] for k in keys) == (16, 4, 128, 0.3)
+    assert tuple(ettm[k] for k in keys) == (128, 16, 256, 0.2)
+
+
+def test_recipe_copies_are_independent():
+    first = get_recipe("xpatch", 96)
+    first.model_kwargs["alpha"] = 0.9
+    assert get_recipe("xpatch", 96).model_kwargs["alpha"] == 0.3
+
+
+def test_recipe_errors():
+    with pytest.raises(KeyError, match="no recipe"):
+        get_recipe("not_a_model", 96)
+    with pytest.raises(ValueError):
+        get_recipe("xpatch", 0)
+
+
+def test_sigmoid_lr_factor_warms_up_then_decays():
+    factors = [sigmoid_lr_factor(e) for e in range(1, 101)]
+    peak = max(range(100), key=factors.__getitem__)
+    assert factors[0] < 0.01
+    assert 10 < peak < 40 and factors[peak] > 0.9
+    assert factors[-1] < factors[peak]
+    assert all(0.0 <= f <= 1.0 for f in factors)
