@@ -228,3 +228,16 @@ def test_same_seed_same_metrics_and_seed_summary(tmp_path, capsys, series_csv):
     assert again["mse"] == single["mse"] and again["mae"] == single["mae"]
     assert multi["seeds"]["mse"]["values"][0] == single["mse"]
     assert multi["mse"] == pytest.approx(sum(multi["seeds"]["mse"]["values"]) / 2)
+
+
+@pytest.mark.data
+def test_named_dataset_info_uses_ett_borders(capsys, monkeypatch):
+    from ts_test_helpers import SHARED_DATA, ett_file
+
+    ett_file("ETTh1")
+    monkeypatch.setenv("PANSPECTRA_DATA", str(SHARED_DATA))
+    assert main(["info", "--dataset", "etth1"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"] == 17420 and summary["frequency"] == "h"
+    assert summary["split"]["test"] == {"rows": [11424, 14400], "windows": 2785}
+    assert summary["split"]["train"]["rows"] == [0, 8640]
