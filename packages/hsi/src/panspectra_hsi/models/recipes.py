@@ -48,6 +48,13 @@ class Recipe:
 _RECIPES: dict[str, Recipe] = {
     "ssftt": Recipe(patch_size=13, epochs=60, lr=1e-3, batch_size=64, pca_components=30),
     "ssftt_small": Recipe(patch_size=11, epochs=60, lr=2e-3, batch_size=64, pca_components=30),
+    "spectralformer": Recipe(
+        patch_size=7, epochs=60, lr=5e-4, pca_components=30, model_kwargs={"window": 3, "group": 3}
+    ),
+    "ss_mamba": Recipe(patch_size=9, epochs=60, lr=2e-3, pca_components=30),
+    "lola_specvit": Recipe(
+        patch_size=9, epochs=60, lr=1e-3, pca_components=30, scheduler="cyclic", lora=True
+    ),
     "svm": Recipe(patch_size=1, epochs=0, pca_components=None),
     "rf": Recipe(patch_size=1, epochs=0, pca_components=None),
 }
