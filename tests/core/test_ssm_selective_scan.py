@@ -224,3 +224,15 @@ def test_missing_numba_fails_only_for_fused(monkeypatch):
     finally:
         monkeypatch.undo()
         dispatch._load_fused.cache_clear()
+
+
+@pytest.mark.skipif(not numba_available(), reason="needs numba")
+def test_fused_detects_inplace_modification_before_backward():
+    inputs = make_inputs(full=False)
+    u = inputs["u"].clone().requires_grad_()
+    u_used = u * 1.0
+    y = selective_scan(u_used, *(inputs[n] for n in NAMES[1:]), backend="fused")
+    with torch.no_grad():
+        u_used.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

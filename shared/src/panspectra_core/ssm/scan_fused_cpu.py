@@ -28,26 +28,31 @@ def _group_count(dim: int) -> int:
     return max(1, min(dim, 16))
 
 
+def _kernel_arrays(u, delta, A, B, C, D, z, delta_bias, cdtype) -> tuple[np.ndarray, ...]:
+    """Contiguous numpy views/copies in the kernels' layout (B, C time-major: (batch, L, N))."""
+    zeros_dim = torch.zeros(u.shape[1], dtype=cdtype)
+    return (
+        _np(u, cdtype),
+        _np(delta, cdtype),
+        _np(A, cdtype),
+        _np(B.transpose(1, 2), cdtype),
+        _np(C.transpose(1, 2), cdtype),
+        _np(D if D is not None else zeros_dim, cdtype),
+        _np(z, cdtype) if z is not None else np.zeros((1, 1, 1), dtype=_NUMPY_DTYPE[cdtype]),
+        _np(delta_bias if delta_bias is not None else zeros_dim, cdtype),
+    )
+
+
 class _FusedSelectiveScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u, delta, A, B, C, D, z, delta_bias, delta_softplus):
         cdtype = compute_dtype(u)
-        dim = u.shape[1]
-        zeros_dim = torch.zeros(dim, dtype=cdtype)
-        arrays = (
-            _np(u, cdtype),
-            _np(delta, cdtype),
-            _np(A, cdtype),
-            _np(B.transpose(1, 2), cdtype),  # (batch, L, N)
-            _np(C.transpose(1, 2), cdtype),
-            _np(D if D is not None else zeros_dim, cdtype),
-            _np(z, cdtype) if z is not None else np.zeros((1, 1, 1), dtype=_NUMPY_DTYPE[cdtype]),
-            _np(delta_bias if delta_bias is not None else zeros_dim, cdtype),
-        )
+        arrays = _kernel_arrays(u, delta, A, B, C, D, z, delta_bias, cdtype)
         out, last, ckpt = scan_forward_kernel(
             *arrays, z is not None, bool(delta_softplus), CHECKPOINT_CHUNK
         )
-        ctx.arrays = arrays
+        # saved tensors give autograd's in-place-modification checks; arrays are rebuilt later
+        ctx.save_for_backward(u, delta, A, B, C, D, z, delta_bias)
         ctx.cdtype = cdtype
         ctx.ckpt = ckpt
         ctx.flags = (z is not None, bool(delta_softplus))
@@ -58,16 +63,15 @@ class _FusedSelectiveScan(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g_out, g_last):
-        arrays = ctx.arrays
-        u_np = arrays[0]
         cdtype = ctx.cdtype
-        batch, dim, _ = u_np.shape
+        arrays = _kernel_arrays(*ctx.saved_tensors, cdtype)
+        batch, dim, _ = arrays[0].shape
         n_state = arrays[2].shape[1]
         g_out_np = _np(g_out, cdtype)
         g_last_np = (
             _np(g_last, cdtype)
             if g_last is not None
-            else np.zeros((batch, dim, n_state), dtype=u_np.dtype)
+            else np.zeros((batch, dim, n_state), dtype=_NUMPY_DTYPE[cdtype])
         )
         du, d_delta, dA_p, dB_p, dC_p, dD_p, dz, d_bias_p = scan_backward_kernel(
             *arrays,
