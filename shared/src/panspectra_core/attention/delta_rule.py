@@ -31,7 +31,7 @@ from torch import Tensor
 
 from .triangular import unit_lower_triangular_inverse
 
-DEFAULT_CHUNK_SIZE = 64
+DEFAULT_CHUNK_SIZE = 32  # measured faster than 64 on the 2-core CPU (UT transform is O(C²))
 
 
 def delta_rule_step(
@@ -116,14 +116,13 @@ def delta_rule_with_state(
     state = q.new_zeros(batch, heads, dk, dv)
     if initial_state is not None:
         state = initial_state.to(work)
-    states_before, pseudo_values = [], []
-    for i in range(n):  # the only sequential part: L / C small matmuls
-        u_eff = u[:, :, i] - w[:, :, i] @ state  # (b, h, c, dv)
-        states_before.append(state)
-        pseudo_values.append(u_eff)
-        state = state + k_c[:, :, i].transpose(-1, -2) @ u_eff
     intra = (q_c @ k_c.transpose(-1, -2)).tril_()  # (b, h, n, c, c), causal incl. diagonal
-    out = q_c @ torch.stack(states_before, dim=2) + intra @ torch.stack(pseudo_values, dim=2)
+    outputs = []
+    for i in range(n):  # the only sequential part: L / C small matmuls (cache-resident)
+        u_eff = u[:, :, i] - w[:, :, i] @ state  # (b, h, c, dv)
+        outputs.append(q_c[:, :, i] @ state + intra[:, :, i] @ u_eff)
+        state = state + k_c[:, :, i].transpose(-1, -2) @ u_eff
+    out = torch.stack(outputs, dim=2)
     out = out.reshape(batch, heads, n * c, dv)[:, :, :length]
     return out.to(in_dtype), state
 
@@ -136,7 +135,7 @@ def delta_rule(
 
     Args:
         q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); beta: (batch, heads, L).
-        chunk_size: tokens per chunk (64 default).
+        chunk_size: tokens per chunk (32 default).
 
     Returns:
         (batch, heads, L, dv).

@@ -8,7 +8,7 @@ at a time, which dominates the run time on CPU; this routine uses the recursive 
     [[A, 0], [C, D]]⁻¹ = [[A⁻¹, 0], [−D⁻¹ C A⁻¹, D⁻¹]],
 
 batching both diagonal halves of every matrix together, so one level costs two batched matmuls;
-blocks of ≤ 16 rows use row-by-row forward substitution. All ops are differentiable.
+blocks of ≤ 8 rows use row-by-row forward substitution. All ops are differentiable.
 Reference: :func:`unit_lower_triangular_inverse_ref` (LAPACK triangular solve).
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-BASE_BLOCK = 16
+BASE_BLOCK = 8
 
 
 def unit_lower_triangular_inverse_ref(strictly_lower: Tensor) -> Tensor:
