@@ -105,14 +105,14 @@ def recurrence_section(length: int, rounds: int, slow_rounds: int) -> dict[str, 
             lambda q=q, k=k, v=v: causal_linear_attention_recurrent(q, k, v),
             backward,
             rounds,
-            slow_rounds,
+            1 if backward else slow_rounds,  # one recurrent fwd+bwd: a graph of ~20k nodes
         )
         results[f"delta_rule/{mode}"] = race(
             lambda q=q, k=k, v=v, b=beta: delta_rule(q, k, v, b),
             lambda q=q, k=k, v=v, b=beta: delta_rule_recurrent(q, k, v, b),
             backward,
             rounds,
-            slow_rounds,
+            1 if backward else slow_rounds,
         )
         for name, r in results.items():
             if name.endswith(mode):
@@ -154,6 +154,8 @@ def write_markdown(report: dict, path: Path) -> None:
         "",
         f"CPU: {env['cpu']} ({env['cpu_count']} cores), torch {env['torch']} "
         f"({env['threads']} threads), fp32, batch {BATCH}, heads {HEADS}, dk = dv = {DIM}.",
+        f"1-min load average {env['load_average_at_start']:.1f} at start, "
+        f"{env['load_average_at_end']:.1f} at end (other jobs shared the CPU; see notes).",
         "Medians over interleaved rounds; speedup = median of per-round ratios.",
         "",
         f"## Chunked vs token-by-token recurrence (L = {report['recurrence_length']})",
@@ -209,12 +211,14 @@ def main() -> None:
             "cpu_count": os.cpu_count(),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),
+            "load_average_at_start": os.getloadavg()[0],
         },
         "config": {"batch": BATCH, "heads": HEADS, "dk": DIM, "dv": DIM, "dtype": "float32"},
         "recurrence_length": args.length,
         "recurrence": recurrence_section(args.length, args.rounds, args.recurrent_rounds),
         "vs_sdpa": sdpa_section(args.lengths, args.rounds),
     }
+    report["environment"]["load_average_at_end"] = os.getloadavg()[0]
     if args.quick:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
