@@ -4,10 +4,11 @@ Targets (this 2-core CPU, fp32, batch 2, dim 256, N 16, L 2048): the fused forwa
 than ``selective_scan_ref``, fused forward+backward faster than the reference; peak memory of
 forward+backward at L=16384 below 2 GB.
 
-Speed: median wall time of ``--repeats`` runs after one warm-up (the warm-up also loads or
-compiles the numba kernels). Peak memory: each backend runs forward+backward at ``--peak-length``
-in a fresh subprocess; we report the growth of the peak resident set size (``ru_maxrss``) over
-the RSS measured just before the scan, i.e. everything the scan allocates (inputs excluded).
+Speed: median wall time of ``--repeats`` runs, after one warm-up for the fast backends (the
+warm-up loads or compiles the numba kernels; the slow reference gets none). Peak memory: each
+backend runs forward+backward at ``--peak-length`` in a fresh subprocess; we report the growth
+of the peak resident set size (``ru_maxrss``) over the RSS measured just before the scan, i.e.
+everything the scan allocates (inputs excluded).
 
 Usage::
 
@@ -56,8 +57,9 @@ def run_scan(inputs, backend):
     return selective_scan(**inputs, delta_softplus=True, backend=backend)
 
 
-def time_it(fn, repeats):
-    fn()  # warm-up (numba cache load / JIT)
+def time_it(fn, repeats, warm_up=True):
+    if warm_up:
+        fn()  # numba cache load / JIT, allocator warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -79,7 +81,8 @@ def time_backend(backend, shape, repeats):
         for t in grad_inputs.values():
             t.grad = None
 
-    return time_it(forward, repeats), time_it(forward_backward, repeats)
+    warm_up = backend != "ref"  # the reference loop has nothing to compile and is slow
+    return time_it(forward, repeats, warm_up), time_it(forward_backward, repeats, warm_up)
 
 
 def peak_child(backend, shape):
