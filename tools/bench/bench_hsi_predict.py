@@ -120,7 +120,7 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, check=True
             ).stdout
-            _, code, seconds, rss_kb = out.split("RESULT")[1].split()
+            code, seconds, rss_kb = out.split("RESULT")[1].split()[:3]
             rows.append(
                 {
                     "size": size,
