@@ -25,8 +25,8 @@ from .revin import RevIN
 class PatchwiseDepthwiseConv(nn.Module):
     """xPatch's depthwise convolution: each patch p has its own kernel w_p (length patch_len)
     slid with stride patch_len over its patch_len² embedding, i.e. a per-patch dot product over
-    non-overlapping blocks. Computed as one einsum (several times faster on CPU than the grouped
-    ``Conv1d`` it equals, :meth:`reference`).
+    non-overlapping blocks. Computed as one einsum: ~2-3x faster forward+backward on CPU than the
+    grouped ``Conv1d`` it equals (:meth:`reference`; 1792x13x256 input, 1 thread).
 
     Shapes: x (N, P, patch_len²) -> (N, P, patch_len).
     """
