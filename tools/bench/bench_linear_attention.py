@@ -155,7 +155,7 @@ def write_markdown(report: dict, path: Path) -> None:
         f"CPU: {env['cpu']} ({env['cpu_count']} cores), torch {env['torch']} "
         f"({env['threads']} threads), fp32, batch {BATCH}, heads {HEADS}, dk = dv = {DIM}.",
         f"1-min load average {env['load_average_at_start']:.1f} at start, "
-        f"{env['load_average_at_end']:.1f} at end (other jobs shared the CPU; see notes).",
+        f"{env['load_average_at_end']:.1f} at end (other jobs shared the CPU).",
         "Medians over interleaved rounds; speedup = median of per-round ratios.",
         "",
         f"## Chunked vs token-by-token recurrence (L = {report['recurrence_length']})",
