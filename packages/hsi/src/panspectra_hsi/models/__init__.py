@@ -2,12 +2,28 @@
 
 Torch models map (batch, bands, patch, patch) float32 -> (batch, num_classes) logits and share
 the :class:`~panspectra_hsi.models.base.PatchClassifier` contract (forward_features /
-forward_head / reset_head). The sklearn baselines (``svm``, ``rf``) classify single spectra and
-carry ``is_sklearn = True``. Training recipes live in :mod:`panspectra_hsi.models.recipes`.
+forward_head / reset_head / enable_lora). The sklearn baselines (``svm``, ``rf``) classify single
+spectra and carry ``is_sklearn = True``. Training recipes live in
+:mod:`panspectra_hsi.models.recipes`.
 """
 
-from . import lola_specvit, sklearn_baselines, spectralformer, ss_mamba, ssftt  # noqa: F401
 from .base import PatchClassifier
-from .recipes import DEFAULT_MODEL, Recipe, get_recipe
+from .lola_specvit import LoLASpecViT
+from .recipes import DEFAULT_MODEL, Recipe, get_recipe, recipe_names
+from .sklearn_baselines import SpectralSklearnClassifier
+from .spectralformer import SpectralFormer
+from .ss_mamba import SpatialSpectralMamba
+from .ssftt import SSFTT
 
-__all__ = ["DEFAULT_MODEL", "PatchClassifier", "Recipe", "get_recipe"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "SSFTT",
+    "LoLASpecViT",
+    "PatchClassifier",
+    "Recipe",
+    "SpatialSpectralMamba",
+    "SpectralFormer",
+    "SpectralSklearnClassifier",
+    "get_recipe",
+    "recipe_names",
+]
