@@ -143,17 +143,30 @@ def _tsmixer(horizon: int, dataset: str) -> Recipe:
 
 
 def _xpatch(horizon: int, dataset: str) -> Recipe:
-    scheduler = "sigmoid" if "sigmoid" in _core_schedulers() else "cosine"
+    kwargs = {"patch_len": 16, "stride": 8, "alpha": 0.3}
+    if "sigmoid" in _core_schedulers():  # the paper's schedule
+        return Recipe(
+            epochs=100,
+            lr=5e-4,
+            batch_size=256,
+            patience=10,
+            loss="arctan",
+            scheduler="sigmoid",
+            lookback=96,
+            model_kwargs=kwargs,
+            source="xPatch unified-setting scripts (Stitsyuk & Choi 2025)",
+        )
+    # Without the sigmoid schedule: the short cosine run checked on ETT (docs/ts_models.md).
     return Recipe(
-        epochs=100,
-        lr=5e-4,
+        epochs=10,
+        lr=1e-3,
         batch_size=256,
-        patience=10,
+        patience=4,
         loss="arctan",
-        scheduler=scheduler,
+        scheduler="cosine",
         lookback=96,
-        model_kwargs={"patch_len": 16, "stride": 8, "alpha": 0.3},
-        source="xPatch unified-setting scripts (Stitsyuk & Choi 2025)",
+        model_kwargs=kwargs,
+        source="xPatch (Stitsyuk & Choi 2025) with a short cosine schedule (our ETT checks)",
     )
 
 
