@@ -53,7 +53,7 @@ def _scan_one_chunk(
     decay_cum, states = inclusive_affine_scan(decay, drive, dim=2)
     states = torch.addcmul(states, decay_cum, x0.unsqueeze(2))
     y = torch.einsum("bdtn,bnt->bdt", states, C)
-    return y, states[:, :, -1]
+    return y, states[:, :, -1].clone()  # clone: a view would pin the whole chunk of states
 
 
 def selective_scan_chunked(
