@@ -38,7 +38,7 @@ def test_unmix_cube_writes_all_outputs(cube_file, tmp_path):
 def test_user_errors_exit_2(cube_file, tmp_path, capsys):
     out = tmp_path / "run"
     assert unmix_main(["--cube", str(cube_file), "--output", str(out)]) == 2  # no -k
-    assert "--endmembers" in capsys.readouterr().err
+    assert "--endmembers K is required" in capsys.readouterr().err
     assert unmix_main(["--dataset", "samson", "--cube", str(cube_file), "-o", str(out)]) == 2
     out.mkdir()
     (out / "keep.txt").write_text("x")

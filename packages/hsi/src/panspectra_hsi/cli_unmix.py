@@ -53,7 +53,9 @@ def build_unmix_parser() -> argparse.ArgumentParser:
     versions = " ".join(f"{k}={v}" for k, v in package_versions().items())
     parser.add_argument("--version", action="version", version=f"hsi-unmix ({versions})")
     source = parser.add_argument_group("input (a named --dataset or your own --cube)")
-    source.add_argument("--dataset", help="named dataset with reference endmembers (samson)")
+    source.add_argument(
+        "--dataset", help="named dataset (samson has reference endmembers; others need -k)"
+    )
     source.add_argument("--cube", type=Path, help="cube: ENVI .hdr, GeoTIFF/GDAL, .mat, .npy, .npz")
     source.add_argument("--cube-key", help="variable of the cube in a .mat/.npz file")
     source.add_argument("--drop-bands", type=_int_list, help="0-based bands to drop, e.g. 103,104")
@@ -71,20 +73,17 @@ def build_unmix_parser() -> argparse.ArgumentParser:
 def _load_input(args) -> tuple:
     """-> (scene, reference endmembers (R, B) or None, reference abundances (H, W, R) or None,
     endmember names or None)."""
-    from panspectra_hsi.data import load_samson, load_scene
+    from panspectra_hsi.data import load_named_scene, load_samson, load_scene
 
     if (args.dataset is None) == (args.cube is None):
         raise UserError("give exactly one of --dataset NAME or --cube PATH")
-    if args.dataset is not None:
-        if args.dataset != "samson":
-            raise UserError(
-                f"--dataset {args.dataset!r}: no unmixing reference for it (known: samson); "
-                "use --cube PATH --endmembers K for other scenes"
-            )
+    if args.dataset is not None and args.drop_bands:
+        raise UserError("--drop-bands is only supported with --cube")
+    if args.dataset == "samson":
         scene, reference, abundances, names = load_samson()
-        if args.drop_bands:
-            raise UserError("--drop-bands is only supported with --cube")
         return scene, np.asarray(reference).T, abundances, names
+    if args.dataset is not None:  # a named scene without unmixing reference: needs -k
+        return load_named_scene(args.dataset), None, None, None
     scene = load_scene(args.cube, cube_key=args.cube_key, drop_bands=args.drop_bands)
     return scene, None, None, None
 
@@ -114,7 +113,7 @@ def _unmix(argv: Sequence[str] | None) -> int:
         scene, reference, reference_abundances, names = _load_input(args)
         k = args.endmembers or (len(reference) if reference is not None else None)
         if k is None:
-            raise UserError("--endmembers K is required with --cube")
+            raise UserError("--endmembers K is required for inputs without reference endmembers")
         if reference is not None and k < len(reference):
             raise UserError(f"--endmembers {k}: the reference has {len(reference)} endmembers")
         height, width, bands = scene.shape
