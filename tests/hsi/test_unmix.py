@@ -61,7 +61,7 @@ def test_fcls_exact_matches_reference_nnls_and_constraints(noisy_mixture):
 def test_fcls_pgd_matches_exact_and_dispatch(noisy_mixture):
     pixels, endmembers, _ = noisy_mixture
     exact = fcls_exact(pixels, endmembers)
-    pgd = fcls_pgd(pixels, endmembers, tol=1e-10)
+    pgd = fcls_pgd(pixels, endmembers, tol=1e-10, max_iter=5000)
     torch.testing.assert_close(pgd, exact, atol=1e-4, rtol=0)
     torch.testing.assert_close(fcls(pixels, endmembers), exact)
 

@@ -109,8 +109,8 @@ def fcls_pgd(
     pixels: Tensor | np.ndarray,
     endmembers: Tensor | np.ndarray,
     *,
-    max_iter: int = 5000,
-    tol: float = 1e-8,
+    max_iter: int = 2000,
+    tol: float = 1e-6,
 ) -> Tensor:
     """Batched FCLS by FISTA with simplex projection. (N, B), (K, B) -> (N, K).
 
