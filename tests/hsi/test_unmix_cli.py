@@ -62,3 +62,20 @@ def test_samson_vca_scores(tmp_path):
     assert set(metrics["sad"]) == {"rock", "tree", "water"}
     assert metrics["mean_sad"] < 0.15  # VCA finds near-pure pixels of all three materials
     assert 0 < metrics["mean_rmse"] < 0.4
+
+
+def test_georeferenced_cube_gets_abundance_geotiff(tmp_path):
+    rasterio = pytest.importorskip("rasterio")
+    pixels, _, _ = synthetic_mixture(12 * 10, 3, 8, seed=4)
+    cube = pixels.reshape(12, 10, 8).astype(np.float32)
+    path = tmp_path / "cube.tif"
+    transform = rasterio.Affine(30.0, 0.0, 500000.0, 0.0, -30.0, 4100000.0)
+    profile = {"driver": "GTiff", "height": 12, "width": 10, "count": 8, "dtype": "float32"}
+    with rasterio.open(path, "w", crs="EPSG:32633", transform=transform, **profile) as dst:
+        dst.write(np.moveaxis(cube, -1, 0))
+    out = tmp_path / "run"
+    assert unmix_main(["--cube", str(path), "-k", "3", "-o", str(out), "--quiet"]) == 0
+    with rasterio.open(out / "abundances.tif") as src:
+        assert src.count == 3 and src.crs.to_epsg() == 32633
+        assert src.transform == transform
+        np.testing.assert_allclose(src.read().sum(0), 1.0, atol=1e-5)
