@@ -130,6 +130,9 @@ def test_trainer_flags_build_a_config():
     args = parser.parse_args(["--epochs", "3", "--patience", "1"])
     cfg = trainer_config_from_args(args, max_epochs=17, patience=5)
     assert cfg.max_epochs == 3 and cfg.patience == 1
+    args = parser.parse_args([])
+    args.device = "cpu"  # the common --device flag picks the accelerator
+    assert trainer_config_from_args(args).accelerator == "cpu"
 
 
 @pytest.mark.slow

@@ -212,10 +212,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         raise UserError(f"--patch-size {options.patch_size}: must be odd")
     seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
     device = resolve_device(args.device)
-    overrides = {"progress_bar": not args.quiet}
-    if args.accelerator in (None, "auto") and args.device != "auto":
-        overrides["accelerator"] = "cpu" if device.type == "cpu" else "gpu"
-    trainer_config = trainer_config_from_args(args, **overrides)
+    trainer_config = trainer_config_from_args(args)
     with out as staging:
         summary = run_training(
             scene,

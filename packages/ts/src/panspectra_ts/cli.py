@@ -219,11 +219,6 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
         if hasattr(config, k)
     }
     overrides["progress_bar"] = not args.quiet
-    if args.device != "auto":
-        device = resolve_device(args.device)
-        overrides["accelerator"] = "gpu" if device.type == "cuda" else device.type
-        if device.type == "cuda" and device.index is not None:
-            overrides["devices"] = [device.index]
     with OutputDir(args.output, overwrite=args.overwrite) as out:
         metrics = train_runs(
             options,

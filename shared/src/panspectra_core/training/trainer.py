@@ -22,7 +22,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
-from panspectra_core.cli import seed_everything
+from panspectra_core.cli import resolve_device, seed_everything
 
 log = logging.getLogger("panspectra")
 
@@ -33,7 +33,7 @@ class TrainConfig:
 
     max_epochs: int = 100
     accelerator: str = "auto"
-    devices: str | int = "auto"
+    devices: str | int | list[int] = "auto"
     strategy: str = "auto"
     num_nodes: int = 1
     precision: str = "32-true"
@@ -85,8 +85,8 @@ class _KeepBestWeights(Callback):
             )
 
 
-def _devices(value: str | int) -> str | int:
-    if isinstance(value, int) or value == "auto":
+def _devices(value: str | int | list[int]) -> str | int | list[int]:
+    if isinstance(value, int | list) or value == "auto":
         return value
     return int(value) if value.isdigit() else value
 
@@ -202,7 +202,12 @@ def add_trainer_args(parser: argparse.ArgumentParser) -> None:
 
 
 def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
-    """Build a :class:`TrainConfig` from parsed flags; ``overrides`` fill unset values."""
+    """Build a :class:`TrainConfig` from parsed flags; ``overrides`` fill unset values.
+
+    The common ``--device`` flag (see :func:`panspectra_core.cli.add_common_args`) picks the
+    accelerator when ``--accelerator`` is left at ``auto``: ``--device cpu`` trains on the CPU,
+    ``--device cuda:1`` on that GPU.
+    """
     values = {
         "accelerator": args.accelerator,
         "devices": args.devices,
@@ -214,6 +219,12 @@ def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> Trai
         "resume": args.resume,
         "progress_bar": not getattr(args, "quiet", False),
     }
+    device_name = getattr(args, "device", "auto")
+    if device_name not in (None, "auto") and args.accelerator == "auto":
+        device = resolve_device(device_name)
+        values["accelerator"] = "gpu" if device.type == "cuda" else device.type
+        if device.type == "cuda" and device.index is not None:
+            values["devices"] = [device.index]
     if args.max_epochs is not None:
         values["max_epochs"] = args.max_epochs
     if args.patience is not None:
