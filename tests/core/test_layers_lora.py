@@ -146,3 +146,21 @@ def test_lora_rejects_bad_arguments():
         LoRALinear(nn.Linear(4, 4), rank=0)
     with pytest.raises(TypeError):
         LoRALinear(nn.Conv1d(4, 4, 1))
+
+
+def test_merge_lora_folds_adapters_into_plain_linears():
+    from panspectra_core.layers import merge_lora
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.GELU(), nn.Linear(5, 3))
+    reference_keys = set(model.state_dict())
+    apply_lora(model, target=("0", "2"), rank=2, alpha=4.0)
+    for module in model.modules():
+        if isinstance(module, LoRALinear):
+            nn.init.normal_(module.lora_B)  # a non-zero, "trained" update
+    x = torch.randn(4, 6)
+    expected = model(x)
+    merge_lora(model)
+    assert not any(isinstance(m, LoRALinear) for m in model.modules())
+    assert set(model.state_dict()) == reference_keys
+    torch.testing.assert_close(model(x), expected)

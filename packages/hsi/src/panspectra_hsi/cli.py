@@ -94,6 +94,25 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
     hyper.add_argument("--batch-size", type=int)
     hyper.add_argument("--scheduler", choices=("cosine", "onecycle", "cyclic", "none"))
     hyper.add_argument("--label-smoothing", type=float)
+    hyper.add_argument(
+        "--no-band-std",
+        dest="standardize_bands",
+        action="store_false",
+        default=None,
+        help="one global scale instead of per-band standardization before PCA",
+    )
+    tune = parser.add_argument_group("fine-tuning")
+    tune.add_argument(
+        "--finetune",
+        type=Path,
+        metavar="CKPT",
+        help="start from a checkpoint (same bands; its preprocessing is reused)",
+    )
+    tune.add_argument(
+        "--lora-rank",
+        type=int,
+        help="train only LoRA adapters of this rank (and the head); base weights frozen",
+    )
     add_trainer_args(parser)
 
 
@@ -192,7 +211,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if fixed:
         scene, test_labels = _fixed_maps(args, scene)
     options = TrainOptions(
-        model=args.model or DEFAULT_MODEL,
+        model=args.model or _finetuned_model(args.finetune) or DEFAULT_MODEL,
         protocol="fixed" if fixed else args.protocol,
         train_fraction=args.train_fraction,
         train_count=args.train_count,
@@ -207,7 +226,21 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         batch_size=args.batch_size,
         scheduler=args.scheduler,
         label_smoothing=args.label_smoothing,
+        standardize_bands=args.standardize_bands,
+        finetune=None if args.finetune is None else str(args.finetune),
+        lora_rank=args.lora_rank,
     )
+    if args.finetune is not None:
+        from panspectra_core.checkpoint import read_checkpoint_meta
+
+        meta = read_checkpoint_meta(args.finetune)
+        if args.model and args.model != meta.model_name:
+            raise UserError(
+                f"--finetune {args.finetune} holds {meta.model_name!r}, not {args.model!r}"
+            )
+        options.patch_size = int(meta.preprocessing["patch_size"])
+    if args.lora_rank is not None and args.lora_rank < 1:
+        raise UserError("--lora-rank must be at least 1")
     if options.patch_size is not None and options.patch_size % 2 == 0:
         raise UserError(f"--patch-size {options.patch_size}: must be odd")
     seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
@@ -361,3 +394,12 @@ def classify_main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(classify_main())
+
+
+def _finetuned_model(path: Path | None) -> str | None:
+    """Registry name stored in a fine-tuning checkpoint (None without ``--finetune``)."""
+    if path is None:
+        return None
+    from panspectra_core.checkpoint import read_checkpoint_meta
+
+    return read_checkpoint_meta(path).model_name

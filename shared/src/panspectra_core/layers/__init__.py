@@ -10,6 +10,7 @@ from panspectra_core.layers.lora import (
     count_trainable_parameters,
     lora_state_dict,
     mark_only_lora_trainable,
+    merge_lora,
 )
 from panspectra_core.layers.norms import RMSNorm, rms_norm
 from panspectra_core.layers.patch_embed import PatchEmbed1d, PatchEmbed2d, PatchEmbed3d
@@ -39,6 +40,7 @@ __all__ = [
     "glu_hidden_dim",
     "lora_state_dict",
     "mark_only_lora_trainable",
+    "merge_lora",
     "rms_norm",
     "sinusoidal_table",
 ]

@@ -170,3 +170,31 @@ def lora_state_dict(model: nn.Module) -> dict[str, Tensor]:
 def count_trainable_parameters(model: nn.Module) -> int:
     """Number of scalar parameters with ``requires_grad`` (shared parameters counted once)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+@torch.no_grad()
+def merge_lora(model: nn.Module) -> nn.Module:
+    """Fold every :class:`LoRALinear` of ``model`` back into a plain ``nn.Linear`` (in place).
+
+    The merged layer computes the same function (``W + (α/r) B A``), so the model's state dict
+    has the base architecture's keys again: a fine-tuned model can be saved and rebuilt from its
+    registry name without knowing about the adapters. Returns ``model``.
+    """
+    for name, module in list(model.named_modules()):
+        if not isinstance(module, LoRALinear):
+            continue
+        module.merge()
+        linear = nn.Linear(
+            module.in_features,
+            module.out_features,
+            bias=module.bias is not None,
+            device=module.weight.device,
+            dtype=module.weight.dtype,
+        )
+        linear.weight.copy_(module.weight)
+        if module.bias is not None:
+            linear.bias.copy_(module.bias)
+        parent_name, _, child = name.rpartition(".")
+        parent = model.get_submodule(parent_name) if parent_name else model
+        setattr(parent, child, linear)
+    return model

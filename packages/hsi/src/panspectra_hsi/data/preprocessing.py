@@ -31,12 +31,26 @@ class SpectralPreprocessor:
     explained_variance_ratio: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, spectra: np.ndarray, pca_components: int | None = None) -> SpectralPreprocessor:
-        """Fit on training spectra ``(n, B)``; ``pca_components`` None or 0 disables PCA."""
+    def fit(
+        cls,
+        spectra: np.ndarray,
+        pca_components: int | None = None,
+        standardize_bands: bool = True,
+    ) -> SpectralPreprocessor:
+        """Fit on training spectra ``(n, B)``; ``pca_components`` None or 0 disables PCA.
+
+        With ``standardize_bands=False`` every band is divided by one global scale (the std
+        of all centred training values) instead of its own std, so PCA works on the raw
+        covariance: noisy low-variance bands do not get the weight of informative ones.
+        """
         spectra = np.asarray(spectra, dtype=np.float64)
         mean = spectra.mean(axis=0)
-        std = spectra.std(axis=0)
-        std = np.where(std < _EPS, 1.0, std)  # constant bands pass through centred
+        if standardize_bands:
+            std = spectra.std(axis=0)
+            std = np.where(std < _EPS, 1.0, std)  # constant bands pass through centred
+        else:
+            scale = float(np.sqrt(((spectra - mean) ** 2).mean()))
+            std = np.full_like(mean, scale if scale > _EPS else 1.0)
         if not pca_components:
             return cls(mean, std)
         standardized = (spectra - mean) / std

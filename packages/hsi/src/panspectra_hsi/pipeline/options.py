@@ -18,8 +18,12 @@ class TrainOptions:
         train_fraction / train_count / min_per_class / val_fraction: sampling (see protocols).
         guard_radius: disjoint guard band (default: patch radius).
         patch_size, pca_components (0 = off), epochs, lr, weight_decay, batch_size, scheduler,
-        label_smoothing, warmup_epochs: training hyper-parameters (recipe defaults).
+        label_smoothing, warmup_epochs, standardize_bands: training hyper-parameters
+        (recipe defaults).
         model_kwargs: extra builder arguments.
+        finetune: checkpoint to start from (its preprocessing is reused; the head is reset when
+            the classes differ); lora_rank: fine-tune with LoRA adapters of this rank (base
+            weights frozen), merged back into the weights before saving.
     """
 
     model: str
@@ -38,6 +42,9 @@ class TrainOptions:
     scheduler: str | None = None
     label_smoothing: float | None = None
     warmup_epochs: int | None = None
+    standardize_bands: bool | None = None
+    finetune: str | None = None
+    lora_rank: int | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +61,7 @@ _FROM_RECIPE = (
     "scheduler",
     "label_smoothing",
     "warmup_epochs",
+    "standardize_bands",
 )
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from panspectra_core.errors import UserError
+from panspectra_core.layers import count_trainable_parameters, merge_lora
 from panspectra_hsi.data.patches import PatchDataset, pad_cube, pixel_coordinates
 from panspectra_hsi.data.preprocessing import SpectralPreprocessor
 from panspectra_hsi.data.protocols import Split, disjoint_split, fixed_split, random_split
@@ -170,16 +172,40 @@ def train_classifier(
         else np.where(scene.labels > 0, scene.labels, test_labels)
     )
     cube = np.asarray(scene.cube, dtype=np.float32)
-    preprocessor = SpectralPreprocessor.fit(cube[split.train], options.pca_components or None)
-    features = preprocessor.transform(cube)
     num_classes = scene.num_classes
-    model_kwargs = {
-        "num_bands": preprocessor.num_features,
-        "num_classes": num_classes,
-        "patch_size": options.patch_size,
-        **options.model_kwargs,
-    }
-    model = create_model(options.model, **model_kwargs)
+    if options.finetune:
+        preprocessor, model, model_kwargs = _start_from_checkpoint(
+            options.finetune, cube.shape[-1], num_classes
+        )
+    else:
+        standardize = True if options.standardize_bands is None else options.standardize_bands
+        preprocessor = SpectralPreprocessor.fit(
+            cube[split.train], options.pca_components or None, standardize_bands=standardize
+        )
+        model_kwargs = {
+            "num_bands": preprocessor.num_features,
+            "num_classes": num_classes,
+            "patch_size": options.patch_size,
+            **options.model_kwargs,
+        }
+        model = create_model(options.model, **model_kwargs)
+    features = preprocessor.transform(cube)
+    parameter_counts = {}
+    if isinstance(model, torch.nn.Module):
+        if options.lora_rank:
+            if not hasattr(model, "enable_lora"):
+                raise UserError(f"--lora-rank: model {options.model!r} does not support LoRA")
+            model.enable_lora(rank=options.lora_rank)
+        parameter_counts = {
+            "total_parameters": sum(p.numel() for p in model.parameters()),
+            "trainable_parameters": count_trainable_parameters(model),
+        }
+        log.info(
+            "%s: %d trainable of %d parameters",
+            options.model,
+            parameter_counts["trainable_parameters"],
+            parameter_counts["total_parameters"],
+        )
     start = time.perf_counter()
     if getattr(model, "is_sklearn", False):
         model.fit(features[split.train], labels[split.train] - 1)
@@ -194,6 +220,7 @@ def train_classifier(
             model, features, labels, split, options, config, Path(workdir), num_classes
         )
         epochs = fit_result.epochs
+        merge_lora(model)  # a fine-tuned model is saved as its base architecture
         model = model.to(device or torch.device("cpu")).eval()
     train_seconds = time.perf_counter() - start
     classifier = PixelClassifier(
@@ -217,6 +244,7 @@ def train_classifier(
         model=options.model,
         protocol=split.describe(labels, num_classes),
         options=options.to_dict(),
+        **parameter_counts,
     )
     log.info(
         "seed %d: OA %.4f AA %.4f kappa %.4f (%.1f s training)",
@@ -227,3 +255,25 @@ def train_classifier(
         train_seconds,
     )
     return TrainResult(classifier, split, metrics, prediction, options)
+
+
+def _start_from_checkpoint(path: str, num_bands: int, num_classes: int):
+    """Preprocessor, model and builder kwargs of checkpoint ``path`` for fine-tuning.
+
+    The scene must have the checkpoint's band count (the preprocessing is reused); the head is
+    re-initialised when the number of classes differs.
+    """
+    classifier = PixelClassifier.load(path)
+    if classifier.preprocessor.num_bands_in != num_bands:
+        raise UserError(
+            f"--finetune {path}: the checkpoint expects {classifier.preprocessor.num_bands_in} "
+            f"bands, the scene has {num_bands}"
+        )
+    model = classifier.model.train()
+    model_kwargs = dict(classifier.model_kwargs)
+    if model_kwargs.get("num_classes") != num_classes:
+        model.reset_head(num_classes)
+        model_kwargs["num_classes"] = num_classes
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    return classifier.preprocessor, model, model_kwargs
