@@ -130,15 +130,17 @@ def _s_mamba(horizon: int, dataset: str) -> Recipe:
 
 def _tsmixer(horizon: int, dataset: str) -> Recipe:
     blocks = {"etth1": 2, "etth2": 4, "ettm1": 6, "ettm2": 2}.get(dataset, 2)
+    # The paper trains 100 epochs at lr 1e-4 (Table 9); on a CPU budget a 20-epoch cosine run at
+    # lr 1e-3 reaches the paper's ETTh1 H=96 error (docs/ts_models.md), so that is the default.
     return Recipe(
-        epochs=100,
-        lr=1e-4,
-        batch_size=32,
+        epochs=20,
+        lr=1e-3,
+        batch_size=128,
         patience=5,
-        scheduler="none",
+        scheduler="cosine",
         lookback=512,
         model_kwargs={"num_blocks": blocks, "ff_dim": 64, "dropout": 0.9},
-        source="TSMixer paper Table 9 (Chen et al. 2023)",
+        source="TSMixer (Chen et al. 2023) architecture of Table 9, 20-epoch cosine schedule",
     )
 
 
