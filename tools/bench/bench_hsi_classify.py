@@ -4,7 +4,8 @@ training time per seed, for each model, under one protocol.
     python tools/bench/bench_hsi_classify.py --protocol random --models ssftt,svm --seeds 0,1,2,3,4
     python tools/bench/bench_hsi_classify.py --protocol disjoint --models ssftt --seeds 0-4
 
-Writes tools/bench/results/hsi_<protocol>.json and .md (one row per model, with the
+Writes tools/bench/results/hsi_<protocol>.json and .md (one row per model, kept across runs of
+other models and rewritten after each model, with the
 ``hsi-classify`` command that reproduces it). ``--epochs`` overrides the recipes (for a reduced,
 quick run; the row says so). Targets: random 10 % → best OA ≥ 0.990 with ≤ 5 CPU-min training per
 seed; disjoint → best OA ≥ 0.85.
@@ -97,16 +98,22 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     scene = load_named_scene("indian_pines")
     seeds = parse_seeds(args.seeds)
-    rows = [
-        bench_model(scene, m, args.protocol, seeds, args.epochs) for m in args.models.split(",")
-    ]
     cpu = platform.processor() or platform.machine()
     machine = f"{cpu}, {args.threads} threads, torch {torch.__version__}"
     args.results.mkdir(parents=True, exist_ok=True)
     stem = args.results / f"hsi_{args.protocol}"
-    payload = {"protocol": args.protocol, "machine": machine, "rows": rows}
-    stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(markdown(rows, args.protocol, machine))
+    # Rows of models not re-run now are kept, so the table can be built up model by model.
+    rows = (
+        json.loads(stem.with_suffix(".json").read_text())["rows"]
+        if stem.with_suffix(".json").exists()
+        else []
+    )
+    for model in args.models.split(","):
+        row = bench_model(scene, model, args.protocol, seeds, args.epochs)
+        rows = [r for r in rows if r["model"] != model] + [row]
+        payload = {"protocol": args.protocol, "machine": machine, "rows": rows}
+        stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
+        stem.with_suffix(".md").write_text(markdown(rows, args.protocol, machine))
     print(stem.with_suffix(".md").read_text())
 
 
