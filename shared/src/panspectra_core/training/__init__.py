@@ -1,5 +1,7 @@
 """Training glue on Lightning: task modules per task kind and a trainer factory."""
 
+import warnings
+
 from panspectra_core.training.losses import arctan_loss, resolve_loss
 from panspectra_core.training.tasks import (
     BaseTask,
@@ -32,3 +34,6 @@ __all__ = [
     "resolve_loss",
     "trainer_config_from_args",
 ]
+
+# Lightning 2.6 on torch 2.11 warns about torch's own pytree API on every fit; not actionable.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
