@@ -41,6 +41,12 @@ def test_output_dir_refuses_non_empty_without_overwrite(tmp_path):
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
 
 
+def test_output_dir_creates_missing_parents(tmp_path):
+    with OutputDir(tmp_path / "runs" / "first") as out:
+        (out / "m.json").write_text("{}")
+    assert (tmp_path / "runs" / "first" / "m.json").exists()
+
+
 def test_output_dir_resume_starts_from_previous_files(tmp_path):
     target = tmp_path / "run"
     with OutputDir(target) as out:
@@ -57,8 +63,8 @@ def test_atomic_write_and_check_output_file(tmp_path):
     with pytest.raises(UserError, match="exists"):
         check_output_file(path, overwrite=False)
     assert check_output_file(path, overwrite=True) == path
-    with pytest.raises(UserError, match="does not exist"):
-        check_output_file(tmp_path / "nope" / "x.tif", overwrite=False)
+    nested = check_output_file(tmp_path / "new" / "x.tif", overwrite=False)
+    assert nested.parent.is_dir()  # parents are created, like `mkdir -p`
 
 
 def test_run_main_turns_user_errors_into_exit_2(capsys):

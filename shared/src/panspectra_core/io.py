@@ -66,16 +66,17 @@ def _json_safe(obj: Any) -> Any:
 def check_output_file(path: str | os.PathLike[str], overwrite: bool) -> Path:
     """Validate a single-file output path before any work is done.
 
-    Raises :class:`UserError` if the file exists and ``overwrite`` is false, or if its parent
-    directory does not exist.
+    Raises :class:`UserError` if the file exists and ``overwrite`` is false or is a directory;
+    a missing parent directory is created.
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise UserError(f"{path} exists; pass --overwrite to replace it")
     if path.is_dir():
         raise UserError(f"{path} is a directory; expected a file path")
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: directory {path.parent} does not exist")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise UserError(f"{path}: {path.parent} is not a directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -103,13 +104,12 @@ class OutputDir:
             raise UserError(f"--output {self.path} exists and is not a directory")
         if self.path.is_dir() and any(self.path.iterdir()) and not (overwrite or resume):
             raise UserError(f"--output {self.path} exists and is not empty; pass --overwrite")
-        if not self.path.parent.exists():
-            raise UserError(
-                f"--output {self.path}: parent directory {self.path.parent} does not exist"
-            )
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise UserError(f"--output {self.path}: {self.path.parent} is not a directory")
         self.staging: Path | None = None
 
     def __enter__(self) -> Path:
+        self.path.parent.mkdir(parents=True, exist_ok=True)  # like `mkdir -p` for runs/NAME
         self.staging = Path(
             tempfile.mkdtemp(prefix=f".{self.path.name}.partial-", dir=self.path.parent)
         )
