@@ -47,3 +47,25 @@ if TINY not in MODELS:
     def _tiny(num_bands: int, num_classes: int, patch_size: int = 3, **overrides) -> nn.Module:
         """Stand-in model for the hsi CLI tests."""
         return TinyPatchNet(num_bands, num_classes, patch_size)
+
+
+def write_geotiff(path, array_hwb, *, crs="EPSG:32616", nodata=None):
+    """Write ``(H, W, B)`` as a UTM GeoTIFF; return its affine transform."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    transform = from_origin(500000.0, 4500000.0, 20.0, 20.0)
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=array_hwb.shape[0],
+        width=array_hwb.shape[1],
+        count=array_hwb.shape[2],
+        dtype=array_hwb.dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as dst:
+        dst.write(np.moveaxis(array_hwb, -1, 0))
+    return transform

@@ -9,29 +9,9 @@ import json
 
 import numpy as np
 import pytest
-from hsi_test_helpers import TINY
+from hsi_test_helpers import TINY, write_geotiff
 
 from panspectra_hsi.cli import classify_main
-
-
-def _write_tif(path, array_hwb, crs="EPSG:32633"):
-    import rasterio
-    from rasterio.transform import from_origin
-
-    transform = from_origin(399960.0, 5000040.0, 30.0, 30.0)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=array_hwb.shape[0],
-        width=array_hwb.shape[1],
-        count=array_hwb.shape[2],
-        dtype=array_hwb.dtype,
-        crs=crs,
-        transform=transform,
-    ) as dst:
-        dst.write(np.moveaxis(array_hwb, -1, 0))
-    return transform
 
 
 @pytest.mark.slow
@@ -39,8 +19,8 @@ def test_train_predict_evaluate_geotiff_keeps_georeference(tmp_path, capsys, sce
     import rasterio
 
     cube, labels = scene_factory(height=24, width=24)
-    transform = _write_tif(tmp_path / "cube.tif", cube)
-    _write_tif(tmp_path / "gt.tif", labels.astype(np.uint8)[:, :, None])
+    transform = write_geotiff(tmp_path / "cube.tif", cube, crs="EPSG:32633")
+    write_geotiff(tmp_path / "gt.tif", labels.astype(np.uint8)[:, :, None], crs="EPSG:32633")
     out = tmp_path / "run"
     argv = [
         "train",

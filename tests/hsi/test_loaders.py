@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hsi_test_helpers import write_geotiff
 
 from panspectra_hsi.data import HSIDataError, load_scene, open_cube, read_array
 
@@ -12,27 +13,6 @@ from panspectra_hsi.data import HSIDataError, load_scene, open_cube, read_array
 def cube_and_labels(synthetic_scene):
     cube, labels = synthetic_scene
     return cube, labels.astype(np.uint8)
-
-
-def _write_geotiff(path, array_hwb, *, crs="EPSG:32616", nodata=None):
-    import rasterio
-    from rasterio.transform import from_origin
-
-    transform = from_origin(500000.0, 4500000.0, 20.0, 20.0)
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        height=array_hwb.shape[0],
-        width=array_hwb.shape[1],
-        count=array_hwb.shape[2],
-        dtype=array_hwb.dtype,
-        crs=crs,
-        transform=transform,
-        nodata=nodata,
-    ) as dst:
-        dst.write(np.moveaxis(array_hwb, -1, 0))
-    return transform
 
 
 def test_npy_and_npz(tmp_path, cube_and_labels):
@@ -78,8 +58,8 @@ def test_mat_v73_hdf5(tmp_path, cube_and_labels):
 
 def test_geotiff_keeps_crs_transform_and_windowed_read(tmp_path, cube_and_labels):
     cube, labels = cube_and_labels
-    transform = _write_geotiff(tmp_path / "cube.tif", cube)
-    _write_geotiff(tmp_path / "gt.tif", labels[:, :, None])
+    transform = write_geotiff(tmp_path / "cube.tif", cube)
+    write_geotiff(tmp_path / "gt.tif", labels[:, :, None])
     source = open_cube(tmp_path / "cube.tif")
     assert source.shape == cube.shape
     assert "32616" in source.crs or "UTM zone 16N" in source.crs
@@ -148,7 +128,7 @@ def test_geotiff_nodata_pixels_are_masked_and_unlabelled(tmp_path, cube_and_labe
     cube, labels = cube_and_labels
     with_nodata = cube.copy()
     with_nodata[0:2, :, :] = -9999.0
-    _write_geotiff(tmp_path / "cube.tif", with_nodata, nodata=-9999.0)
+    write_geotiff(tmp_path / "cube.tif", with_nodata, nodata=-9999.0)
     np.save(tmp_path / "gt.npy", np.ones_like(labels))
     scene = load_scene(tmp_path / "cube.tif", tmp_path / "gt.npy")
     assert scene.nodata_mask[0:2].all() and not scene.nodata_mask[2:].any()
