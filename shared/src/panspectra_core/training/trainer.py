@@ -22,7 +22,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
-from panspectra_core.cli import resolve_device, seed_everything
+from panspectra_core.cli import resolve_device
 
 log = logging.getLogger("panspectra")
 
@@ -144,7 +144,8 @@ def fit(
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    seed_everything(config.seed, config.deterministic)
+    # Lightning seeds Python, NumPy, torch and the loader workers; the Trainer applies
+    # ``deterministic`` itself.
     L.seed_everything(config.seed, workers=True, verbose=False)
     trainer = build_trainer(config, workdir, has_validation=val_loader is not None)
     last = workdir / "lightning" / "last.ckpt"
