@@ -1,4 +1,5 @@
 import argparse
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from panspectra_core.training import (
     predict_loader,
     trainer_config_from_args,
 )
+from panspectra_core.training.tasks import sigmoid_lr_factor
 
 
 class Blobs(Dataset):
@@ -107,6 +109,39 @@ def test_forecasting_task_fits_a_constant_offset(tmp_path):
     torch.testing.assert_close(
         task.model.bias.detach(), torch.tensor([1.0, -2.0, 0.5]), atol=0.05, rtol=0
     )
+
+
+class LrRecorder(ForecastingTask):
+    """Records the optimizer's learning rate at the start of every training epoch."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen_lrs: list[float] = []
+
+    def on_train_epoch_start(self) -> None:
+        self.seen_lrs.append(self.trainer.optimizers[0].param_groups[0]["lr"])
+
+
+def test_sigmoid_lr_factor_values():
+    sigma = lambda v: 1.0 / (1.0 + math.exp(-v))  # noqa: E731
+    assert sigmoid_lr_factor(1) == pytest.approx(sigma(-4.5) - sigma(-4.95))
+    assert sigmoid_lr_factor(10) == pytest.approx(0.5 - sigma(-4.5))
+    assert sigmoid_lr_factor(100) == pytest.approx(sigma(45) - 0.5)
+    factors = [sigmoid_lr_factor(e) for e in range(1, 101)]
+    peak = max(range(100), key=factors.__getitem__) + 1
+    assert factors[0] < 0.01 and 20 < peak < 40 and factors[peak - 1] > 0.95
+    assert all(0.0 <= f <= 1.0 for f in factors)
+
+
+def test_sigmoid_scheduler_lr_per_epoch(tmp_path):
+    """Epoch 1 at the base lr (xPatch adjusts only after an epoch), epoch e + 1 at lr · f(e)."""
+    x = torch.randn(8, 8, 3)
+    data = [{"x": a, "y": a[-4:]} for a in x]
+    task = LrRecorder(LastValue(4, 3), loss="mse", lr=0.5, scheduler="sigmoid")
+    loader = DataLoader(data, batch_size=8)
+    fit(task, loader, loader, quiet_config(max_epochs=4), tmp_path)
+    expected = [0.5] + [0.5 * sigmoid_lr_factor(e) for e in (1, 2, 3)]
+    assert task.seen_lrs == pytest.approx(expected)
 
 
 def test_arctan_loss_weights_near_steps_more():

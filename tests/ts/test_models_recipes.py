@@ -14,7 +14,6 @@ from panspectra_ts.models.recipes import (
     Recipe,
     available_recipes,
     get_recipe,
-    sigmoid_lr_factor,
 )
 
 DATASETS = [None, "ETTh1", "ETTh2", "ETTm1", "weather"]
@@ -44,6 +43,7 @@ def test_recipe_is_usable(name, dataset):
 def test_recipes_follow_the_papers():
     xpatch = get_recipe("xpatch", 96, "ETTh1")
     assert xpatch.loss == "arctan" and xpatch.model_kwargs["alpha"] == 0.3
+    assert (xpatch.scheduler, xpatch.lr, xpatch.batch_size) == ("sigmoid", 5e-4, 2048)
     assert get_recipe("dlinear", 96, "ETTh1").model_kwargs["kernel_size"] == 25
     etth = get_recipe("patchtst", 336, "ETTh1").model_kwargs
     ettm = get_recipe("patchtst", 336, "ETTm1").model_kwargs
@@ -63,12 +63,3 @@ def test_recipe_errors():
         get_recipe("not_a_model", 96)
     with pytest.raises(ValueError):
         get_recipe("xpatch", 0)
-
-
-def test_sigmoid_lr_factor_warms_up_then_decays():
-    factors = [sigmoid_lr_factor(e) for e in range(1, 101)]
-    peak = max(range(100), key=factors.__getitem__)
-    assert factors[0] < 0.01
-    assert 10 < peak < 40 and factors[peak] > 0.9
-    assert factors[-1] < factors[peak]
-    assert all(0.0 <= f <= 1.0 for f in factors)

@@ -17,7 +17,29 @@ from torch import nn
 
 from panspectra_core.training.losses import LossFn, resolve_loss
 
-SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "none")
+SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "none")
+
+
+def sigmoid_lr_factor(epoch: int, k: float = 0.5, s: float = 10.0, w: float = 10.0) -> float:
+    """xPatch's sigmoid learning-rate multiplier for 1-based ``epoch`` (Stitsyuk & Choi 2025,
+    "xPatch: Dual-Stream Time Series Forecasting with Exponential Seasonal-Trend
+    Decomposition", AAAI, Sec. "Learning rate adjustment").
+
+    factor = σ(k (e − w)) − σ((k / s)(e − w s)): a logistic warm-up over ~2w epochs followed by a
+    slow logistic decay (k: growth rate, s: smoothing of the decay, w: warm-up coefficient).
+    """
+    rise = 1.0 / (1.0 + math.exp(-k * (epoch - w)))
+    fall = 1.0 / (1.0 + math.exp(-k / s * (epoch - w * s)))
+    return rise - fall
+
+
+def sigmoid_schedule_factor(epochs_done: int) -> float:
+    """LR multiplier of the ``sigmoid`` scheduler after ``epochs_done`` finished epochs.
+
+    The official xPatch loop sets lr · :func:`sigmoid_lr_factor` (e) only *after* epoch e, so
+    the first epoch trains at the base rate and epoch e + 1 at lr · factor(e).
+    """
+    return 1.0 if epochs_done == 0 else sigmoid_lr_factor(epochs_done)
 
 
 class BaseTask(L.LightningModule):
@@ -29,7 +51,8 @@ class BaseTask(L.LightningModule):
         weight_decay: AdamW weight decay.
         scheduler: ``cosine`` (per-epoch cosine to 0 with optional linear warm-up),
             ``onecycle`` (per step), ``cyclic`` (triangular2 cyclical LR per step, Smith 2017),
-            ``halving`` (lr · 0.5^epoch, Time-Series-Library's ``type1``) or ``none``.
+            ``halving`` (lr · 0.5^epoch, Time-Series-Library's ``type1``), ``sigmoid`` (xPatch's
+            per-epoch logistic warm-up and decay, :func:`sigmoid_schedule_factor`) or ``none``.
         warmup_epochs: linear warm-up epochs for ``cosine``.
         cycle_epochs: epochs per half cycle for ``cyclic``.
     """
@@ -91,8 +114,9 @@ class BaseTask(L.LightningModule):
         max_epochs = max(1, self.trainer.max_epochs or 1)
         if self.scheduler == "none":
             return optimizer
-        if self.scheduler == "halving":
-            sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: 0.5**e)
+        per_epoch = {"halving": lambda e: 0.5**e, "sigmoid": sigmoid_schedule_factor}
+        if self.scheduler in per_epoch:
+            sched = torch.optim.lr_scheduler.LambdaLR(optimizer, per_epoch[self.scheduler])
             return {
                 "optimizer": optimizer,
                 "lr_scheduler": {"scheduler": sched, "interval": "epoch"},

@@ -4,8 +4,8 @@
 Field names mirror the pipeline's ``TrainSettings`` (epochs, lr, batch_size, patience, loss,
 scheduler, weight_decay, lookback, model_kwargs). ``scheduler`` uses the core task names:
 ``"halving"`` (Time-Series-Library ``type1``: lr · 0.5^epoch), ``"onecycle"`` (PatchTST's
-``TST``), ``"cosine"``, ``"none"``; xPatch's sigmoid schedule (:func:`sigmoid_lr_factor`) is
-kept as a reference until the core trainer offers it. Sources: the official scripts of
+``TST``), ``"sigmoid"`` (xPatch's, core :func:`panspectra_core.training.tasks.sigmoid_lr_factor`),
+``"cosine"``, ``"none"``. Sources: the official scripts of
 DLinear (cure-lab/LTSF-Linear), PatchTST (yuqinie98/PatchTST, PatchTST/42), iTransformer
 (thuml/iTransformer), S-Mamba (wzhwzhwzh0921/S-D-Mamba), TSMixer (google-research/tsmixer)
 and xPatch (stitsyuk/xPatch).
@@ -13,7 +13,6 @@ and xPatch (stitsyuk/xPatch).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,17 +43,6 @@ class Recipe:
     lookback: int = 96
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     source: str = ""
-
-
-def sigmoid_lr_factor(epoch: int, k: float = 0.5, s: float = 10.0, w: float = 10.0) -> float:
-    """xPatch's sigmoid learning-rate multiplier for 1-based ``epoch``.
-
-    factor = σ(k (e − w)) − σ((k / s)(e − w s)): a logistic warm-up over ~2w epochs followed by a
-    slow logistic decay (Stitsyuk & Choi 2025, Sec. "Learning rate adjustment").
-    """
-    rise = 1.0 / (1.0 + math.exp(-k * (epoch - w)))
-    fall = 1.0 / (1.0 + math.exp(-k / s * (epoch - w * s)))
-    return rise - fall
 
 
 def _family(dataset: str | None) -> str:
@@ -135,21 +123,20 @@ def _tsmixer(horizon: int, dataset: str) -> Recipe:
 
 
 def _xpatch(horizon: int, dataset: str) -> Recipe:
-    kwargs = {"patch_len": 16, "stride": 8, "alpha": 0.3}
-    # The paper trains 100 epochs at lr 5e-4 with its sigmoid schedule (sigmoid_lr_factor), which
-    # the core trainer does not offer yet; this is the short cosine run checked on ETT
-    # (docs/ts_models.md);
-    # the longest horizon overfits within two epochs at 1e-3 (ETTh1 H=720: 0.524 vs 0.486).
+    # stitsyuk/xPatch scripts/xPatch_unified.sh (L=96): batch 2048, lr 5e-4 (ETTm2 1e-4), lradj
+    # sigmoid, run.py defaults of 100 epochs and patience 10, AdamW at torch's default weight
+    # decay 0.01, arctan-weighted MAE, RevIN, EMA alpha 0.3, patch 16 / stride 8.
     return Recipe(
-        epochs=10,
-        lr=1e-3 if horizon < 720 else 3e-4,
-        batch_size=256,
-        patience=4,
+        epochs=100,
+        lr=1e-4 if dataset == "ettm2" else 5e-4,
+        batch_size=2048,
+        patience=10,
         loss="arctan",
-        scheduler="cosine",
+        scheduler="sigmoid",
+        weight_decay=0.01,
         lookback=96,
-        model_kwargs=kwargs,
-        source="xPatch (Stitsyuk & Choi 2025) with a short cosine schedule (our ETT checks)",
+        model_kwargs={"patch_len": 16, "stride": 8, "alpha": 0.3},
+        source="xPatch unified-setting scripts (Stitsyuk & Choi 2025)",
     )
 
 

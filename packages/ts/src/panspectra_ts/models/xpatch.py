@@ -7,7 +7,8 @@ non-linear patch stream (patch_len 16, stride 8: per-patch embedding to patch_le
 conv with a residual, pointwise conv, flatten MLP head). Both run channel-independently and are
 concatenated and mixed by a final linear layer. Train with the arctan-weighted MAE
 (core :func:`panspectra_core.training.arctan_loss`, loss ``"arctan"``) and the sigmoid
-learning-rate schedule (:func:`panspectra_ts.models.recipes.sigmoid_lr_factor`).
+learning-rate schedule (:func:`panspectra_core.training.tasks.sigmoid_lr_factor`, scheduler
+``"sigmoid"``).
 """
 
 from __future__ import annotations
