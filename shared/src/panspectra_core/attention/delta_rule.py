@@ -19,17 +19,32 @@ WY / UT-transform pieces ``W = A⁻¹ diag(β) K`` and ``U = A⁻¹ diag(β) V``
 W and U are computed for all chunks at once (a batched triangular inverse); only the chunk-to-chunk
 state recurrence is a loop over L / C chunks.
 
+Backends (keyword ``backend``, or ``PANSPECTRA_DELTA_RULE_BACKEND`` when it is ``"auto"``):
+
+- ``"fused"``: the recurrence as one numba loop per (batch, head) row with its own adjoint
+  backward (:mod:`.delta_rule_kernels`; CPU tensors). The chunked form does at least the
+  recurrence's FLOPs, so on a CPU the compiled recurrence is the fastest.
+- ``"chunked"``: the WY/UT chunked form above in PyTorch (CPU or CUDA; autograd backward).
+- ``"ref"``: the token-by-token recurrence (:func:`delta_rule_recurrent`).
+- ``"auto"`` (default): ``"fused"`` for CPU tensors when numba imports, else ``"chunked"``.
+
 Shapes: q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); beta: (batch, heads, L);
 state: (batch, heads, dk, dv).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..backends import resolve_backend
 from .triangular import unit_lower_triangular_inverse
+
+BACKEND_ENV_VAR = "PANSPECTRA_DELTA_RULE_BACKEND"
 
 DEFAULT_CHUNK_SIZE = 32  # measured faster than 64 on the 2-core CPU (UT transform is O(C²))
 
@@ -64,8 +79,10 @@ def delta_rule_recurrent_with_state(
     for t in range(q.shape[2]):
         o_t, state = delta_rule_step(q[:, :, t], k[:, :, t], v[:, :, t], beta[:, :, t], state)
         outputs.append(o_t)
-    if state is None:  # L == 0
-        state = q.new_zeros(*q.shape[:2], q.shape[-1], v.shape[-1])
+    if not outputs:  # L == 0: no output, the state is the initial one
+        if state is None:
+            state = q.new_zeros(*q.shape[:2], q.shape[-1], v.shape[-1])
+        return q.new_zeros(*q.shape[:3], v.shape[-1]), state
     return torch.stack(outputs, dim=2), state
 
 
@@ -74,7 +91,7 @@ def delta_rule_recurrent(q: Tensor, k: Tensor, v: Tensor, beta: Tensor) -> Tenso
     return delta_rule_recurrent_with_state(q, k, v, beta)[0]
 
 
-def delta_rule_with_state(
+def delta_rule_chunked_with_state(
     q: Tensor,
     k: Tensor,
     v: Tensor,
@@ -82,7 +99,7 @@ def delta_rule_with_state(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     initial_state: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    """Chunked delta rule that also returns the final state (for prefill + step).
+    """Chunked (WY/UT) delta rule that also returns the final state (for prefill + step).
 
     Args:
         q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); beta: (batch, heads, L).
@@ -122,22 +139,73 @@ def delta_rule_with_state(
         u_eff = u[:, :, i] - w[:, :, i] @ state  # (b, h, c, dv)
         outputs.append(q_c[:, :, i] @ state + intra[:, :, i] @ u_eff)
         state = state + k_c[:, :, i].transpose(-1, -2) @ u_eff
-    out = torch.stack(outputs, dim=2)
+    out = torch.stack(outputs, dim=2) if outputs else q_c  # L == 0: an empty (b, h, 0, c, dk)
     out = out.reshape(batch, heads, n * c, dv)[:, :, :length]
     return out.to(in_dtype), state
 
 
-def delta_rule(
-    q: Tensor, k: Tensor, v: Tensor, beta: Tensor, chunk_size: int = DEFAULT_CHUNK_SIZE
-) -> Tensor:
-    """Delta-rule attention ``S_t = S_{t-1} + k_t (β_t (v_t − S_{t-1}ᵀ k_t))ᵀ``, ``o_t = S_tᵀ q_t``
-    (chunked fast path, Yang et al. 2024).
+@cache
+def _load_fused() -> Callable[..., tuple[Tensor, Tensor]] | None:
+    """The fused numba delta rule, or ``None`` when numba cannot be imported."""
+    try:
+        from .delta_rule_fused import delta_rule_fused_cpu
+    except ImportError:
+        return None
+    return delta_rule_fused_cpu
+
+
+def delta_rule_with_state(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    beta: Tensor,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    initial_state: Tensor | None = None,
+    backend: str = "auto",
+) -> tuple[Tensor, Tensor]:
+    """Delta rule that also returns the final state (for prefill + step); any backend.
 
     Args:
         q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); beta: (batch, heads, L).
-        chunk_size: tokens per chunk (32 default).
+        chunk_size: tokens per chunk of the ``"chunked"`` backend.
+        initial_state: (batch, heads, dk, dv) or None for zeros.
+        backend: ``"auto" | "ref" | "chunked" | "fused"`` (see the module docstring).
 
     Returns:
-        (batch, heads, L, dv).
+        o: (batch, heads, L, dv) in q's dtype and the final state (batch, heads, dk, dv).
     """
-    return delta_rule_with_state(q, k, v, beta, chunk_size=chunk_size)[0]
+    fused = _load_fused()
+    kind = resolve_backend(
+        backend,
+        op="delta-rule",
+        env_var=BACKEND_ENV_VAR,
+        on_cpu=q.device.type == "cpu",
+        fused_available=fused is not None,
+    )
+    if kind == "fused" and q.shape[2] > 0:
+        return fused(q, k, v, beta, initial_state)
+    if kind == "chunked":
+        return delta_rule_chunked_with_state(q, k, v, beta, chunk_size, initial_state)
+    return delta_rule_recurrent_with_state(q, k, v, beta, initial_state)
+
+
+def delta_rule(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    beta: Tensor,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    backend: str = "auto",
+) -> Tensor:
+    """Delta-rule attention ``S_t = S_{t-1} + k_t (β_t (v_t − S_{t-1}ᵀ k_t))ᵀ``, ``o_t = S_tᵀ q_t``.
+
+    Args:
+        q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); beta: (batch, heads, L).
+        chunk_size: tokens per chunk of the ``"chunked"`` backend (Yang et al. 2024).
+        backend: ``"auto"`` (fused numba on CPU, chunked elsewhere), ``"fused"``, ``"chunked"``
+            or ``"ref"``.
+
+    Returns:
+        (batch, heads, L, dv) in q's dtype.
+    """
+    return delta_rule_with_state(q, k, v, beta, chunk_size=chunk_size, backend=backend)[0]

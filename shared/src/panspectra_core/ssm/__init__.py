@@ -5,6 +5,7 @@ the chunked PyTorch path and the fused numba CPU kernel are tested against;
 :func:`s4d_recurrence_ref` and :func:`lmu_memory_ref` are the loops behind the FFT paths.
 """
 
+from ..backends import BACKENDS
 from .fsmn import FSMNMemory, GatedFSMN
 from .lmu import (
     LMU,
@@ -19,7 +20,6 @@ from .s4d import S4D, S4DKernel, s4d_recurrence_ref
 from .scan_chunked import inclusive_affine_scan, selective_scan_chunked
 from .scan_dispatch import (
     BACKEND_ENV_VAR,
-    BACKENDS,
     numba_available,
     resolve_backend,
     selective_scan,

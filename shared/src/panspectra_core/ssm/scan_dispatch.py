@@ -18,18 +18,16 @@ keyword is ``"auto"``):
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import cache
 
 from torch import Tensor
 
+from ..backends import resolve_backend as resolve_op_backend
 from .scan_chunked import selective_scan_chunked
 from .scan_ref import selective_scan_ref
 
-BACKENDS = ("auto", "ref", "chunked", "fused")
 BACKEND_ENV_VAR = "PANSPECTRA_SCAN_BACKEND"
-NUMBA_INSTALL_HINT = "pip install 'numba>=0.59'"
 
 
 @cache
@@ -53,20 +51,13 @@ def resolve_backend(backend: str, on_cpu: bool) -> str:
     Raises ``ValueError`` for unknown names and ``ImportError`` (with the pip command) when
     ``"fused"`` is requested without numba.
     """
-    if backend == "auto":
-        backend = os.environ.get(BACKEND_ENV_VAR, "auto").strip().lower() or "auto"
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown selective-scan backend {backend!r}; choose one of {BACKENDS}")
-    if backend == "fused":
-        if not numba_available():
-            raise ImportError(
-                f"the 'fused' selective-scan backend needs numba: {NUMBA_INSTALL_HINT}"
-            )
-        if not on_cpu:
-            raise ValueError("the 'fused' selective-scan backend runs on CPU tensors only")
-    if backend == "auto":
-        backend = "fused" if on_cpu and numba_available() else "chunked"
-    return backend
+    return resolve_op_backend(
+        backend,
+        op="selective-scan",
+        env_var=BACKEND_ENV_VAR,
+        on_cpu=on_cpu,
+        fused_available=numba_available(),
+    )
 
 
 def selective_scan(
