@@ -69,3 +69,22 @@ def write_geotiff(path, array_hwb, *, crs="EPSG:32616", nodata=None):
     ) as dst:
         dst.write(np.moveaxis(array_hwb, -1, 0))
     return transform
+
+
+def tiny_classifier(cube, patch_size=5, seed=0, **fields):
+    """A :class:`PixelClassifier` around an untrained (seeded) :class:`TinyPatchNet`, 3 classes,
+    PCA 4 fitted on every pixel of ``cube`` (fine for tests of the inference path)."""
+    from panspectra_hsi.data import SpectralPreprocessor
+    from panspectra_hsi.pipeline import PixelClassifier
+
+    torch.manual_seed(seed)
+    prep = SpectralPreprocessor.fit(cube.reshape(-1, cube.shape[-1]), pca_components=4)
+    return PixelClassifier(
+        model=TinyPatchNet(4, 3, patch_size).eval(),
+        preprocessor=prep,
+        patch_size=patch_size,
+        class_names=["a", "b", "c"],
+        label_values=[1, 2, 3],
+        model_name=TINY,
+        **fields,
+    )

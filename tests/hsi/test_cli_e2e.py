@@ -46,6 +46,11 @@ def test_train_predict_evaluate_geotiff_keeps_georeference(tmp_path, capsys, sce
         "0.05",
         "--batch-size",
         "32",
+        "--augment",
+        "--tta",
+        "2",
+        "--smooth-radius",
+        "1",
         "--accelerator",
         "cpu",
         "--quiet",
@@ -60,6 +65,8 @@ def test_train_predict_evaluate_geotiff_keeps_georeference(tmp_path, capsys, sce
         assert 0.0 <= metrics[key] <= 1.0
     assert metrics["overall_accuracy"] > 0.8  # the synthetic classes are easy: it must learn
     assert metrics["protocol"]["name"] == "random" and metrics["train_seconds"] > 0
+    assert (metrics["options"]["augment"], metrics["options"]["tta"]) == (True, 2)
+    assert metrics["options"]["smooth_radius"] == 1 and 0 <= metrics["val_overall_accuracy"] <= 1
     assert len(metrics["confusion_matrix"]) == 3 and set(metrics["per_class_accuracy"]) == {
         "class 1",
         "class 2",
@@ -71,7 +78,7 @@ def test_train_predict_evaluate_geotiff_keeps_georeference(tmp_path, capsys, sce
     # refuses to overwrite without --overwrite, before doing any work
     assert classify_main(argv) == 2
     assert "--overwrite" in capsys.readouterr().err
-    # predict tile by tile → same map, same georeference
+    # predict tile by tile (TTA + smoothing come from the checkpoint) → same map and georeference
     ckpt = out / "model.safetensors"
     predict = [
         "predict",

@@ -5,30 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hsi_test_helpers import TINY, TinyPatchNet
+from hsi_test_helpers import tiny_classifier
 
-from panspectra_hsi.data import SpectralPreprocessor, open_cube
+from panspectra_hsi.data import open_cube
 from panspectra_hsi.data.scene import Scene
-from panspectra_hsi.pipeline import PixelClassifier, classify_scene, predict_to_file
-
-
-def _classifier(cube, patch_size=5, seed=0):
-    torch.manual_seed(seed)
-    prep = SpectralPreprocessor.fit(cube.reshape(-1, cube.shape[-1]), pca_components=4)
-    return PixelClassifier(
-        model=TinyPatchNet(4, 3, patch_size).eval(),
-        preprocessor=prep,
-        patch_size=patch_size,
-        class_names=["a", "b", "c"],
-        label_values=[1, 2, 3],
-        model_name=TINY,
-    )
+from panspectra_hsi.pipeline import classify_scene, predict_to_file
 
 
 @pytest.mark.parametrize("tile_size", [3, 7, 100])
 def test_tiled_prediction_equals_whole_scene_prediction(tmp_path, tile_size, scene_factory):
     cube, _ = scene_factory(height=19, width=23)
-    classifier = _classifier(cube)
+    classifier = tiny_classifier(cube)
     whole = classify_scene(classifier, Scene(cube=cube), tile_size=1000)
     # reference: reflect-pad the whole preprocessed scene and classify every pixel at once
     features = classifier.preprocessor.transform(cube)
@@ -48,8 +35,23 @@ def test_nodata_pixels_get_the_nodata_code(tmp_path, scene_factory):
     cube, _ = scene_factory(height=12, width=12)
     cube[0, :5] = np.nan
     np.save(tmp_path / "cube.npy", cube)
-    classifier = _classifier(np.nan_to_num(cube))
+    classifier = tiny_classifier(np.nan_to_num(cube))
     classifier.ignore_label = 0
     predict_to_file(classifier, open_cube(tmp_path / "cube.npy"), tmp_path / "m.npy", tile_size=5)
     out = np.load(tmp_path / "m.npy")
     assert (out[0, :5] == 0).all() and (out[1:] > 0).all()
+
+
+@pytest.mark.parametrize("tile_size", [3, 8])
+def test_tiled_smoothed_tta_map_equals_whole_scene_map(tmp_path, tile_size, scene_factory):
+    cube, _ = scene_factory(height=19, width=23, noise=0.6)
+    classifier = tiny_classifier(cube, tta=4, smooth_radius=2)
+    whole = classify_scene(classifier, Scene(cube=cube), tile_size=1000)
+    classifier.smooth_radius = 0
+    assert (classify_scene(classifier, Scene(cube=cube)) != whole).any()  # smoothing acts
+    classifier.smooth_radius = 2
+    np.save(tmp_path / "cube.npy", cube)
+    predict_to_file(
+        classifier, open_cube(tmp_path / "cube.npy"), tmp_path / "map.npy", tile_size=tile_size
+    )
+    np.testing.assert_array_equal(np.load(tmp_path / "map.npy"), whole + 1)

@@ -3,6 +3,11 @@ training time per seed, for each model, under one protocol.
 
     python tools/bench/bench_hsi_classify.py --protocol random --models ssftt,svm --seeds 0,1,2,3,4
     python tools/bench/bench_hsi_classify.py --protocol disjoint --models ssftt --seeds 0-4
+    python tools/bench/bench_hsi_classify.py --protocol disjoint --models svm --set smooth_radius=6
+
+``--set KEY=VALUE`` overrides recipe fields (TrainOptions names; the row is named after them and
+its command carries the matching flags). ``--ablate`` also scores, per seed, the same trained
+model without test-time augmentation, with and without the probability-map smoothing.
 
 Writes tools/bench/results/hsi_<protocol>.json and .md (one row per model, kept across runs of
 other models and rewritten after each model, with the
@@ -15,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import tempfile
 from pathlib import Path
@@ -28,41 +32,122 @@ from panspectra_hsi.data import load_named_scene
 from panspectra_hsi.pipeline import TrainOptions, run_training
 
 RESULTS = Path(__file__).resolve().parent / "results"
-KEYS = ("overall_accuracy", "average_accuracy", "kappa", "train_seconds")
+KEYS = ("overall_accuracy", "average_accuracy", "kappa", "train_seconds", "val_overall_accuracy")
+#: TrainOptions field -> hsi-classify flag, for the command column
+FLAGS = {
+    "patch_size": "--patch-size",
+    "pca_components": "--pca",
+    "lr": "--lr",
+    "smooth_radius": "--smooth-radius",
+    "tta": "--tta",
+    "guard_radius": "--guard-radius",
+    "monitor": "--monitor",
+    "label_smoothing": "--label-smoothing",
+}
 
 
-def bench_model(scene, model: str, protocol: str, seeds: list[int], epochs: int | None) -> dict:
-    options = TrainOptions(model=model, protocol=protocol, epochs=epochs)
-    runs = []
+def parse_overrides(items: list[str]) -> dict:
+    """``["patch_size=7", "augment=false"]`` → ``{"patch_size": 7, "augment": False}``."""
+    out = {}
+    for item in items:
+        key, _, text = item.partition("=")
+        if key not in FLAGS and key != "augment":
+            raise SystemExit(f"--set {item}: supported keys are {sorted(FLAGS)} and augment")
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            out[key] = lowered == "true"
+        else:
+            try:
+                out[key] = int(text)
+            except ValueError:
+                out[key] = float(text) if key != "monitor" else text
+    return out
+
+
+def flags(overrides: dict) -> str:
+    parts = []
+    for key, value in overrides.items():
+        if key == "augment":
+            parts.append("--augment" if value else "--no-augment")
+        else:
+            parts.append(f"{FLAGS[key]} {value}")
+    return "".join(" " + p for p in parts)
+
+
+def ablation(result, scene) -> dict:
+    """OA of one trained model without TTA, with and without its smoothing radius."""
+    import numpy as np
+
+    from panspectra_hsi.pipeline.smoothing import smooth_probabilities
+    from panspectra_hsi.pipeline.tiling import window_probabilities
+
+    classifier, split = result.classifier, result.split
+    height, width = scene.labels.shape
+    tta, radius = classifier.tta, classifier.smooth_radius
+    classifier.tta = 1
+    proba, valid = window_probabilities(
+        classifier,
+        lambda r, c: np.asarray(scene.cube[r, c]),
+        (height, width),
+        (0, height, 0, width),
+    )
+    classifier.tta = tta
+    test, labels = split.test, scene.labels - 1
+    out = {}
+    for r in sorted({0, radius}):
+        pred = smooth_probabilities(proba, valid, r).argmax(-1)
+        out[f"tta1_smooth{r}"] = float(np.mean(pred[test] == labels[test]))
+    return out
+
+
+def bench_model(
+    scene,
+    model: str,
+    protocol: str,
+    seeds: list[int],
+    epochs: int | None,
+    overrides: dict,
+    ablate: bool = False,
+) -> dict:
+    options = TrainOptions(model=model, protocol=protocol, epochs=epochs, **overrides)
+    runs, ablations = [], []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as out:
             config = TrainConfig(progress_bar=False, accelerator="cpu", seed=seed)
             summary = run_training(scene, options, [seed], out, trainer_config=config)
             runs.append(summary.metrics)
+            if ablate:
+                ablations.append(ablation(summary.results[0], scene))
     command = (
         f"hsi-classify train --dataset indian_pines --model {model} --protocol {protocol} "
         f"--train-fraction 0.1 --seeds {','.join(map(str, seeds))} --accelerator cpu"
         + (f" --epochs {epochs}" if epochs else "")
+        + flags(overrides)
         + " --output runs/"
         + model
     )
-    return {
+    name = model + "".join(f" {k}={v}" for k, v in overrides.items())
+    row = {
         "model": model,
+        "name": name,
         "summary": summarize_seeds(runs, KEYS),
-        "per_seed": [{k: r[k] for k in (*KEYS, "seed", "epochs")} for r in runs],
+        "per_seed": [{k: r.get(k) for k in (*KEYS, "seed", "epochs")} for r in runs],
         "protocol": runs[0]["protocol"],
         "options": runs[0]["options"],
         "reduced": epochs is not None,
         "command": command,
     }
+    if ablations:
+        row["ablation"] = {key: summarize_seeds(ablations, [key])[key] for key in ablations[0]}
+    return row
 
 
 def markdown(rows: list[dict], protocol: str, machine: str) -> str:
     lines = [
         f"# Indian Pines, protocol `{protocol}` ({machine})",
         "",
-        "| model | OA | AA | kappa | train s / seed (CPU) | seeds | command |",
-        "|---|---|---|---|---|---|---|",
+        "| model | OA | AA | kappa | val OA | train s / seed (CPU) | seeds | test px | command |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         s = row["summary"]
@@ -70,19 +155,30 @@ def markdown(rows: list[dict], protocol: str, machine: str) -> str:
         def cell(key, scale=100.0, digits=2, s=s):
             return f"{s[key]['mean'] * scale:.{digits}f} ± {s[key]['std'] * scale:.{digits}f}"
 
-        name = row["model"] + (" (reduced epochs)" if row["reduced"] else "")
+        name = row.get("name", row["model"]) + (" (reduced epochs)" if row["reduced"] else "")
+        val = cell("val_overall_accuracy") if "val_overall_accuracy" in s else "–"
         lines.append(
             f"| {name} | {cell('overall_accuracy')} | {cell('average_accuracy')} | "
-            f"{cell('kappa')} | {cell('train_seconds', 1.0, 1)} | "
-            f"{len(s['overall_accuracy']['values'])} | `{row['command']}` |"
+            f"{cell('kappa')} | {val} | {cell('train_seconds', 1.0, 1)} | "
+            f"{len(s['overall_accuracy']['values'])} | {row['protocol']['test_pixels']} | "
+            f"`{row['command']}` |"
         )
     p = rows[0]["protocol"] if rows else {}
     lines += [
         "",
-        f"OA/AA/kappa in % (mean ± sample std over seeds). Train/val/test pixels (seed "
-        f"{p.get('seed')}): {p.get('train_pixels')}/{p.get('val_pixels')}/{p.get('test_pixels')}"
-        f"; guard band removed {p.get('guard_removed_pixels')} labelled pixels.",
+        f"OA/AA/kappa/val OA in % (mean ± sample std over seeds); val OA = accuracy on the "
+        f"validation pixels (carved from the training pixels). Test px = test pixels of the "
+        f"first seed (the disjoint guard band follows each row's patch radius + smoothing "
+        f"radius). Train/val pixels (seed {p.get('seed')}): "
+        f"{p.get('train_pixels')}/{p.get('val_pixels')}.",
     ]
+    for row in rows:
+        for key, value in row.get("ablation", {}).items():
+            lines.append(
+                f"- ablation of `{row.get('name', row['model'])}`, same trained models, "
+                f"{key.replace('tta1_smooth', 'no TTA, smoothing radius ')}: OA "
+                f"{value['mean'] * 100:.2f} ± {value['std'] * 100:.2f}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -92,7 +188,11 @@ def main() -> None:
     parser.add_argument("--models", default="ssftt,svm", help="comma-separated registry names")
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--epochs", type=int, help="override the recipes (reduced run)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="recipe override"
+    )
+    parser.add_argument("--ablate", action="store_true", help="score no-TTA/no-smoothing too")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -109,8 +209,9 @@ def main() -> None:
         else []
     )
     for model in args.models.split(","):
-        row = bench_model(scene, model, args.protocol, seeds, args.epochs)
-        rows = [r for r in rows if r["model"] != model] + [row]
+        overrides = parse_overrides(args.set)
+        row = bench_model(scene, model, args.protocol, seeds, args.epochs, overrides, args.ablate)
+        rows = [r for r in rows if r.get("name", r["model"]) != row["name"]] + [row]
         payload = {"protocol": args.protocol, "machine": machine, "rows": rows}
         stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
         stem.with_suffix(".md").write_text(markdown(rows, args.protocol, machine))

@@ -28,17 +28,9 @@ from panspectra_core.cli import (
     run_main,
     write_metrics,
 )
+from panspectra_hsi.cli_inputs import fixed_maps, int_list, load_input_scene
 
 log = logging.getLogger("panspectra.hsi")
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
 
 
 def _add_scene_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> None:
@@ -55,7 +47,7 @@ def _add_scene_args(parser: argparse.ArgumentParser, *, labels: bool = True) -> 
         group.add_argument(
             "--class-names", help="comma-separated names of the classes, in code order"
         )
-    group.add_argument("--drop-bands", type=_int_list, help="0-based bands to drop, e.g. 103,104")
+    group.add_argument("--drop-bands", type=int_list, help="0-based bands to drop, e.g. 103,104")
 
 
 def _add_train_args(parser: argparse.ArgumentParser) -> None:
@@ -79,7 +71,9 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         help="share of the training pixels used for validation (default 0.1)",
     )
     group.add_argument(
-        "--guard-radius", type=int, help="disjoint guard band (default: patch radius)"
+        "--guard-radius",
+        type=int,
+        help="disjoint guard band (default: patch radius + --smooth-radius)",
     )
     group.add_argument(
         "--train-labels", type=Path, help="fixed training label map (with --test-labels)"
@@ -101,6 +95,17 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="one global scale instead of per-band standardization before PCA",
     )
+    hyper.add_argument(
+        "--monitor",
+        choices=("val_loss", "train_loss"),
+        help="keep the weights of the epoch with the lowest validation or training loss",
+    )
+    hyper.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        help="random flips/90° rotations of the training patches",
+    )
+    _add_inference_args(hyper)
     tune = parser.add_argument_group("fine-tuning")
     tune.add_argument(
         "--finetune",
@@ -114,6 +119,17 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         help="train only LoRA adapters of this rank (and the head); base weights frozen",
     )
     add_trainer_args(parser)
+
+
+def _add_inference_args(group) -> None:
+    group.add_argument(
+        "--tta", type=int, choices=(1, 2, 4, 8), help="test-time augmentation views (1 = off)"
+    )
+    group.add_argument(
+        "--smooth-radius",
+        type=int,
+        help="box-filter the predicted probability map over (2r+1)² pixels (0 = off; no labels)",
+    )
 
 
 def build_classify_parser() -> argparse.ArgumentParser:
@@ -135,64 +151,13 @@ def build_classify_parser() -> argparse.ArgumentParser:
     _add_scene_args(predict, labels=False)
     predict.add_argument("--tile-size", type=int, default=256, help="tile side in pixels")
     predict.add_argument("--batch-size", type=int, default=1024, help="patches per forward pass")
+    _add_inference_args(predict.add_argument_group("post-processing (default: the checkpoint's)"))
     add_common_args(predict)
     sub.add_parser("list-models", help="registered hsi models: name, tags, summary")
     info = sub.add_parser("info", help="summary of a dataset, a cube or a checkpoint")
     info.add_argument("--checkpoint", type=Path)
     _add_scene_args(info)
     return parser
-
-
-def load_input_scene(args: argparse.Namespace, *, labels_required: bool = True):
-    """The scene named by ``--dataset`` or ``--cube``/``--labels``."""
-    from panspectra_hsi.data import load_named_scene, load_scene
-
-    if args.dataset and args.cube:
-        raise UserError("pass either --dataset or --cube, not both")
-    if args.dataset:
-        return load_named_scene(args.dataset)
-    if not args.cube:
-        raise UserError("no input: pass --dataset NAME or --cube PATH (see --help)")
-    labels = getattr(args, "labels", None) or getattr(args, "train_labels", None)
-    if labels_required and labels is None:
-        raise UserError("--cube needs --labels PATH (or --train-labels/--test-labels)")
-    names = args.class_names.split(",") if getattr(args, "class_names", None) else None
-    return load_scene(
-        args.cube,
-        labels,
-        cube_key=args.cube_key,
-        labels_key=getattr(args, "labels_key", None),
-        ignore_label=getattr(args, "ignore_label", 0),
-        class_names=names,
-        drop_bands=args.drop_bands,
-    )
-
-
-def _fixed_maps(args, scene):
-    """Encode --train-labels / --test-labels with one shared class table."""
-    import numpy as np
-
-    from panspectra_hsi.data import encode_labels, read_array
-
-    raw_train = np.asarray(read_array(args.train_labels, args.labels_key, ndim=2, what="labels"))
-    raw_test = np.asarray(read_array(args.test_labels, args.labels_key, ndim=2, what="labels"))
-    if raw_test.shape != raw_train.shape:
-        raise UserError(
-            f"{args.test_labels}: shape {raw_test.shape} differs from "
-            f"{args.train_labels} {raw_train.shape}"
-        )
-    codes = sorted(
-        {int(v) for v in np.unique(np.concatenate([raw_train.ravel(), raw_test.ravel()]))}
-        - {args.ignore_label}
-    )
-    train, values = encode_labels(raw_train, args.ignore_label, args.train_labels, codes)
-    test, _ = encode_labels(raw_test, args.ignore_label, args.test_labels, codes)
-    names = args.class_names.split(",") if args.class_names else [f"class {v}" for v in values]
-    mask = scene.nodata_mask
-    train[mask], test[mask] = 0, 0
-    return scene.__class__(
-        **{**scene.__dict__, "labels": train, "label_values": values, "class_names": names}
-    ), test
 
 
 def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -209,7 +174,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     scene = load_input_scene(args)
     test_labels = None
     if fixed:
-        scene, test_labels = _fixed_maps(args, scene)
+        scene, test_labels = fixed_maps(args, scene)
     options = TrainOptions(
         model=args.model or _finetuned_model(args.finetune) or DEFAULT_MODEL,
         protocol="fixed" if fixed else args.protocol,
@@ -227,6 +192,10 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         scheduler=args.scheduler,
         label_smoothing=args.label_smoothing,
         standardize_bands=args.standardize_bands,
+        monitor=args.monitor,
+        augment=args.augment,
+        tta=args.tta,
+        smooth_radius=args.smooth_radius,
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
     )
@@ -241,6 +210,8 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         options.patch_size = int(meta.preprocessing["patch_size"])
     if args.lora_rank is not None and args.lora_rank < 1:
         raise UserError("--lora-rank must be at least 1")
+    if (args.smooth_radius or 0) < 0:
+        raise UserError(f"--smooth-radius {args.smooth_radius}: must be >= 0")
     if options.patch_size is not None and options.patch_size % 2 == 0:
         raise UserError(f"--patch-size {options.patch_size}: must be odd")
     seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
@@ -317,6 +288,12 @@ def cmd_predict(args: argparse.Namespace, argv: Sequence[str]) -> int:
     if not args.cube:
         raise UserError("predict needs --cube PATH")
     classifier, _ = _load_classifier(args.checkpoint, resolve_device(args.device))
+    if args.smooth_radius is not None and args.smooth_radius < 0:
+        raise UserError("--smooth-radius must be >= 0")
+    classifier.tta = classifier.tta if args.tta is None else args.tta
+    classifier.smooth_radius = (
+        classifier.smooth_radius if args.smooth_radius is None else args.smooth_radius
+    )
     source = open_cube(args.cube, args.cube_key)
     bands = source.shape[2] - len(args.drop_bands or [])
     if bands != classifier.num_bands:

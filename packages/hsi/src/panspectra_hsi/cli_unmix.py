@@ -30,17 +30,9 @@ from panspectra_core.cli import (
     seed_everything,
     write_metrics,
 )
+from panspectra_hsi.cli_inputs import int_list
 
 log = logging.getLogger("panspectra.hsi.unmix")
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(p) for p in text.split(",") if p.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
 
 
 def build_unmix_parser() -> argparse.ArgumentParser:
@@ -58,7 +50,7 @@ def build_unmix_parser() -> argparse.ArgumentParser:
     )
     source.add_argument("--cube", type=Path, help="cube: ENVI .hdr, GeoTIFF/GDAL, .mat, .npy, .npz")
     source.add_argument("--cube-key", help="variable of the cube in a .mat/.npz file")
-    source.add_argument("--drop-bands", type=_int_list, help="0-based bands to drop, e.g. 103,104")
+    source.add_argument("--drop-bands", type=int_list, help="0-based bands to drop, e.g. 103,104")
     parser.add_argument(
         "--endmembers", "-k", type=int, help="number of endmembers (default: the reference's)"
     )

@@ -15,10 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from panspectra_hsi.data.patches import gather_patches
+from panspectra_hsi.data.patches import DIHEDRAL_VIEWS, dihedral, gather_patches
 from panspectra_hsi.data.preprocessing import SpectralPreprocessor
 
 DOMAIN = "hsi"
+#: order in which test-time augmentation uses the dihedral views: 2 = identity + mirror,
+#: 4 = + half turn and its mirror, 8 = all flips and rotations
+TTA_ORDER = (0, 4, 2, 6, 1, 5, 3, 7)
 
 
 @dataclass
@@ -33,6 +36,10 @@ class PixelClassifier:
         class_names: ``K`` names; label_values: ``K`` original label codes.
         model_name, model_kwargs: registry name and builder arguments (rebuild the model).
         ignore_label: code written for unclassified (nodata) pixels in output maps.
+        tta: test-time augmentation — average the softmax over this many dihedral views of
+            every patch (1 = off, 2, 4 or 8; see ``TTA_ORDER``). Torch models only.
+        smooth_radius: radius of the box filter applied to the predicted probability map
+            before the arg-max (0 = off; :mod:`panspectra_hsi.pipeline.smoothing`).
     """
 
     model: Any
@@ -44,6 +51,14 @@ class PixelClassifier:
     model_kwargs: dict = field(default_factory=dict)
     ignore_label: int = 0
     wavelengths: list[float] | None = None
+    tta: int = 1
+    smooth_radius: int = 0
+
+    def __post_init__(self) -> None:
+        if self.tta not in (1, 2, 4, DIHEDRAL_VIEWS):
+            raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {self.tta}")
+        if self.smooth_radius < 0:
+            raise ValueError(f"smooth_radius must be >= 0, got {self.smooth_radius}")
 
     @property
     def radius(self) -> int:
@@ -57,29 +72,41 @@ class PixelClassifier:
     def num_bands(self) -> int:
         return self.preprocessor.num_bands_in
 
-    def scores(self, patches: torch.Tensor) -> torch.Tensor:
-        """Class scores ``(n, K)`` of a patch batch ``(n, C, p, p)`` (logits or probabilities)."""
+    def probabilities(self, patches: torch.Tensor) -> torch.Tensor:
+        """Class probabilities ``(n, K)`` of a patch batch ``(n, C, p, p)``.
+
+        Torch models: softmax of the logits, averaged over ``tta`` dihedral views of the
+        patches. Sklearn baselines: ``predict_proba`` of the centre spectra (no TTA: a single
+        pixel has no orientation).
+        """
         if self.is_sklearn:
             centre = patches[:, :, self.radius, self.radius].cpu().numpy()
             proba = np.zeros((len(centre), len(self.class_names)), dtype=np.float32)
             proba[:, self.model.classes_] = self.model.predict_proba(centre)
             return torch.from_numpy(proba)
         with torch.no_grad():
-            return self.model(patches)
+            views = [dihedral(patches, k) for k in TTA_ORDER[: self.tta]]
+            return torch.stack([self.model(v).softmax(dim=1) for v in views]).mean(dim=0)
 
-    def classify_padded(
+    def probabilities_padded(
         self, padded: torch.Tensor, pixels: torch.Tensor, batch_size: int = 1024
     ) -> np.ndarray:
-        """0-based class indices ``(N,)`` of ``pixels`` ``(N, 2)`` of a padded feature window."""
+        """Class probabilities ``(N, K)`` float32 of ``pixels`` ``(N, 2)`` of a padded window."""
         if not self.is_sklearn:
             self.model.eval()
             device = next(self.model.parameters()).device
             padded = padded.to(device)
-        out = []
+        out = [np.zeros((0, len(self.class_names)), dtype=np.float32)]
         for start in range(0, len(pixels), batch_size):
             batch = gather_patches(padded, pixels[start : start + batch_size], self.patch_size)
-            out.append(self.scores(batch).argmax(dim=1).cpu())
-        return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+            out.append(self.probabilities(batch).cpu().numpy().astype(np.float32))
+        return np.concatenate(out)
+
+    def classify_padded(
+        self, padded: torch.Tensor, pixels: torch.Tensor, batch_size: int = 1024
+    ) -> np.ndarray:
+        """0-based class indices ``(N,)`` of ``pixels`` ``(N, 2)`` (no spatial smoothing)."""
+        return self.probabilities_padded(padded, pixels, batch_size).argmax(axis=1)
 
     # -- checkpoint -----------------------------------------------------------------------
     def checkpoint_preprocessing(self) -> dict:
@@ -94,6 +121,8 @@ class PixelClassifier:
             "label_values": [int(v) for v in self.label_values],
             "ignore_label": int(self.ignore_label),
             "wavelengths": self.wavelengths,
+            "tta": int(self.tta),
+            "smooth_radius": int(self.smooth_radius),
             "standardization": "per-band mean/std of the training pixels (extra tensors)",
         }
 
@@ -136,4 +165,6 @@ class PixelClassifier:
             model_kwargs=dict(meta.model_kwargs),
             ignore_label=int(prep.get("ignore_label", 0)),
             wavelengths=prep.get("wavelengths"),
+            tta=int(prep.get("tta", 1)),
+            smooth_radius=int(prep.get("smooth_radius", 0)),
         )

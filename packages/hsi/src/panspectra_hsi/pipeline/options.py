@@ -16,10 +16,16 @@ class TrainOptions:
         model: registry name (domain "hsi").
         protocol: "random" | "disjoint" | "fixed" (fixed = user train/test label maps).
         train_fraction / train_count / min_per_class / val_fraction: sampling (see protocols).
-        guard_radius: disjoint guard band (default: patch radius).
+        guard_radius: disjoint guard band (default: patch radius + smoothing radius — the
+            prediction at a training pixel is close to its label, so a test pixel's smoothing
+            window must not reach one either).
         patch_size, pca_components (0 = off), epochs, lr, weight_decay, batch_size, scheduler,
         label_smoothing, warmup_epochs, standardize_bands: training hyper-parameters
         (recipe defaults).
+        monitor: "val_loss" | "train_loss" — the epoch whose weights are kept (lowest value);
+        augment: random dihedral flips/rotations of training patches; tta: test-time
+        augmentation views (1, 2, 4, 8); smooth_radius: box filter of the predicted probability
+        map (0 = off) — all recipe defaults.
         model_kwargs: extra builder arguments.
         finetune: checkpoint to start from (its preprocessing is reused; the head is reset when
             the classes differ); lora_rank: fine-tune with LoRA adapters of this rank (base
@@ -43,6 +49,10 @@ class TrainOptions:
     label_smoothing: float | None = None
     warmup_epochs: int | None = None
     standardize_bands: bool | None = None
+    monitor: str | None = None
+    augment: bool | None = None
+    tta: int | None = None
+    smooth_radius: int | None = None
     finetune: str | None = None
     lora_rank: int | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -62,6 +72,10 @@ _FROM_RECIPE = (
     "label_smoothing",
     "warmup_epochs",
     "standardize_bands",
+    "monitor",
+    "augment",
+    "tta",
+    "smooth_radius",
 )
 
 
@@ -78,5 +92,5 @@ def resolve_options(options: TrainOptions) -> TrainOptions:
     if values["patch_size"] is None:
         values["patch_size"] = 1
     if values["guard_radius"] is None:
-        values["guard_radius"] = values["patch_size"] // 2
+        values["guard_radius"] = values["patch_size"] // 2 + (values["smooth_radius"] or 0)
     return TrainOptions(**values)

@@ -1,10 +1,11 @@
 """Whole-scene classification tile by tile, with a halo, in bounded memory.
 
 Each tile ``rows r0:r1, cols c0:c1`` is read together with a halo of ``radius = patch // 2``
-pixels (clipped to the scene), preprocessed, and reflect-padded only where the halo fell off the
-scene border — so every pixel gets exactly the patch it would get from the whole padded scene,
-and the tiled map equals the in-memory map. Memory is ``O(tile² · bands)``, independent of the
-scene size; the output is written tile by tile (GeoTIFF via rasterio, or a ``.npy`` memmap).
+pixels (plus twice the smoothing radius, if any; clipped to the scene), preprocessed, and
+reflect-padded only where the halo fell off the scene border — so every pixel gets exactly the
+patch it would get from the whole padded scene, and the tiled map equals the in-memory map.
+Memory is ``O(tile² · bands)``, independent of the scene size; the output is written tile by
+tile (GeoTIFF via rasterio, or a ``.npy`` memmap).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from panspectra_hsi.data.scene import nodata_mask_of
 from panspectra_hsi.data.sources import CubeSource
 from panspectra_hsi.georef import class_map_profile, class_table_tags, map_dtype
 from panspectra_hsi.pipeline.classifier import PixelClassifier
+from panspectra_hsi.pipeline.smoothing import smooth_probabilities
 
 
 def tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
@@ -38,6 +40,10 @@ def classify_window(
 ) -> np.ndarray:
     """0-based class indices ``(r1 - r0, c1 - c0)`` of one tile; −1 marks nodata pixels.
 
+    With ``classifier.smooth_radius = s > 0`` the probabilities are computed on the tile
+    grown by ``2s`` pixels (clipped to the scene), box-filtered, and cropped back, so the tiled
+    map still equals the whole-scene map.
+
     Args:
         read: ``read(rows, cols) -> (h, w, B)`` raw cube window.
         shape: scene ``(H, W)``.
@@ -45,11 +51,37 @@ def classify_window(
     """
     height, width = shape
     r0, r1, c0, c1 = window
+    grow = 2 * classifier.smooth_radius
+    g0, g1 = max(0, r0 - grow), min(height, r1 + grow)
+    h0, h1 = max(0, c0 - grow), min(width, c1 + grow)
+    proba, valid = window_probabilities(
+        classifier, read, shape, (g0, g1, h0, h1), nodata, batch_size
+    )
+    proba = smooth_probabilities(proba, valid, classifier.smooth_radius)
+    classes = np.where(valid, proba.argmax(axis=-1), -1)
+    return classes[r0 - g0 : r1 - g0, c0 - h0 : c1 - h0]
+
+
+def window_probabilities(
+    classifier: PixelClassifier,
+    read: Callable[[slice, slice], np.ndarray],
+    shape: tuple[int, int],
+    window: tuple[int, int, int, int],
+    nodata: float | None = None,
+    batch_size: int = 1024,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class probabilities ``(h, w, K)`` of one window and its valid-pixel mask ``(h, w)``.
+
+    The window is read with a halo of the patch radius (clipped to the scene) and reflect-padded
+    only where the halo fell off the border. Nodata pixels get all-zero probabilities.
+    """
+    height, width = shape
+    r0, r1, c0, c1 = window
     radius = classifier.radius
     hr0, hr1 = max(0, r0 - radius), min(height, r1 + radius)
     hc0, hc1 = max(0, c0 - radius), min(width, c1 + radius)
     raw = read(slice(hr0, hr1), slice(hc0, hc1))
-    invalid = nodata_mask_of(raw, nodata)[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
+    valid = ~nodata_mask_of(raw, nodata)[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
     features = classifier.preprocessor.transform(np.nan_to_num(raw))
     chw = torch.from_numpy(np.moveaxis(features, -1, 0).copy())
     pad = (radius - (c0 - hc0), radius - (hc1 - c1), radius - (r0 - hr0), radius - (hr1 - r1))
@@ -57,10 +89,10 @@ def classify_window(
         chw = torch.nn.functional.pad(chw[None], pad, mode="reflect")[0]
     # pixel (r, c) of the scene is (r - r0 + radius, c - c0 + radius) of the padded window,
     # i.e. its patch starts at (r - r0, c - c0).
-    pixels = torch.from_numpy(np.argwhere(~invalid).astype(np.int64))
-    out = np.full(invalid.shape, -1, dtype=np.int64)
-    out[~invalid] = classifier.classify_padded(chw, pixels, batch_size)
-    return out
+    pixels = torch.from_numpy(np.argwhere(valid).astype(np.int64))
+    proba = np.zeros((*valid.shape, len(classifier.class_names)), dtype=np.float32)
+    proba[valid] = classifier.probabilities_padded(chw, pixels, batch_size)
+    return proba, valid
 
 
 def predict_to_file(

@@ -112,7 +112,9 @@ def _fit_torch(model, features, labels, split, options, trainer_config, workdir,
     padded = pad_cube(features, options.patch_size // 2)
 
     def loader(mask: np.ndarray, shuffle: bool) -> DataLoader:
-        dataset = PatchDataset(padded, pixel_coordinates(mask), labels, options.patch_size)
+        # augmentation on the shuffled (training) loader only
+        augment = bool(options.augment) and shuffle
+        dataset = PatchDataset(padded, pixel_coordinates(mask), labels, options.patch_size, augment)
         generator = torch.Generator().manual_seed(trainer_config.seed)
         return DataLoader(
             dataset,
@@ -209,17 +211,21 @@ def train_classifier(
     start = time.perf_counter()
     if getattr(model, "is_sklearn", False):
         model.fit(features[split.train], labels[split.train] - 1)
-        epochs = 0
+        epochs, best_epoch = 0, None
     else:
         from panspectra_core.training import TrainConfig
 
         config = replace(
-            trainer_config or TrainConfig(progress_bar=False), seed=seed, max_epochs=options.epochs
+            trainer_config or TrainConfig(progress_bar=False),
+            seed=seed,
+            max_epochs=options.epochs,
+            monitor=options.monitor or "val_loss",
+            mode="min",
         )
         model, fit_result = _fit_torch(
             model, features, labels, split, options, config, Path(workdir), num_classes
         )
-        epochs = fit_result.epochs
+        epochs, best_epoch = fit_result.epochs, fit_result.best_epoch
         merge_lora(model)  # a fine-tuned model is saved as its base architecture
         model = model.to(device or torch.device("cpu")).eval()
     train_seconds = time.perf_counter() - start
@@ -232,14 +238,19 @@ def train_classifier(
         model_name=options.model,
         model_kwargs=model_kwargs,
         wavelengths=None if scene.wavelengths is None else [float(w) for w in scene.wavelengths],
+        tta=1 if getattr(model, "is_sklearn", False) else int(options.tta or 1),
+        smooth_radius=int(options.smooth_radius or 0),
     )
     prediction = classify_scene(classifier, scene)
     metrics = classification_metrics(
         labels[split.test] - 1, prediction[split.test], scene.class_names
     )
+    val_mask = split.val if split.val.any() else split.train
     metrics.update(
+        val_overall_accuracy=float(np.mean(prediction[val_mask] == labels[val_mask] - 1)),
         train_seconds=train_seconds,
         epochs=epochs,
+        best_epoch=best_epoch,
         seed=seed,
         model=options.model,
         protocol=split.describe(labels, num_classes),
