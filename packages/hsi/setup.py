@@ -15,6 +15,7 @@ domain_setup(
         "scipy>=1.11",  # .mat v5 files, FCLS (nnls)
         "h5py>=3.9",  # .mat v7.3 (HDF5) files
         "scikit-learn>=1.3",  # SVM / RF baselines, PCA, metrics
+        "skops>=0.10",  # pickle-free persistence of the fitted SVM / RF inside checkpoints
         "matplotlib>=3.7",  # classification and abundance maps
         "tensorly>=0.8",  # ships the Indian Pines cube: the offline demo dataset
     ],

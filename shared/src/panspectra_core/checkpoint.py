@@ -12,6 +12,8 @@ Layout of a checkpoint file (safetensors format):
 
 :func:`load_checkpoint` rebuilds the model from the registry with ``model_kwargs`` and loads
 the weights strictly; nothing is unpickled, so a checkpoint from anyone is safe to open.
+Any registered model with torch's ``state_dict`` / ``load_state_dict`` / ``to`` / ``eval`` works:
+the hsi scikit-learn baselines store their fitted estimator as a skops byte tensor that way.
 """
 
 from __future__ import annotations

@@ -7,19 +7,63 @@ its centre pixel). Spectra are standardised inside the pipeline, so raw or alrea
 input both work. The builders follow the hsi contract ``(num_bands, num_classes, patch_size,
 **overrides)`` and return objects with ``fit / predict_proba / predict / classes_`` and
 ``is_sklearn = True`` so training code can branch on it.
+
+Checkpoints: the fitted pipeline is serialised with skops (``skops.io``, the scikit-learn
+persistence format that loads without pickle and refuses types it does not trust) into a uint8
+tensor, so the baselines go through the core's ``.safetensors`` checkpoint like every torch model
+(:meth:`SpectralSklearnClassifier.state_dict` / :meth:`~SpectralSklearnClassifier.load_state_dict`).
+Decision trees are the one type skops flags (raw node indices are used without bounds checks), so
+after loading every tree's node arrays are checked before the model may predict.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import torch
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from panspectra_core.errors import UserError
 from panspectra_core.registry import register_model
+
+STATE_KEY = "skops"
+#: sklearn's tree storage: trusted only together with :func:`check_tree_nodes`
+TREE_TYPE = "sklearn.tree._tree.Tree"
+
+
+class _LoadResult(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def check_tree_nodes(pipeline: Any) -> None:
+    """Refuse decision trees whose node arrays point outside the tree or the feature range.
+
+    Raises:
+        ValueError: a child index not in [0, node_count) (or -1 for both children of a leaf),
+            or a split feature not in [0, n_features).
+    """
+    for step in getattr(pipeline, "steps", [("", pipeline)]):
+        estimator = step[1]
+        for tree_model in getattr(estimator, "estimators_", []):
+            tree = tree_model.tree_
+            n = tree.node_count
+            left, right, feature = tree.children_left, tree.children_right, tree.feature
+            leaf = left == -1
+            ok = (
+                len(left) == len(right) == len(feature) == n
+                and np.all(leaf == (right == -1))
+                and np.all((left[~leaf] > 0) & (left[~leaf] < n))
+                and np.all((right[~leaf] > 0) & (right[~leaf] < n))
+                and np.all((feature[~leaf] >= 0) & (feature[~leaf] < tree.n_features))
+                and tree.value.shape[0] == n
+            )
+            if not ok:
+                raise ValueError("a decision tree has node indices out of range")
 
 
 class SpectralSklearnClassifier:
@@ -73,6 +117,48 @@ class SpectralSklearnClassifier:
     def predict(self, X: Any) -> np.ndarray:
         """(n, bands) -> (n,) labels from ``classes_`` (argmax of ``predict_proba``)."""
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    # -- the checkpoint protocol of panspectra_core.checkpoint (state_dict / load_state_dict) --
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The fitted pipeline as skops bytes: ``{"skops": uint8 tensor}``."""
+        import skops.io
+
+        data = skops.io.dumps(self.pipeline)
+        return {STATE_KEY: torch.frombuffer(bytearray(data), dtype=torch.uint8)}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor], strict: bool = True) -> _LoadResult:
+        """Restore the fitted pipeline from :meth:`state_dict` output (no pickle).
+
+        Only the types skops trusts by default are accepted, plus sklearn's tree storage, whose
+        node arrays are then checked (:func:`check_tree_nodes`).
+
+        Raises:
+            UserError: the bytes are not a skops file, hold untrusted types, or a broken tree.
+        """
+        import skops.io
+
+        unexpected = sorted(set(state) - {STATE_KEY})
+        if STATE_KEY not in state:
+            return _LoadResult([STATE_KEY], unexpected)
+        data = state[STATE_KEY].cpu().numpy().tobytes()
+        try:
+            untrusted = skops.io.get_untrusted_types(data=data)
+            if set(untrusted) - {TREE_TYPE}:
+                raise ValueError(f"untrusted types {sorted(set(untrusted) - {TREE_TYPE})}")
+            pipeline = skops.io.loads(data, trusted=untrusted or None)
+            check_tree_nodes(pipeline)
+        except Exception as exc:  # skops raises several types for malformed files
+            raise UserError(f"sklearn model in the checkpoint refused: {exc}") from None
+        self.pipeline = pipeline
+        return _LoadResult([], unexpected)
+
+    def to(self, *args: Any, **kwargs: Any) -> SpectralSklearnClassifier:
+        """No-op (CPU estimator); present so checkpoint code can treat every model alike."""
+        return self
+
+    def eval(self) -> SpectralSklearnClassifier:
+        """No-op; see :meth:`to`."""
+        return self
 
 
 @register_model(domain="hsi", tags=("sklearn", "spectral"))

@@ -115,16 +115,15 @@ def run_training(
                 tags={"model": options.model},
             )
         )
-    if not best.classifier.is_sklearn:
-        config = {"options": best.options.to_dict(), "scene": scene.name, "seed": seeds[0]}
-        files["checkpoint"] = str(
-            best.classifier.save(
-                out_dir / "model.safetensors",
-                config=config,
-                metrics=_scalar(best.metrics),
-                protocol=best.metrics["protocol"],
-            )
+    config = {"options": best.options.to_dict(), "scene": scene.name, "seed": seeds[0]}
+    files["checkpoint"] = str(
+        best.classifier.save(
+            out_dir / "model.safetensors",
+            config=config,
+            metrics=_scalar(best.metrics),
+            protocol=best.metrics["protocol"],
         )
+    )
     metrics["outputs"] = {k: Path(v).name for k, v in files.items()}
     write_metrics(out_dir, metrics, command=command, seed=seeds[0])
     return RunSummary(results, metrics, files)
