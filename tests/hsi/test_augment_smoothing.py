@@ -104,3 +104,28 @@ def test_disjoint_guard_band_grows_with_the_smoothing_radius():
         TrainOptions(model="ssftt", protocol="disjoint", patch_size=7, smooth_radius=2)
     )
     assert (base.guard_radius, smoothed.guard_radius) == (3, 5)
+
+
+def test_guided_filter_keeps_an_edge_that_the_box_mean_blurs():
+    proba = np.zeros((10, 10, 2), dtype=np.float32)
+    proba[:, :5] = (0.55, 0.45)  # weakly class 0 on the left
+    proba[:, 5:] = (0.1, 0.9)  # strongly class 1 on the right
+    guide = np.where(np.arange(10) < 5, 0.0, 10.0)[None, :].repeat(10, axis=0)  # same edge
+    valid = np.ones((10, 10), dtype=bool)
+    truth = np.where(np.arange(10) < 5, 0, 1)[None, :].repeat(10, axis=0)
+    assert (smooth_probabilities(proba, valid, 2).argmax(-1) != truth).any()  # box blurs it
+    guided = smooth_probabilities(proba, valid, 2, guide=guide)
+    np.testing.assert_array_equal(guided.argmax(-1), truth)
+    np.testing.assert_allclose(guided.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_preprocessor_guide_has_unit_variance_on_training_pixels(synthetic_scene):
+    from panspectra_hsi.data import SpectralPreprocessor
+
+    cube, labels = synthetic_scene
+    train = cube[labels > 0]
+    for pca in (None, 4):
+        prep = SpectralPreprocessor.fit(train, pca, standardize_bands=pca is None)
+        assert prep.guide(train).std() == pytest.approx(1.0, rel=1e-3)
+        restored = SpectralPreprocessor.from_state(prep.state())
+        np.testing.assert_allclose(restored.guide(cube), prep.guide(cube), rtol=1e-5)

@@ -42,10 +42,10 @@ def test_nodata_pixels_get_the_nodata_code(tmp_path, scene_factory):
     assert (out[0, :5] == 0).all() and (out[1:] > 0).all()
 
 
-@pytest.mark.parametrize("tile_size", [3, 8])
-def test_tiled_smoothed_tta_map_equals_whole_scene_map(tmp_path, tile_size, scene_factory):
+@pytest.mark.parametrize(("tile_size", "method"), [(3, "box"), (8, "box"), (5, "guided")])
+def test_tiled_smoothed_tta_map_equals_whole_scene_map(tmp_path, tile_size, method, scene_factory):
     cube, _ = scene_factory(height=19, width=23, noise=0.6)
-    classifier = tiny_classifier(cube, tta=4, smooth_radius=2)
+    classifier = tiny_classifier(cube, tta=4, smooth_radius=2, smooth_method=method)
     whole = classify_scene(classifier, Scene(cube=cube), tile_size=1000)
     classifier.smooth_radius = 0
     assert (classify_scene(classifier, Scene(cube=cube)) != whole).any()  # smoothing acts

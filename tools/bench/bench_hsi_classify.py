@@ -85,17 +85,18 @@ def ablation(result, scene) -> dict:
     height, width = scene.labels.shape
     tta, radius = classifier.tta, classifier.smooth_radius
     classifier.tta = 1
-    proba, valid = window_probabilities(
+    proba, valid, guide = window_probabilities(
         classifier,
         lambda r, c: np.asarray(scene.cube[r, c]),
         (height, width),
         (0, height, 0, width),
     )
     classifier.tta = tta
+    guide = guide if classifier.smooth_method == "guided" else None
     test, labels = split.test, scene.labels - 1
     out = {}
     for r in sorted({0, radius}):
-        pred = smooth_probabilities(proba, valid, r).argmax(-1)
+        pred = smooth_probabilities(proba, valid, r, guide).argmax(-1)
         out[f"tta1_smooth{r}"] = float(np.mean(pred[test] == labels[test]))
     return out
 

@@ -128,7 +128,12 @@ def _add_inference_args(group) -> None:
     group.add_argument(
         "--smooth-radius",
         type=int,
-        help="box-filter the predicted probability map over (2r+1)² pixels (0 = off; no labels)",
+        help="filter the predicted probability map over (2r+1)² pixels (0 = off; no labels)",
+    )
+    group.add_argument(
+        "--smooth-method",
+        choices=("box", "guided"),
+        help="box mean or edge-preserving guided filter (guidance: first principal component)",
     )
 
 
@@ -196,6 +201,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         augment=args.augment,
         tta=args.tta,
         smooth_radius=args.smooth_radius,
+        smooth_method=args.smooth_method,
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
     )
@@ -290,10 +296,9 @@ def cmd_predict(args: argparse.Namespace, argv: Sequence[str]) -> int:
     classifier, _ = _load_classifier(args.checkpoint, resolve_device(args.device))
     if args.smooth_radius is not None and args.smooth_radius < 0:
         raise UserError("--smooth-radius must be >= 0")
-    classifier.tta = classifier.tta if args.tta is None else args.tta
-    classifier.smooth_radius = (
-        classifier.smooth_radius if args.smooth_radius is None else args.smooth_radius
-    )
+    for name in ("tta", "smooth_radius", "smooth_method"):
+        if getattr(args, name) is not None:
+            setattr(classifier, name, getattr(args, name))
     source = open_cube(args.cube, args.cube_key)
     bands = source.shape[2] - len(args.drop_bands or [])
     if bands != classifier.num_bands:

@@ -23,12 +23,16 @@ class SpectralPreprocessor:
         mean, std: ``(B,)`` band statistics of the training pixels (float64).
         components: ``(C, B)`` principal axes of the standardized training pixels, or None.
         explained_variance_ratio: ``(C,)`` or None.
+        guide_axis: ``(B,)`` first principal axis of the standardized training pixels, scaled
+            so that its projection has unit variance on them — the guidance image of the guided
+            probability filter (:meth:`guide`); None for checkpoints written before it existed.
     """
 
     mean: np.ndarray
     std: np.ndarray
     components: np.ndarray | None = None
     explained_variance_ratio: np.ndarray | None = None
+    guide_axis: np.ndarray | None = None
 
     @classmethod
     def fit(
@@ -51,17 +55,20 @@ class SpectralPreprocessor:
         else:
             scale = float(np.sqrt(((spectra - mean) ** 2).mean()))
             std = np.full_like(mean, scale if scale > _EPS else 1.0)
-        if not pca_components:
-            return cls(mean, std)
         standardized = (spectra - mean) / std
-        n_components = min(pca_components, *standardized.shape)
         # SVD of the (already centred) standardized pixels: rows of vt are the principal axes.
         _, singular, vt = np.linalg.svd(standardized, full_matrices=False)
-        variance = singular**2
-        components = vt[:n_components]
         # Fix the sign so that the largest-magnitude loading of every axis is positive.
-        signs = np.sign(components[np.arange(n_components), np.abs(components).argmax(axis=1)])
-        return cls(mean, std, components * signs[:, None], variance[:n_components] / variance.sum())
+        vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]
+        first_std = singular[0] / np.sqrt(len(spectra)) if len(singular) else 0.0
+        guide_axis = vt[0] / (first_std if first_std > _EPS else 1.0) if len(vt) else None
+        if not pca_components:
+            return cls(mean, std, guide_axis=guide_axis)
+        n_components = min(pca_components, *standardized.shape)
+        variance = singular**2
+        return cls(
+            mean, std, vt[:n_components], variance[:n_components] / variance.sum(), guide_axis
+        )
 
     @property
     def num_bands_in(self) -> int:
@@ -80,12 +87,24 @@ class SpectralPreprocessor:
             x = x @ self.components.T.astype(np.float32)
         return np.ascontiguousarray(x, dtype=np.float32)
 
+    def guide(self, cube: np.ndarray) -> np.ndarray:
+        """``(..., B)`` → float32 ``(...)``: projection on the first principal axis (unit
+        variance on the training pixels), the guidance image of the guided probability filter."""
+        if self.guide_axis is None:
+            raise ValueError("this preprocessor has no guide axis (re-train to get one)")
+        x = (np.asarray(cube, dtype=np.float32) - self.mean.astype(np.float32)) / self.std.astype(
+            np.float32
+        )
+        return np.ascontiguousarray(x @ self.guide_axis.astype(np.float32), dtype=np.float32)
+
     def state(self) -> dict[str, np.ndarray]:
         """Arrays to store in a checkpoint (``extra_tensors``)."""
         state = {"band_mean": self.mean, "band_std": self.std}
         if self.components is not None:
             state["pca_components"] = self.components
             state["pca_explained_variance_ratio"] = self.explained_variance_ratio
+        if self.guide_axis is not None:
+            state["guide_axis"] = self.guide_axis
         return state
 
     @classmethod
@@ -103,4 +122,5 @@ class SpectralPreprocessor:
             arr("band_std"),
             arr("pca_components"),
             arr("pca_explained_variance_ratio"),
+            arr("guide_axis"),
         )

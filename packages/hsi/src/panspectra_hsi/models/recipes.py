@@ -35,7 +35,8 @@ class Recipe:
             pixels untouched by any choice, so their accuracy is an unbiased estimate).
         augment: random dihedral flips/rotations of the training patches.
         tta: test-time augmentation — softmax averaged over this many dihedral views (1 = off).
-        smooth_radius: box filter radius of the predicted probability map (0 = off).
+        smooth_radius: filter radius of the predicted probability map (0 = off).
+        smooth_method: ``"box"`` mean or ``"guided"`` (edge-preserving) filter.
         model_kwargs: extra keyword arguments for the model builder.
     """
 
@@ -54,6 +55,7 @@ class Recipe:
     augment: bool = False
     tta: int = 1
     smooth_radius: int = 0
+    smooth_method: Literal["box", "guided"] = "box"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import torch
 
 from panspectra_hsi.data.patches import DIHEDRAL_VIEWS, dihedral, gather_patches
 from panspectra_hsi.data.preprocessing import SpectralPreprocessor
+from panspectra_hsi.pipeline.smoothing import SMOOTH_METHODS
 
 DOMAIN = "hsi"
 #: order in which test-time augmentation uses the dihedral views: 2 = identity + mirror,
@@ -38,8 +39,10 @@ class PixelClassifier:
         ignore_label: code written for unclassified (nodata) pixels in output maps.
         tta: test-time augmentation — average the softmax over this many dihedral views of
             every patch (1 = off, 2, 4 or 8; see ``TTA_ORDER``). Torch models only.
-        smooth_radius: radius of the box filter applied to the predicted probability map
-            before the arg-max (0 = off; :mod:`panspectra_hsi.pipeline.smoothing`).
+        smooth_radius: radius of the filter applied to the predicted probability map before
+            the arg-max (0 = off; :mod:`panspectra_hsi.pipeline.smoothing`).
+        smooth_method: ``"box"`` mean or ``"guided"`` filter (guidance: the preprocessor's
+            first principal component).
     """
 
     model: Any
@@ -53,12 +56,15 @@ class PixelClassifier:
     wavelengths: list[float] | None = None
     tta: int = 1
     smooth_radius: int = 0
+    smooth_method: str = "box"
 
     def __post_init__(self) -> None:
         if self.tta not in (1, 2, 4, DIHEDRAL_VIEWS):
             raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {self.tta}")
         if self.smooth_radius < 0:
             raise ValueError(f"smooth_radius must be >= 0, got {self.smooth_radius}")
+        if self.smooth_method not in SMOOTH_METHODS:
+            raise ValueError(f"smooth_method must be one of {SMOOTH_METHODS}")
 
     @property
     def radius(self) -> int:
@@ -123,6 +129,7 @@ class PixelClassifier:
             "wavelengths": self.wavelengths,
             "tta": int(self.tta),
             "smooth_radius": int(self.smooth_radius),
+            "smooth_method": self.smooth_method,
             "standardization": "per-band mean/std of the training pixels (extra tensors)",
         }
 
@@ -167,4 +174,5 @@ class PixelClassifier:
             wavelengths=prep.get("wavelengths"),
             tta=int(prep.get("tta", 1)),
             smooth_radius=int(prep.get("smooth_radius", 0)),
+            smooth_method=str(prep.get("smooth_method", "box")),
         )

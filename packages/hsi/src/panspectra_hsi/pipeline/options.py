@@ -24,8 +24,8 @@ class TrainOptions:
         (recipe defaults).
         monitor: "val_loss" | "train_loss" — the epoch whose weights are kept (lowest value);
         augment: random dihedral flips/rotations of training patches; tta: test-time
-        augmentation views (1, 2, 4, 8); smooth_radius: box filter of the predicted probability
-        map (0 = off) — all recipe defaults.
+        augmentation views (1, 2, 4, 8); smooth_radius, smooth_method: "box" or "guided" filter of
+        the predicted probability map (radius 0 = off) — all recipe defaults.
         model_kwargs: extra builder arguments.
         finetune: checkpoint to start from (its preprocessing is reused; the head is reset when
             the classes differ); lora_rank: fine-tune with LoRA adapters of this rank (base
@@ -53,6 +53,7 @@ class TrainOptions:
     augment: bool | None = None
     tta: int | None = None
     smooth_radius: int | None = None
+    smooth_method: str | None = None
     finetune: str | None = None
     lora_rank: int | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +77,7 @@ _FROM_RECIPE = (
     "augment",
     "tta",
     "smooth_radius",
+    "smooth_method",
 )
 
 

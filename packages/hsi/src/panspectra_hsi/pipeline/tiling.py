@@ -54,10 +54,14 @@ def classify_window(
     grow = 2 * classifier.smooth_radius
     g0, g1 = max(0, r0 - grow), min(height, r1 + grow)
     h0, h1 = max(0, c0 - grow), min(width, c1 + grow)
-    proba, valid = window_probabilities(
+    proba, valid, guide = window_probabilities(
         classifier, read, shape, (g0, g1, h0, h1), nodata, batch_size
     )
-    proba = smooth_probabilities(proba, valid, classifier.smooth_radius)
+    if classifier.smooth_method == "box":
+        guide = None
+    elif guide is None and classifier.smooth_radius:
+        raise ValueError("guided smoothing needs a preprocessor with a guide axis (re-train)")
+    proba = smooth_probabilities(proba, valid, classifier.smooth_radius, guide)
     classes = np.where(valid, proba.argmax(axis=-1), -1)
     return classes[r0 - g0 : r1 - g0, c0 - h0 : c1 - h0]
 
@@ -69,8 +73,9 @@ def window_probabilities(
     window: tuple[int, int, int, int],
     nodata: float | None = None,
     batch_size: int = 1024,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities ``(h, w, K)`` of one window and its valid-pixel mask ``(h, w)``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Class probabilities ``(h, w, K)``, valid-pixel mask ``(h, w)`` and guidance image
+    ``(h, w)`` (None when the preprocessor has no guide axis) of one window.
 
     The window is read with a halo of the patch radius (clipped to the scene) and reflect-padded
     only where the halo fell off the border. Nodata pixels get all-zero probabilities.
@@ -82,7 +87,11 @@ def window_probabilities(
     hc0, hc1 = max(0, c0 - radius), min(width, c1 + radius)
     raw = read(slice(hr0, hr1), slice(hc0, hc1))
     valid = ~nodata_mask_of(raw, nodata)[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
-    features = classifier.preprocessor.transform(np.nan_to_num(raw))
+    raw = np.nan_to_num(raw)
+    features = classifier.preprocessor.transform(raw)
+    inner = raw[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
+    has_guide = classifier.preprocessor.guide_axis is not None
+    guide = classifier.preprocessor.guide(inner) if has_guide else None
     chw = torch.from_numpy(np.moveaxis(features, -1, 0).copy())
     pad = (radius - (c0 - hc0), radius - (hc1 - c1), radius - (r0 - hr0), radius - (hr1 - r1))
     if any(pad):
@@ -92,7 +101,7 @@ def window_probabilities(
     pixels = torch.from_numpy(np.argwhere(valid).astype(np.int64))
     proba = np.zeros((*valid.shape, len(classifier.class_names)), dtype=np.float32)
     proba[valid] = classifier.probabilities_padded(chw, pixels, batch_size)
-    return proba, valid
+    return proba, valid, guide
 
 
 def predict_to_file(

@@ -240,6 +240,7 @@ def train_classifier(
         wavelengths=None if scene.wavelengths is None else [float(w) for w in scene.wavelengths],
         tta=1 if getattr(model, "is_sklearn", False) else int(options.tta or 1),
         smooth_radius=int(options.smooth_radius or 0),
+        smooth_method=options.smooth_method or "box",
     )
     prediction = classify_scene(classifier, scene)
     metrics = classification_metrics(
