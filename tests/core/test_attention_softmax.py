@@ -80,6 +80,25 @@ def test_softmax_attention_matches_reference(causal, masked):
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.parametrize("masked", [False, True])
+def test_additive_bias_matches_reference_outputs_and_grads(masked):
+    g = torch.Generator().manual_seed(5)
+    q, k, v = (torch.randn(2, 3, 9, 8, generator=g, dtype=DTYPE, requires_grad=True) for _ in "qkv")
+    bias = torch.randn(3, 9, 9, generator=g, dtype=DTYPE, requires_grad=True)
+    mask = (torch.rand(2, 1, 9, 9, generator=g) > 0.3) if masked else None
+    if masked:
+        mask[0, 0, 4] = False  # one query row without keys: zeros, finite gradients
+    out = softmax_attention(q, k, v, attn_mask=mask, attn_bias=bias)
+    ref = softmax_attention_ref(q, k, v, attn_mask=mask, attn_bias=bias)
+    torch.testing.assert_close(out, ref)
+    w = torch.randn_like(out)
+    inputs = (q, k, v, bias)
+    for a, b in zip(grads((out * w).sum(), inputs), grads((ref * w).sum(), inputs)):
+        torch.testing.assert_close(a, b)
+    plain = softmax_attention(q, k, v, attn_mask=mask)
+    assert not torch.allclose(out, plain)  # the bias changed the attention
+
+
 def test_fully_masked_rows_are_zero_and_finite():
     q, k, v = (torch.randn(1, 2, 4, 8, dtype=DTYPE, requires_grad=True) for _ in "qkv")
     mask = torch.tensor([[[[False, False, False, False]]]])

@@ -10,13 +10,16 @@ from panspectra_core.attention import LocalWindowAttention1d, WindowAttention2d
 DTYPE = torch.float64
 
 
-def full_masked_attention(module, tokens, keep):
-    """Explicit attention over all tokens (batch, N, C) with keep: (batch or 1, N, N)."""
+def full_masked_attention(module, tokens, keep, bias=None):
+    """Explicit attention over all tokens (batch, N, C) with keep: (batch or 1, N, N) and an
+    optional additive score bias (heads, N, N)."""
     b, n, c = tokens.shape
     h = module.num_heads
     qkv = tokens @ module.qkv.weight.T + module.qkv.bias
     q, k, v = (t.reshape(b, n, h, c // h).transpose(1, 2) for t in qkv.split(c, dim=-1))
     scores = q @ k.transpose(-1, -2) / math.sqrt(c // h)
+    if bias is not None:
+        scores = scores + bias
     keep = keep[:, None]
     probs = torch.softmax(scores.masked_fill(~keep, -1e300), dim=-1) * keep
     out = (probs @ v).transpose(1, 2).reshape(b, n, c)
@@ -92,3 +95,30 @@ def test_shifted_windows_mix_across_unshifted_window_borders():
     y[:, 4, 4] += 1.0  # token in the bottom-right regular window
     assert torch.allclose(plain(x)[:, 3, 3], plain(y)[:, 3, 3])  # other regular window
     assert not torch.allclose(shifted(x)[:, 3, 3], shifted(y)[:, 3, 3])  # same shifted window
+
+
+def reference_relative_bias(table, height, width, window, shift):
+    """(heads, N, N) over the original tokens: the table entry of the offset between the two
+    tokens' positions inside their (rolled) window, from Swin's (2w − 1)² table layout."""
+    hp, wp = -(-height // window) * window, -(-width // window) * window
+    rows, cols = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+    in_row = ((rows.flatten() - shift) % hp) % window
+    in_col = ((cols.flatten() - shift) % wp) % window
+    d_row = in_row[:, None] - in_row[None, :] + window - 1
+    d_col = in_col[:, None] - in_col[None, :] + window - 1
+    return table[d_row * (2 * window - 1) + d_col].permute(2, 0, 1)
+
+
+@pytest.mark.parametrize(("height", "width", "shift"), [(8, 8, 0), (7, 10, 2)])
+def test_window_2d_relative_position_bias_matches_explicit_table_lookup(height, width, shift):
+    torch.manual_seed(4)
+    m = WindowAttention2d(12, 3, 4, shift, relative_position_bias=True).to(DTYPE)
+    assert m.relative_bias_table.shape == (7 * 7, 3)
+    with torch.no_grad():
+        m.relative_bias_table.normal_()  # large enough to matter
+    x = torch.randn(2, height, width, 12, dtype=DTYPE, requires_grad=True)
+    keep = reference_2d_keep(height, width, 4, shift)[None]
+    bias = reference_relative_bias(m.relative_bias_table, height, width, 4, shift)
+    out = m(x).reshape(2, height * width, 12)
+    ref = full_masked_attention(m, x.reshape(2, height * width, 12), keep, bias)
+    check_outputs_and_grads(out, ref, [x, *m.parameters()])

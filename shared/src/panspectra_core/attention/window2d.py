@@ -5,7 +5,9 @@ arXiv:2103.14030).
 The grid is padded to multiples of the window (padded tokens are masked as keys and cropped),
 optionally rolled by ``-shift`` (cyclic shift), partitioned into windows, attended per window, then
 reversed. In shifted mode, tokens that come from different sides of the wrap-around are masked from
-each other (Swin's region mask), so no token attends across the image border.
+each other (Swin's region mask), so no token attends across the image border. With
+``relative_position_bias`` every head adds a learned bias indexed by the (Δrow, Δcol) offset of
+query and key inside the window (Swin's table of (2wh − 1)(2ww − 1) entries per head, Sec. 3.2).
 """
 
 from __future__ import annotations
@@ -62,6 +64,17 @@ def shifted_window_mask(
     return (win_labels[:, :, None] == win_labels[:, None, :]) & win_valid[:, None, :]
 
 
+def relative_position_index(window: tuple[int, int]) -> Tensor:
+    """(N, N) long, N = wh·ww: index of the offset (Δrow, Δcol) between window positions i and j
+    in a table of (2wh − 1)(2ww − 1) entries (Swin's ``relative_position_index``)."""
+    wh, ww = window
+    rows, cols = torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")
+    rows, cols = rows.flatten(), cols.flatten()
+    d_row = rows[:, None] - rows[None, :] + wh - 1  # in [0, 2wh − 2]
+    d_col = cols[:, None] - cols[None, :] + ww - 1
+    return d_row * (2 * ww - 1) + d_col
+
+
 def _region_slices(size: int, window: int, shift: int) -> tuple[slice, ...]:
     if shift == 0:
         return (slice(0, size),)
@@ -79,6 +92,8 @@ class WindowAttention2d(nn.Module):
         qk_norm: per-head RMS QK-norm.
         dropout: attention-probability dropout (training only).
         bias: projection biases.
+        relative_position_bias: add Swin's learned per-head bias of the in-window offset
+            (table initialised from a normal truncated at ±2σ, σ = 0.02, as in Swin).
 
     Shapes:
         x: (batch, H, W, dim) -> (batch, H, W, dim).
@@ -93,6 +108,7 @@ class WindowAttention2d(nn.Module):
         qk_norm: bool = False,
         dropout: float = 0.0,
         bias: bool = True,
+        relative_position_bias: bool = False,
     ) -> None:
         super().__init__()
         if dim % num_heads:
@@ -106,6 +122,22 @@ class WindowAttention2d(nn.Module):
         self.out = nn.Linear(dim, dim, bias=bias)
         self.q_norm = HeadRMSNorm(self.head_dim) if qk_norm else None
         self.k_norm = HeadRMSNorm(self.head_dim) if qk_norm else None
+        self.relative_bias_table = None
+        if relative_position_bias:
+            (wh, ww) = self.window
+            table = torch.zeros((2 * wh - 1) * (2 * ww - 1), num_heads)
+            self.relative_bias_table = nn.Parameter(nn.init.trunc_normal_(table, std=0.02))
+            self.register_buffer(
+                "relative_index", relative_position_index(self.window), persistent=False
+            )
+
+    def relative_bias(self) -> Tensor | None:
+        """(heads, N, N) learned bias of the in-window offsets, or None when disabled."""
+        if self.relative_bias_table is None:
+            return None
+        n = self.relative_index.shape[0]
+        bias = self.relative_bias_table[self.relative_index.flatten()].view(n, n, -1)
+        return bias.permute(2, 0, 1)
 
     def forward(self, x: Tensor) -> Tensor:
         batch, height, width, channels = x.shape
@@ -126,12 +158,14 @@ class WindowAttention2d(nn.Module):
         q, k, v = qkv.permute(3, 0, 1, 4, 2, 5).unbind(0)  # each (b, nW, heads, N, hd)
         if self.q_norm is not None:
             q, k = self.q_norm(q), self.k_norm(k)
+        bias = self.relative_bias()
         out = softmax_attention(
             q,
             k,
             v,
             attn_mask=mask[None, :, None],
             dropout_p=self.dropout if self.training else 0.0,
+            attn_bias=None if bias is None else bias[None, None],  # (1, 1, heads, N, N)
         )
         out = self.out(out.transpose(2, 3).reshape(batch, num_windows, n, channels))
         out = window_reverse(out, self.window, hp, wp)
