@@ -18,7 +18,8 @@ ALL = [
     for n in list_models(domain="hsi")
     if model_entry(n).builder.__module__.startswith("panspectra_hsi.models")
 ]
-TORCH_MODELS = [n for n in ALL if "sklearn" not in model_entry(n).tags]
+# the ensemble wraps other models (tested in test_ensemble.py), it is no PatchClassifier itself
+TORCH_MODELS = [n for n in ALL if not {"sklearn", "ensemble"} & set(model_entry(n).tags)]
 SKLEARN_MODELS = [n for n in ALL if "sklearn" in model_entry(n).tags]
 
 

@@ -39,9 +39,11 @@ FLAGS = {
     "pca_components": "--pca",
     "lr": "--lr",
     "smooth_radius": "--smooth-radius",
+    "smooth_method": "--smooth-method",
     "tta": "--tta",
     "guard_radius": "--guard-radius",
     "monitor": "--monitor",
+    "ensemble": "--ensemble",
     "label_smoothing": "--label-smoothing",
 }
 
@@ -56,11 +58,13 @@ def parse_overrides(items: list[str]) -> dict:
         lowered = text.lower()
         if lowered in ("true", "false"):
             out[key] = lowered == "true"
-        else:
+            continue
+        for kind in (int, float, str):
             try:
-                out[key] = int(text)
+                out[key] = kind(text)
+                break
             except ValueError:
-                out[key] = float(text) if key != "monitor" else text
+                continue
     return out
 
 

@@ -4,10 +4,12 @@ A GeoTIFF is tiled from the Indian Pines cube (uint16, 200 bands, tiled + deflat
 and ``hsi-classify predict`` runs in a fresh process per size, so its peak resident memory
 (ru_maxrss) is measured alone. Flat memory across sizes shows the tiled reader/writer works.
 
-    python tools/bench/bench_hsi_predict.py --sizes 512,1024,2048,4096 --model ssftt
+    python tools/bench/bench_hsi_predict.py --sizes 256,512,1024 --model ssftt
+    python tools/bench/bench_hsi_predict.py --sizes 256,1024,2048,4096 --model spectral_mlp
 
-Writes tools/bench/results/hsi_predict.json and .md. The model weights are untrained (speed and
-memory do not depend on them); its recipe's patch size and PCA width are used.
+Writes tools/bench/results/hsi_predict.json and .md (rows of other models are kept). The model
+weights are untrained (speed and memory do not depend on them); its recipe's patch size, PCA
+width and inference settings (TTA views, smoothing) are used. ``--threads`` torch threads.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 _CHILD = """
 import resource, sys, time
+import torch
+torch.set_num_threads(int(sys.argv.pop(1)))
 from panspectra_hsi.cli import classify_main
 start = time.perf_counter()
 code = classify_main(sys.argv[1:])
@@ -75,7 +79,9 @@ def make_checkpoint(path: Path, model: str) -> None:
 
     scene = load_named_scene("indian_pines")
     recipe = get_recipe(model)
-    prep = SpectralPreprocessor.fit(scene.cube[scene.labels > 0], recipe.pca_components)
+    prep = SpectralPreprocessor.fit(
+        scene.cube[scene.labels > 0], recipe.pca_components, recipe.standardize_bands
+    )
     kwargs = {"num_bands": prep.num_features, "num_classes": 16, "patch_size": recipe.patch_size}
     classifier = PixelClassifier(
         create_model(model, **kwargs).eval(),
@@ -85,6 +91,9 @@ def make_checkpoint(path: Path, model: str) -> None:
         scene.label_values,
         model,
         kwargs,
+        tta=recipe.tta,
+        smooth_radius=recipe.smooth_radius,
+        smooth_method=recipe.smooth_method,
     )
     classifier.save(path, config={}, metrics={}, protocol={})
 
@@ -94,6 +103,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="512,1024,2048,4096")
     parser.add_argument("--model", default="ssftt")
     parser.add_argument("--tile-size", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads of predict")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     rows = []
@@ -118,11 +128,16 @@ def main() -> None:
                 str(args.tile_size),
             ]
             out = subprocess.run(
-                [sys.executable, "-c", _CHILD, *argv], capture_output=True, text=True, check=True
+                [sys.executable, "-c", _CHILD, str(args.threads), *argv],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             code, seconds, rss_kb = out.split("RESULT")[1].split()[:3]
             rows.append(
                 {
+                    "model": args.model,
+                    "threads": args.threads,
                     "size": size,
                     "pixels": size * size,
                     "seconds": float(seconds),
@@ -131,29 +146,33 @@ def main() -> None:
                     "input_gib": scene.stat().st_size / 2**30,
                     "exit_code": int(code),
                     "scene_write_seconds": write_seconds,
-                    "command": "hsi-classify " + " ".join(argv[:1]) + f" --checkpoint CKPT --cube "
-                    f"scene_{size}.tif --output map.tif --tile-size {args.tile_size}",
+                    "command": f"python tools/bench/bench_hsi_predict.py --model {args.model} "
+                    f"--threads {args.threads} --tile-size {args.tile_size} --sizes {size}",
                 }
             )
             print(rows[-1], flush=True)
             scene.unlink()
     args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "hsi_predict.json").write_text(
-        json.dumps({"model": args.model, "tile_size": args.tile_size, "rows": rows}, indent=2)
-        + "\n"
-    )
+    path = args.results / "hsi_predict.json"
+    previous = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    kept = [  # rows of other models (older files have one model at the top level)
+        {"model": previous.get("model"), **r} if "model" not in r else r for r in previous["rows"]
+    ]
+    rows = [r for r in kept if r["model"] != args.model] + rows
+    path.write_text(json.dumps({"tile_size": args.tile_size, "rows": rows}, indent=2) + "\n")
     lines = [
-        f"# hsi-classify predict: {args.model}, tile {args.tile_size}, 200-band uint16 GeoTIFF",
+        f"# hsi-classify predict, tile {args.tile_size}, 200-band uint16 GeoTIFF (deflate)",
         "",
-        "| scene | pixels | seconds | pixels/s | peak RSS (MiB) | file on disk (GiB) |",
-        "|---|---|---|---|---|---|",
+        "| model | scene | pixels | seconds | pixels/s | peak RSS (MiB) | file on disk (GiB) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['size']}×{r['size']} | {r['pixels']:,} | {r['seconds']:.1f} | "
+            f"| {r['model']} | {r['size']}×{r['size']} | {r['pixels']:,} | {r['seconds']:.1f} | "
             f"{r['pixels_per_second']:,.0f} | {r['peak_rss_mib']:.0f} | "
             f"{r['input_gib']:.2f} |"
         )
+    lines += ["", "Commands: " + "; ".join(sorted({f"`{r['command']}`" for r in rows}))]
     (args.results / "hsi_predict.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -101,6 +101,9 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         help="keep the weights of the epoch with the lowest validation or training loss",
     )
     hyper.add_argument(
+        "--ensemble", type=int, help="train N copies and average their probabilities"
+    )
+    hyper.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
         help="random flips/90° rotations of the training patches",
@@ -198,6 +201,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         label_smoothing=args.label_smoothing,
         standardize_bands=args.standardize_bands,
         monitor=args.monitor,
+        ensemble=args.ensemble,
         augment=args.augment,
         tta=args.tta,
         smooth_radius=args.smooth_radius,
@@ -216,6 +220,8 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         options.patch_size = int(meta.preprocessing["patch_size"])
     if args.lora_rank is not None and args.lora_rank < 1:
         raise UserError("--lora-rank must be at least 1")
+    if args.ensemble is not None and args.ensemble < 1:
+        raise UserError(f"--ensemble {args.ensemble}: must be >= 1")
     if (args.smooth_radius or 0) < 0:
         raise UserError(f"--smooth-radius {args.smooth_radius}: must be >= 0")
     if options.patch_size is not None and options.patch_size % 2 == 0:

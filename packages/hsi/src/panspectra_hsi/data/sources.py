@@ -57,6 +57,10 @@ class CubeSource:
         return self.crs is not None or self.transform is not None
 
 
+#: GDAL block cache (MiB) while reading raster windows
+GDAL_CACHE_MB = 64
+
+
 @dataclass
 class RasterioCubeSource(CubeSource):
     """A GDAL raster read with rasterio windows; raster bands are the spectral axis."""
@@ -68,7 +72,9 @@ class RasterioCubeSource(CubeSource):
         height, width, _ = self.shape
         r0, r1, _ = rows.indices(height)
         c0, c1, _ = cols.indices(width)
-        with rasterio.open(self.path) as dataset:
+        # GDAL's block cache defaults to 5 % of RAM and would grow with the scene; tiles are
+        # read once each, so a small cache costs nothing and keeps memory flat.
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(self.path) as dataset:
             window = Window(c0, r0, c1 - c0, r1 - r0)
             data = dataset.read(window=window, out_dtype=np.float32)
         return np.ascontiguousarray(np.moveaxis(data, 0, -1))

@@ -8,9 +8,11 @@ spectra and carry ``is_sklearn = True``. Training recipes live in
 """
 
 from .base import PatchClassifier
+from .ensemble import ProbabilityEnsemble
 from .lola_specvit import LoLASpecViT
 from .recipes import DEFAULT_MODEL, Recipe, get_recipe, recipe_names
 from .sklearn_baselines import SpectralSklearnClassifier
+from .spectral_mlp import SpectralMLP
 from .spectralformer import SpectralFormer
 from .ss_mamba import SpatialSpectralMamba
 from .ssftt import SSFTT
@@ -20,9 +22,11 @@ __all__ = [
     "SSFTT",
     "LoLASpecViT",
     "PatchClassifier",
+    "ProbabilityEnsemble",
     "Recipe",
     "SpatialSpectralMamba",
     "SpectralFormer",
+    "SpectralMLP",
     "SpectralSklearnClassifier",
     "get_recipe",
     "recipe_names",

@@ -33,6 +33,8 @@ class Recipe:
         monitor: which epoch's weights are kept — lowest ``val_loss`` or lowest epoch-mean
             ``train_loss`` (with a cosine schedule: the end of training; leaves the validation
             pixels untouched by any choice, so their accuracy is an unbiased estimate).
+        ensemble: train this many copies (different initialisation and data order) and
+            average their probabilities (:mod:`panspectra_hsi.models.ensemble`); 1 = one model.
         augment: random dihedral flips/rotations of the training patches.
         tta: test-time augmentation — softmax averaged over this many dihedral views (1 = off).
         smooth_radius: filter radius of the predicted probability map (0 = off).
@@ -52,6 +54,7 @@ class Recipe:
     warmup_epochs: int = 0
     standardize_bands: bool = True
     monitor: Monitor = "val_loss"
+    ensemble: int = 1
     augment: bool = False
     tta: int = 1
     smooth_radius: int = 0
@@ -88,6 +91,7 @@ _RECIPES: dict[str, Recipe] = {
     "lola_specvit": Recipe(
         patch_size=9, epochs=60, lr=1e-3, pca_components=30, scheduler="cyclic", lora=True
     ),
+    "spectral_mlp": Recipe(patch_size=1, epochs=100, lr=1e-3, batch_size=64, pca_components=None),
     "svm": Recipe(patch_size=1, epochs=0, pca_components=None),
     "rf": Recipe(patch_size=1, epochs=0, pca_components=None),
 }

@@ -23,6 +23,7 @@ class TrainOptions:
         label_smoothing, warmup_epochs, standardize_bands: training hyper-parameters
         (recipe defaults).
         monitor: "val_loss" | "train_loss" — the epoch whose weights are kept (lowest value);
+        ensemble: independently trained copies of the model whose probabilities are averaged;
         augment: random dihedral flips/rotations of training patches; tta: test-time
         augmentation views (1, 2, 4, 8); smooth_radius, smooth_method: "box" or "guided" filter of
         the predicted probability map (radius 0 = off) — all recipe defaults.
@@ -50,6 +51,7 @@ class TrainOptions:
     warmup_epochs: int | None = None
     standardize_bands: bool | None = None
     monitor: str | None = None
+    ensemble: int | None = None
     augment: bool | None = None
     tta: int | None = None
     smooth_radius: int | None = None
@@ -74,6 +76,7 @@ _FROM_RECIPE = (
     "warmup_epochs",
     "standardize_bands",
     "monitor",
+    "ensemble",
     "augment",
     "tta",
     "smooth_radius",

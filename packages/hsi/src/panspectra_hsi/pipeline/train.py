@@ -191,6 +191,12 @@ def train_classifier(
             **options.model_kwargs,
         }
         model = create_model(options.model, **model_kwargs)
+    model_name = options.model
+    if (options.ensemble or 1) > 1:
+        if options.finetune or options.lora_rank:
+            raise UserError("--ensemble cannot be combined with --finetune or --lora-rank")
+        model_kwargs = {**model_kwargs, "member": options.model, "members": options.ensemble}
+        model_name, model = "ensemble", create_model("ensemble", **model_kwargs)
     features = preprocessor.transform(cube)
     parameter_counts = {}
     if isinstance(model, torch.nn.Module):
@@ -222,9 +228,14 @@ def train_classifier(
             monitor=options.monitor or "val_loss",
             mode="min",
         )
-        model, fit_result = _fit_torch(
-            model, features, labels, split, options, config, Path(workdir), num_classes
-        )
+        # an ensemble's members are trained one after the other, each with its own data order
+        members = list(model.members) if model_name == "ensemble" else [model]
+        for index, member in enumerate(members):
+            member_config = replace(config, seed=seed + 1000 * index)
+            member_dir = Path(workdir) / f"member{index}"
+            _, fit_result = _fit_torch(
+                member, features, labels, split, options, member_config, member_dir, num_classes
+            )
         epochs, best_epoch = fit_result.epochs, fit_result.best_epoch
         merge_lora(model)  # a fine-tuned model is saved as its base architecture
         model = model.to(device or torch.device("cpu")).eval()
@@ -235,7 +246,7 @@ def train_classifier(
         patch_size=options.patch_size,
         class_names=scene.class_names,
         label_values=scene.label_values,
-        model_name=options.model,
+        model_name=model_name,
         model_kwargs=model_kwargs,
         wavelengths=None if scene.wavelengths is None else [float(w) for w in scene.wavelengths],
         tta=1 if getattr(model, "is_sklearn", False) else int(options.tta or 1),
