@@ -1,6 +1,8 @@
-"""Causal linear attention: chunked vs token recurrence vs masked quadratic (outputs and gradients),
-streaming step == parallel, causality; normalised LinearAttention layer vs explicit kernels."""
+"""Causal linear attention: chunked and fused numba backends vs token recurrence vs masked
+quadratic (outputs and gradients, incl. initial/final state), streaming step == parallel,
+causality, backend dispatch; normalised LinearAttention layer vs explicit kernels."""
 
+import importlib
 import math
 
 import pytest
@@ -12,12 +14,16 @@ from panspectra_core.attention import (
     causal_linear_attention,
     causal_linear_attention_quadratic,
     causal_linear_attention_recurrent,
+    causal_linear_attention_recurrent_with_state,
     causal_linear_attention_step,
     causal_linear_attention_with_state,
     linear_attention_ref,
 )
 
+# the package exports a function of the module's name, so fetch the module itself
+causal_linear_module = importlib.import_module("panspectra_core.attention.causal_linear")
 DTYPE = torch.float64
+FAST_BACKENDS = ["chunked"] + (["fused"] if causal_linear_module._load_fused() else [])
 
 
 def random_qkv(length, dk=6, dv=5, dtype=DTYPE, seed=0):
@@ -36,14 +42,58 @@ def assert_same_outputs_and_grads(fn_a, fn_b, inputs, **tol):
         torch.testing.assert_close(a, b, **tol)
 
 
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
 @pytest.mark.parametrize(("length", "chunk"), [(1, 4), (16, 4), (37, 8), (64, 64), (70, 64)])
-def test_chunked_matches_recurrence(length, chunk):
+def test_fast_backends_match_recurrence(backend, length, chunk):
     qkv = random_qkv(length)
     assert_same_outputs_and_grads(
-        lambda q, k, v: causal_linear_attention(q, k, v, chunk_size=chunk),
+        lambda q, k, v: causal_linear_attention(q, k, v, chunk_size=chunk, backend=backend),
         causal_linear_attention_recurrent,
         qkv,
     )
+
+
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_initial_and_final_state_gradients_match_recurrence(backend):
+    q, k, v = random_qkv(45)
+    s0 = torch.randn(2, 3, q.shape[-1], v.shape[-1], dtype=DTYPE, requires_grad=True)
+    out, last = causal_linear_attention_with_state(q, k, v, 16, initial_state=s0, backend=backend)
+    ref, ref_last = causal_linear_attention_recurrent_with_state(q, k, v, initial_state=s0)
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(last, ref_last)
+    w, w_last = torch.randn_like(out), torch.randn_like(last)
+    inputs = (q, k, v, s0)
+    grads = torch.autograd.grad((out * w).sum() + (last * w_last).sum(), inputs)
+    ref_grads = torch.autograd.grad((ref * w).sum() + (ref_last * w_last).sum(), inputs)
+    for name, a, b in zip("q k v s0".split(), grads, ref_grads):
+        torch.testing.assert_close(a, b, msg=lambda m, name=name: f"grad {name}: {m}")
+
+
+@pytest.mark.parametrize("backend", ["ref", *FAST_BACKENDS])
+def test_empty_sequence_keeps_the_initial_state(backend):
+    q, k, v = (t.detach() for t in random_qkv(0))
+    s0 = torch.randn(2, 3, q.shape[-1], v.shape[-1], dtype=DTYPE)
+    out, last = causal_linear_attention_with_state(q, k, v, initial_state=s0, backend=backend)
+    assert out.shape == (2, 3, 0, v.shape[-1])
+    torch.testing.assert_close(last, s0)
+
+
+def test_backend_env_var_is_read_and_checked(monkeypatch):
+    q, k, v = (t.detach() for t in random_qkv(5))
+    monkeypatch.setenv(causal_linear_module.BACKEND_ENV_VAR, "bogus")
+    with pytest.raises(ValueError, match="unknown causal-linear-attention backend 'bogus'"):
+        causal_linear_attention(q, k, v)
+    monkeypatch.setenv(causal_linear_module.BACKEND_ENV_VAR, "ref")
+    calls = []
+    real = causal_linear_module.causal_linear_attention_recurrent_with_state
+    monkeypatch.setattr(
+        causal_linear_module,
+        "causal_linear_attention_recurrent_with_state",
+        lambda *a, **kw: calls.append("ref") or real(*a, **kw),
+    )
+    causal_linear_attention(q, k, v)
+    causal_linear_attention(q, k, v, backend="chunked")  # the keyword wins over the variable
+    assert calls == ["ref"]
 
 
 def test_quadratic_reference_matches_recurrence():
@@ -52,10 +102,11 @@ def test_quadratic_reference_matches_recurrence():
     )
 
 
-def test_float32_chunked_within_dtype_tolerance():
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_float32_within_dtype_tolerance(backend):
     q, k, v = (t.detach() for t in random_qkv(100, dk=32, dv=32))
     ref = causal_linear_attention_recurrent(q, k, v)
-    out = causal_linear_attention(q.float(), k.float(), v.float())
+    out = causal_linear_attention(q.float(), k.float(), v.float(), backend=backend)
     assert out.dtype == torch.float32
     torch.testing.assert_close(out.double(), ref, rtol=1e-4, atol=1e-3)
 
@@ -76,13 +127,14 @@ def test_step_equals_parallel_and_prefill_then_step():
         torch.testing.assert_close(o_t, full[:, :, t])
 
 
-def test_future_inputs_do_not_change_past_outputs():
+@pytest.mark.parametrize("backend", FAST_BACKENDS)
+def test_future_inputs_do_not_change_past_outputs(backend):
     q, k, v = (t.detach() for t in random_qkv(40))
-    base = causal_linear_attention(q, k, v, chunk_size=16)
+    base = causal_linear_attention(q, k, v, chunk_size=16, backend=backend)
     k2, v2 = k.clone(), v.clone()
     k2[:, :, 25:] += 3.0
     v2[:, :, 25:] -= 2.0
-    changed = causal_linear_attention(q, k2, v2, chunk_size=16)
+    changed = causal_linear_attention(q, k2, v2, chunk_size=16, backend=backend)
     torch.testing.assert_close(changed[:, :, :25], base[:, :, :25])
     assert not torch.allclose(changed[:, :, 25:], base[:, :, 25:])
 

@@ -8,7 +8,11 @@ CPU tensors when numba imports and ``"chunked"`` otherwise (CUDA, or no numba).
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable
+from functools import cache
+from typing import Any
 
 BACKENDS = ("auto", "ref", "chunked", "fused")
 NUMBA_INSTALL_HINT = "pip install 'numba>=0.59'"
@@ -42,3 +46,30 @@ def resolve_backend(
     if backend == "auto":
         backend = "fused" if on_cpu and fused_available else "chunked"
     return backend
+
+
+@cache
+def load_optional(module: str, name: str) -> Callable[..., Any] | None:
+    """``module.name``, or ``None`` when importing the module fails (e.g. numba is missing)."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        return None
+
+
+def choose_impl(
+    backend: str,
+    *,
+    op: str,
+    env_var: str,
+    on_cpu: bool,
+    fused: Callable[..., Any] | None,
+    chunked: Callable[..., Any],
+    ref: Callable[..., Any],
+) -> Callable[..., Any]:
+    """The implementation :func:`resolve_backend` selects among ``fused`` (None when numba is
+    missing), ``chunked`` and ``ref``."""
+    kind = resolve_backend(
+        backend, op=op, env_var=env_var, on_cpu=on_cpu, fused_available=fused is not None
+    )
+    return {"fused": fused, "chunked": chunked, "ref": ref}[kind]

@@ -9,10 +9,15 @@ Implementations (same math, cross-checked in tests):
 
 - :func:`causal_linear_attention_recurrent` — reference, token-by-token RNN recurrence;
 - :func:`causal_linear_attention_quadratic` — reference, masked quadratic ``tril(q kᵀ) v``;
-- :func:`causal_linear_attention` — fast default, chunked form (as in flash-linear-attention's
-  ``chunk``; Yang et al. 2024, "Gated Linear Attention Transformers with Hardware-Efficient
-  Training", arXiv:2312.06635): within a chunk a masked matmul, across chunks the state
-  ``S = Σ kᵀ v`` carried by a prefix sum over chunks (L / C additions);
+- :func:`causal_linear_attention_chunked_with_state` — chunked form (as in
+  flash-linear-attention's ``chunk``; Yang et al. 2024, "Gated Linear Attention Transformers with
+  Hardware-Efficient Training", arXiv:2312.06635): within a chunk a masked matmul, across chunks
+  the state ``S = Σ kᵀ v`` carried by a prefix sum over chunks (L / C additions);
+- :mod:`.causal_linear_fused` — the recurrence as a fused numba loop per (batch, head) with its
+  own adjoint (CPU): no more FLOPs than the recurrence, the state kept in cache;
+- :func:`causal_linear_attention` / ``_with_state`` — the dispatcher: ``backend="auto"`` (fused on
+  CPU when numba imports, chunked elsewhere; ``PANSPECTRA_LINEAR_ATTENTION_BACKEND`` overrides),
+  ``"fused"``, ``"chunked"`` or ``"ref"``;
 - :func:`causal_linear_attention_step` — one streaming step (attention as an RNN).
 
 Shapes: q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); state: (batch, heads, dk, dv).
@@ -20,11 +25,17 @@ Shapes: q, k: (batch, heads, L, dk); v: (batch, heads, L, dv); state: (batch, he
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..backends import choose_impl, load_optional
+
 DEFAULT_CHUNK_SIZE = 64
+BACKEND_ENV_VAR = "PANSPECTRA_LINEAR_ATTENTION_BACKEND"
 
 
 def _accumulation_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -58,11 +69,11 @@ def causal_linear_attention_recurrent_with_state(
     state = initial_state
     if state is None:
         state = q.new_zeros(batch, heads, dk, v.shape[-1])
-    outputs = []
+    outputs = [q.new_zeros(batch, heads, 0, v.shape[-1])]  # L == 0 stays well-defined
     for t in range(q.shape[2]):
         o_t, state = causal_linear_attention_step(q[:, :, t], k[:, :, t], v[:, :, t], state)
-        outputs.append(o_t)
-    return torch.stack(outputs, dim=2), state
+        outputs.append(o_t.unsqueeze(2))
+    return torch.cat(outputs, dim=2), state
 
 
 def causal_linear_attention_recurrent(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
@@ -78,7 +89,7 @@ def causal_linear_attention_quadratic(q: Tensor, k: Tensor, v: Tensor) -> Tensor
     return scores.masked_fill(~keep, 0.0) @ v
 
 
-def causal_linear_attention_with_state(
+def causal_linear_attention_chunked_with_state(
     q: Tensor,
     k: Tensor,
     v: Tensor,
@@ -117,6 +128,8 @@ def causal_linear_attention_with_state(
     for i in range(num_chunks):
         states_before.append(state)
         state = state + chunk_kv[:, :, i]
+    if not states_before:  # L == 0
+        return q.new_zeros(batch, heads, 0, dv), state
     state_before_chunk = torch.stack(states_before, dim=2).to(q.dtype)
 
     out = q_c @ state_before_chunk  # inter-chunk part, (b, h, n, c, dv)
@@ -126,16 +139,61 @@ def causal_linear_attention_with_state(
     return out, state
 
 
-def causal_linear_attention(
-    q: Tensor, k: Tensor, v: Tensor, chunk_size: int = DEFAULT_CHUNK_SIZE
-) -> Tensor:
-    """Causal linear attention ``o_t = Σ_{s≤t} (q_t · k_s) v_s`` (chunked fast path).
+def _load_fused() -> Callable[..., tuple[Tensor, Tensor]] | None:
+    """The fused numba kernel's wrapper, or ``None`` when numba cannot be imported."""
+    return load_optional(
+        "panspectra_core.attention.causal_linear_fused", "causal_linear_attention_fused_cpu"
+    )
+
+
+def causal_linear_attention_with_state(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    initial_state: Tensor | None = None,
+    backend: str = "auto",
+) -> tuple[Tensor, Tensor]:
+    """Causal linear attention that also returns the final state (for prefill + step).
 
     Args:
         q, k: (batch, heads, L, dk); v: (batch, heads, L, dv).
-        chunk_size: tokens per chunk (64 default).
+        chunk_size: tokens per chunk of the ``"chunked"`` backend.
+        initial_state: (batch, heads, dk, dv) state before the first token, or None for zeros.
+        backend: ``"auto" | "ref" | "chunked" | "fused"`` (see the module docstring).
 
     Returns:
-        (batch, heads, L, dv).
+        o: (batch, heads, L, dv) in q's dtype; the final state (batch, heads, dk, dv), float32
+        for half-precision inputs.
     """
-    return causal_linear_attention_with_state(q, k, v, chunk_size=chunk_size)[0]
+    impl = choose_impl(
+        backend,
+        op="causal-linear-attention",
+        env_var=BACKEND_ENV_VAR,
+        on_cpu=q.device.type == "cpu",
+        fused=_load_fused(),
+        chunked=partial(causal_linear_attention_chunked_with_state, chunk_size=chunk_size),
+        ref=causal_linear_attention_recurrent_with_state,
+    )
+    return impl(q, k, v, initial_state=initial_state)
+
+
+def causal_linear_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    backend: str = "auto",
+) -> Tensor:
+    """Causal linear attention ``o_t = Σ_{s≤t} (q_t · k_s) v_s``.
+
+    Args:
+        q, k: (batch, heads, L, dk); v: (batch, heads, L, dv).
+        chunk_size: tokens per chunk of the ``"chunked"`` backend (64 default).
+        backend: ``"auto"`` (fused numba on CPU, chunked elsewhere), ``"fused"``, ``"chunked"``
+            or ``"ref"``.
+
+    Returns:
+        (batch, heads, L, dv) in q's dtype.
+    """
+    return causal_linear_attention_with_state(q, k, v, chunk_size=chunk_size, backend=backend)[0]

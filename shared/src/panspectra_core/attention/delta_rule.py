@@ -35,13 +35,13 @@ state: (batch, heads, dk, dv).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..backends import resolve_backend
+from ..backends import choose_impl, load_optional
 from .triangular import unit_lower_triangular_inverse
 
 BACKEND_ENV_VAR = "PANSPECTRA_DELTA_RULE_BACKEND"
@@ -144,14 +144,9 @@ def delta_rule_chunked_with_state(
     return out.to(in_dtype), state
 
 
-@cache
 def _load_fused() -> Callable[..., tuple[Tensor, Tensor]] | None:
-    """The fused numba delta rule, or ``None`` when numba cannot be imported."""
-    try:
-        from .delta_rule_fused import delta_rule_fused_cpu
-    except ImportError:
-        return None
-    return delta_rule_fused_cpu
+    """The fused numba kernel's wrapper, or ``None`` when numba cannot be imported."""
+    return load_optional("panspectra_core.attention.delta_rule_fused", "delta_rule_fused_cpu")
 
 
 def delta_rule_with_state(
@@ -174,19 +169,16 @@ def delta_rule_with_state(
     Returns:
         o: (batch, heads, L, dv) in q's dtype and the final state (batch, heads, dk, dv).
     """
-    fused = _load_fused()
-    kind = resolve_backend(
+    impl = choose_impl(
         backend,
         op="delta-rule",
         env_var=BACKEND_ENV_VAR,
         on_cpu=q.device.type == "cpu",
-        fused_available=fused is not None,
+        fused=_load_fused(),
+        chunked=partial(delta_rule_chunked_with_state, chunk_size=chunk_size),
+        ref=delta_rule_recurrent_with_state,
     )
-    if kind == "fused" and q.shape[2] > 0:
-        return fused(q, k, v, beta, initial_state)
-    if kind == "chunked":
-        return delta_rule_chunked_with_state(q, k, v, beta, chunk_size, initial_state)
-    return delta_rule_recurrent_with_state(q, k, v, beta, initial_state)
+    return impl(q, k, v, beta, initial_state=initial_state)
 
 
 def delta_rule(
