@@ -214,7 +214,7 @@ def train_classifier(
             parameter_counts["trainable_parameters"],
             parameter_counts["total_parameters"],
         )
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if getattr(model, "is_sklearn", False):
         model.fit(features[split.train], labels[split.train] - 1)
         epochs, best_epoch = 0, None
@@ -240,6 +240,7 @@ def train_classifier(
         merge_lora(model)  # a fine-tuned model is saved as its base architecture
         model = model.to(device or torch.device("cpu")).eval()
     train_seconds = time.perf_counter() - start
+    train_cpu_seconds = time.process_time() - cpu_start  # all threads of this process
     classifier = PixelClassifier(
         model=model,
         preprocessor=preprocessor,
@@ -261,6 +262,7 @@ def train_classifier(
     metrics.update(
         val_overall_accuracy=float(np.mean(prediction[val_mask] == labels[val_mask] - 1)),
         train_seconds=train_seconds,
+        train_cpu_seconds=train_cpu_seconds,
         epochs=epochs,
         best_epoch=best_epoch,
         seed=seed,
