@@ -195,6 +195,8 @@ def test_list_models_and_info(tmp_path, capsys, scene_factory):
     assert classify_main(["list-models"]) == 0
     listing = capsys.readouterr().out
     assert TINY in listing and "Stand-in model" in listing
+    (default_line,) = [line for line in listing.splitlines() if line.endswith("(default)")]
+    assert default_line.startswith("ssftt ")  # the benchmark winner of the random protocol
     cube, labels = scene_factory(height=10, width=10)
     np.save(tmp_path / "cube.npy", cube)
     np.save(tmp_path / "gt.npy", labels)

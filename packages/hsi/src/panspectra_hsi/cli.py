@@ -335,10 +335,12 @@ def cmd_predict(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_list_models(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from panspectra_core.registry import list_models, model_entry
+    from panspectra_hsi.models.recipes import DEFAULT_MODEL
 
     for name in list_models(domain="hsi"):
         entry = model_entry(name)
-        print(f"{name:24s} {','.join(entry.tags):32s} {entry.doc}")
+        marker = " (default)" if name == DEFAULT_MODEL else ""
+        print(f"{name:24s} {','.join(entry.tags):32s} {entry.doc}{marker}")
     return 0
 
 
