@@ -70,6 +70,10 @@ def test_evaluate_split_scores_all_windows_independent_of_batch(batch_size):
     z = data.normalized[start:end]
     errors = [z[i + 24 : i + 36] - z[i + 23] for i in range(metrics["test_windows"])]
     assert metrics["mse"] == pytest.approx(np.mean(np.square(errors)), rel=1e-5)
+    # max_windows scores only the first windows (the drop_last diagnostic of the benchmark)
+    first = evaluate_split(_Persistence(12), data, "test", batch_size=batch_size, max_windows=10)
+    assert first["test_windows"] == 10
+    assert first["mse"] == pytest.approx(np.mean(np.square(errors[:10])), rel=1e-5)
     samples = sample_forecasts(_Persistence(12), data, "test", count=3)
     assert samples["forecast"].shape == (3, 12, 2)
     np.testing.assert_allclose(

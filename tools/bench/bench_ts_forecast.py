@@ -32,42 +32,14 @@ OFFICIAL_TEST_BATCH = 2048
 def _subset_mse(checkpoint: Path, keep_multiple: int = OFFICIAL_TEST_BATCH) -> float:
     """MSE over the first ``floor(N / keep_multiple) * keep_multiple`` test windows (what a
     ``drop_last`` test loader with that batch size scores), with the checkpoint's scaler."""
-    from dataclasses import replace
-
-    import numpy as np
-    import torch
-
-    from panspectra_ts.data.prepare import prepare_series
-    from panspectra_ts.data.protocol import StandardScaler
-    from panspectra_ts.pipeline.forecast import load_forecaster
-    from panspectra_ts.pipeline.source import SourceOptions, load_source
+    from panspectra_ts.eval.evaluate import evaluate_split
+    from panspectra_ts.pipeline.forecast import checkpoint_series, load_forecaster
+    from panspectra_ts.pipeline.source import SourceOptions
 
     ckpt = load_forecaster(checkpoint)
-    pre = ckpt.meta.preprocessing
-    source = load_source(SourceOptions(dataset=pre["dataset"]))
-    data = prepare_series(
-        source.table,
-        source.report,
-        lookback=pre["lookback"],
-        horizon=pre["horizon"],
-        protocol=source.protocol,
-        name=source.name,
-    )
-    scaler = StandardScaler.from_dict(pre["scaler"])
-    data = replace(data, normalized=scaler.transform(data.table.values).astype(np.float32))
-    windows = data.windows("test")
-    keep = max(1, len(windows) // keep_multiple) * keep_multiple
-    total, count = 0.0, 0
-    model = ckpt.model.eval()
-    with torch.no_grad():
-        for start in range(0, min(keep, len(windows)), 256):
-            batch = [windows[i] for i in range(start, min(start + 256, keep, len(windows)))]
-            x = torch.stack([w["x"] for w in batch])
-            y = torch.stack([w["y"] for w in batch])
-            error = model(x)[..., : y.shape[-1]].double() - y.double()
-            total += float((error**2).sum())
-            count += error.numel()
-    return total / count
+    _, data = checkpoint_series(ckpt, SourceOptions(dataset=ckpt.meta.preprocessing["dataset"]))
+    keep = max(1, len(data.windows("test")) // keep_multiple) * keep_multiple
+    return evaluate_split(ckpt.model, data, "test", max_windows=keep)["mse"]
 
 
 def _row_key(dataset: str, model: str, horizon: int, seeds: list[int], extra: list[str]) -> str:

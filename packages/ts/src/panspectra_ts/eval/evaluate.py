@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import Subset
 
 from panspectra_ts.data.prepare import PreparedSeries
 from panspectra_ts.data.windows import make_loader
@@ -18,18 +19,28 @@ def _device_of(model: nn.Module) -> torch.device:
 
 @torch.no_grad()
 def evaluate_split(
-    model: nn.Module, data: PreparedSeries, split: str = "test", *, batch_size: int = 256
+    model: nn.Module,
+    data: PreparedSeries,
+    split: str = "test",
+    *,
+    batch_size: int = 256,
+    max_windows: int | None = None,
 ) -> dict:
     """Metrics of ``model`` (x ``(B, L, C)`` → ``(B, H, C)``) over ALL windows of ``split``.
 
     Only the target channels (the first ``data.num_targets``) are scored. The last partial batch
-    is included. Returns the :class:`~panspectra_ts.eval.metrics.ForecastMetrics` keys.
+    is included. ``max_windows`` scores only the first windows instead — a diagnostic, e.g. to
+    reproduce what a ``drop_last`` test loader of another harness scores. Returns the
+    :class:`~panspectra_ts.eval.metrics.ForecastMetrics` keys.
     """
     was_training = model.training
     model.eval()
     device = _device_of(model)
     metrics = ForecastMetrics(data.scaler, data.table.targets)
-    for batch in make_loader(data.windows(split), batch_size):
+    windows = data.windows(split)
+    if max_windows is not None:
+        windows = Subset(windows, range(min(max_windows, len(windows))))
+    for batch in make_loader(windows, batch_size):
         pred = model(batch["x"].to(device))
         metrics.update(pred[..., : data.num_targets], batch["y"].to(device))
     model.train(was_training)

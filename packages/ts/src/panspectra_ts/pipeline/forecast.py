@@ -11,13 +11,14 @@ import pandas as pd
 import torch
 from pandas.tseries.frequencies import to_offset
 
+from panspectra_core.checkpoint import Checkpoint
 from panspectra_core.errors import UserError
-from panspectra_ts.data.prepare import prepare_series
+from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.protocol import StandardScaler
 from panspectra_ts.data.quality import clean_series, infer_frequency
 from panspectra_ts.data.table import load_table
 from panspectra_ts.eval.evaluate import evaluate_split
-from panspectra_ts.pipeline.source import SourceOptions, load_source
+from panspectra_ts.pipeline.source import LoadedSource, SourceOptions, load_source
 
 
 def load_forecaster(path: str | Path, device: torch.device | None = None):
@@ -58,20 +59,12 @@ def _options_from_checkpoint(pre: dict[str, Any], options: SourceOptions) -> Sou
     )
 
 
-def evaluate_checkpoint(
-    path: str | Path,
-    options: SourceOptions,
-    *,
-    split: str = "test",
-    device: torch.device | None = None,
-    batch_size: int = 256,
-) -> dict:
-    """Metrics of a saved forecaster over all windows of ``split`` of a dataset or file.
-
-    The checkpoint's scaler is used (it is the train-split scaler when the data is the one the
-    model was trained on), so the normalized MSE/MAE are comparable with training's.
-    """
-    checkpoint = load_forecaster(path, device)
+def checkpoint_series(
+    checkpoint: Checkpoint, options: SourceOptions
+) -> tuple[LoadedSource, PreparedSeries]:
+    """The source and windows a saved forecaster is evaluated on: ``options`` completed from
+    the checkpoint (dataset, columns, frequency), its lookback/horizon/protocol, and its
+    fitted (train-split) scaler. Returns ``(source, prepared series)``."""
     pre = checkpoint.meta.preprocessing
     source = load_source(_options_from_checkpoint(pre, options))
     data = prepare_series(
@@ -86,6 +79,24 @@ def evaluate_checkpoint(
     data = replace(
         data, scaler=scaler, normalized=scaler.transform(data.table.values).astype(np.float32)
     )
+    return source, data
+
+
+def evaluate_checkpoint(
+    path: str | Path,
+    options: SourceOptions,
+    *,
+    split: str = "test",
+    device: torch.device | None = None,
+    batch_size: int = 256,
+) -> dict:
+    """Metrics of a saved forecaster over all windows of ``split`` of a dataset or file.
+
+    The checkpoint's scaler is used (it is the train-split scaler when the data is the one the
+    model was trained on), so the normalized MSE/MAE are comparable with training's.
+    """
+    checkpoint = load_forecaster(path, device)
+    source, data = checkpoint_series(checkpoint, options)
     metrics = evaluate_split(checkpoint.model, data, split, batch_size=batch_size)
     metrics.update(
         {
