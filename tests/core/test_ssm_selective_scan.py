@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import builtins
+import sys
 
 import pytest
 import torch
@@ -202,18 +202,15 @@ def test_backend_resolution(monkeypatch):
 
 
 def test_missing_numba_fails_only_for_fused(monkeypatch):
-    import panspectra_core.ssm.scan_dispatch as dispatch
+    from panspectra_core.backends import load_optional
 
-    real_import = builtins.__import__
-
-    def no_numba(name, *args, **kwargs):
-        if name == "numba" or name.startswith("numba.") or name.endswith("scan_fused_cpu"):
-            raise ImportError("No module named 'numba'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_numba)
+    # a None entry makes `import numba` raise ImportError; drop the cached fused modules so
+    # they are imported again (and fail) as on a machine without numba
+    monkeypatch.setitem(sys.modules, "numba", None)
+    for module in ("scan_fused_cpu", "scan_numba_kernels"):
+        monkeypatch.delitem(sys.modules, f"panspectra_core.ssm.{module}", raising=False)
     monkeypatch.delenv(BACKEND_ENV_VAR, raising=False)
-    dispatch._load_fused.cache_clear()
+    load_optional.cache_clear()
     try:
         inputs = make_inputs()
         with pytest.raises(ImportError, match=r"pip install 'numba>=0.59'"):
@@ -223,7 +220,7 @@ def test_missing_numba_fails_only_for_fused(monkeypatch):
         torch.testing.assert_close(y, run(selective_scan_ref, inputs))
     finally:
         monkeypatch.undo()
-        dispatch._load_fused.cache_clear()
+        load_optional.cache_clear()
 
 
 @pytest.mark.skipif(not numba_available(), reason="needs numba")

@@ -19,10 +19,10 @@ keyword is ``"auto"``):
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 
 from torch import Tensor
 
+from ..backends import load_optional
 from ..backends import resolve_backend as resolve_op_backend
 from .scan_chunked import selective_scan_chunked
 from .scan_ref import selective_scan_ref
@@ -30,14 +30,9 @@ from .scan_ref import selective_scan_ref
 BACKEND_ENV_VAR = "PANSPECTRA_SCAN_BACKEND"
 
 
-@cache
 def _load_fused() -> Callable[..., object] | None:
     """The fused CPU scan, or ``None`` when numba cannot be imported."""
-    try:
-        from .scan_fused_cpu import selective_scan_fused_cpu
-    except ImportError:
-        return None
-    return selective_scan_fused_cpu
+    return load_optional("panspectra_core.ssm.scan_fused_cpu", "selective_scan_fused_cpu")
 
 
 def numba_available() -> bool:
