@@ -107,6 +107,7 @@ def classify_scene(classifier: PixelClassifier, scene: Scene, tile_size: int = 2
 
 
 def _fit_torch(model, features, labels, split, options, trainer_config, workdir, num_classes):
+    """Train ``model`` in place on patches of ``split``; returns the core ``FitResult``."""
     from panspectra_core.training import ClassificationTask, fit
 
     padded = pad_cube(features, options.patch_size // 2)
@@ -135,8 +136,8 @@ def _fit_torch(model, features, labels, split, options, trainer_config, workdir,
         warmup_epochs=options.warmup_epochs or 0,
     )
     val_mask = split.val if split.val.any() else split.train  # tiny scenes: monitor train
-    result = fit(task, loader(split.train, True), loader(val_mask, False), trainer_config, workdir)
-    return task.model, result
+    # fit() loads the best weights back into ``task``, i.e. into ``model`` itself
+    return fit(task, loader(split.train, True), loader(val_mask, False), trainer_config, workdir)
 
 
 def train_classifier(
@@ -233,7 +234,7 @@ def train_classifier(
         for index, member in enumerate(members):
             member_config = replace(config, seed=seed + 1000 * index)
             member_dir = Path(workdir) / f"member{index}"
-            _, fit_result = _fit_torch(
+            fit_result = _fit_torch(
                 member, features, labels, split, options, member_config, member_dir, num_classes
             )
         epochs, best_epoch = fit_result.epochs, fit_result.best_epoch
