@@ -9,7 +9,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .causal_linear_kernels import linear_backward_kernel, linear_forward_kernel
+from ..numba_threads import with_torch_threads
+from .causal_linear_kernels import linear_backward_kernel as _linear_backward_kernel
+from .causal_linear_kernels import linear_forward_kernel as _linear_forward_kernel
 from .fused_io import (
     check_cpu,
     compute_dtype,
@@ -19,6 +21,10 @@ from .fused_io import (
     output_grads_as_rows,
     to_rows,
 )
+
+# numba parallel kernels, run on torch's thread count (see panspectra_core.numba_threads)
+linear_forward_kernel = with_torch_threads(_linear_forward_kernel)
+linear_backward_kernel = with_torch_threads(_linear_backward_kernel)
 
 
 class _FusedCausalLinearAttention(torch.autograd.Function):

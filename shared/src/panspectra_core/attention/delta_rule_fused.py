@@ -10,7 +10,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .delta_rule_kernels import delta_backward_kernel, delta_forward_kernel
+from ..numba_threads import with_torch_threads
+from .delta_rule_kernels import delta_backward_kernel as _delta_backward_kernel
+from .delta_rule_kernels import delta_forward_kernel as _delta_forward_kernel
 from .fused_io import (
     check_cpu,
     compute_dtype,
@@ -20,6 +22,10 @@ from .fused_io import (
     output_grads_as_rows,
     to_rows,
 )
+
+# numba parallel kernels, run on torch's thread count (see panspectra_core.numba_threads)
+delta_forward_kernel = with_torch_threads(_delta_forward_kernel)
+delta_backward_kernel = with_torch_threads(_delta_backward_kernel)
 
 CHECKPOINT_CHUNK = 64  # tokens between stored states; the backward recomputes inside a chunk
 

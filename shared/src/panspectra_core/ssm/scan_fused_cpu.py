@@ -12,8 +12,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .scan_numba_kernels import scan_backward_kernel, scan_forward_kernel
+from ..numba_threads import with_torch_threads
+from .scan_numba_kernels import scan_backward_kernel as _scan_backward_kernel
+from .scan_numba_kernels import scan_forward_kernel as _scan_forward_kernel
 from .scan_ref import check_scan_shapes, compute_dtype
+
+# numba parallel kernels, run on torch's thread count (see panspectra_core.numba_threads)
+scan_forward_kernel = with_torch_threads(_scan_forward_kernel)
+scan_backward_kernel = with_torch_threads(_scan_backward_kernel)
 
 _NUMPY_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
 CHECKPOINT_CHUNK = 64  # time steps between stored states; the backward recomputes inside a chunk
