@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from panspectra_core.errors import UserError
 from panspectra_core.training import (
     ClassificationTask,
     ForecastingTask,
@@ -20,6 +21,7 @@ from panspectra_core.training import (
     trainer_config_from_args,
 )
 from panspectra_core.training.tasks import sigmoid_lr_factor
+from panspectra_core.training.trainer import max_time_from_minutes
 
 
 class Blobs(Dataset):
@@ -168,6 +170,14 @@ def test_trainer_flags_build_a_config():
     args = parser.parse_args([])
     args.device = "cpu"  # the common --device flag picks the accelerator
     assert trainer_config_from_args(args).accelerator == "cpu"
+    args = parser.parse_args(["--max-train-minutes", "1500.5"])
+    assert trainer_config_from_args(args).max_time == "01:01:00:30"
+
+
+@pytest.mark.parametrize("minutes", [0, -1.0, float("nan")])
+def test_max_train_minutes_must_be_positive(minutes):
+    with pytest.raises(UserError, match="must be positive"):
+        max_time_from_minutes(minutes)
 
 
 @pytest.mark.slow

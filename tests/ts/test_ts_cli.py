@@ -241,3 +241,17 @@ def test_named_dataset_info_uses_ett_borders(capsys, monkeypatch):
     assert summary["rows"] == 17420 and summary["frequency"] == "h"
     assert summary["split"]["test"] == {"rows": [11424, 14400], "windows": 2785}
     assert summary["split"]["train"]["rows"] == [0, 8640]
+
+
+def test_time_budget_stops_training_and_is_recorded(tmp_path, capsys, series_csv):
+    argv = ["train", "--data", str(series_csv), "--targets", "a,b,c", *TRAIN_FLAGS, "--no-plot"]
+    argv[argv.index("--epochs") + 1] = "100000"
+    argv += ["--patience", "100000", "--max-train-minutes", "0.02", "--output", str(tmp_path / "t")]
+    assert main(argv) == 0
+    metrics = json.loads((tmp_path / "t" / "metrics.json").read_text())
+    assert metrics["time_limit_reached"] is True
+    assert 0 < metrics["epochs"] < 100000
+    assert metrics["train_cpu_seconds"] > 0
+    assert (
+        metrics["train_seconds"] < 30
+    )  # the 1.2 s budget, plus the last step and Lightning's exit

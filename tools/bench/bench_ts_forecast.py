@@ -1,11 +1,15 @@
 """Long-horizon forecasting benchmark: MSE/MAE (normalized, all test windows) per dataset ×
 horizon × model, mean ± std over seeds, with CPU training seconds.
 
-Every row runs the real CLI (``ts-forecast train ...``, in-process) and stores that command, so
-any number can be reproduced alone. Resumable: rows already in the JSON are skipped.
+Every row is one seed of one configuration; it runs the real CLI (``ts-forecast train ...``,
+in-process) and stores that command, so any number can be reproduced alone. Resumable: rows
+already in the JSON are skipped, so a long grid can be run in pieces. The tables aggregate the
+seeds of a configuration (mean ± std). Each run gets the issue's training budget (10 minutes
+on ETTh*, 30 on ETTm*; ``--max-train-minutes``) unless ``--no-budget``.
 
     python tools/bench/bench_ts_forecast.py --datasets ETTh1 --horizons 96 --models dlinear
     python tools/bench/bench_ts_forecast.py --lookback 336 --datasets ETTh1,ETTh2,ETTm1
+    python tools/bench/bench_ts_forecast.py --models dlinear --seeds 0,1,2 --extra '--threads 1'
 
 Writes ``tools/bench/results/ts_forecast_L<lookback>.json`` and ``.md``.
 """
@@ -21,12 +25,22 @@ import tempfile
 import time
 from pathlib import Path
 
+from panspectra_core.io import write_json
+
 RESULTS = Path(__file__).resolve().parent / "results"
 # targets from the project issue (L=96, MSE averaged over H ∈ {96, 192, 336, 720})
 TARGET_AVG_MSE = {"ETTh1": 0.425, "ETTh2": 0.32, "ETTm1": 0.375}
 # the official xPatch test loader (batch 2048, drop_last=True) scores only the first
 # floor(N / 2048) * 2048 test windows; we report all windows and this subset as a diagnostic
 OFFICIAL_TEST_BATCH = 2048
+# the issue's training budget per run, in minutes
+BUDGET_MINUTES = {"ETTh": 10, "ETTm": 30}
+
+
+def budget_flags(dataset: str) -> list[str]:
+    """``--max-train-minutes`` for ``dataset``'s budget (none for other datasets)."""
+    minutes = BUDGET_MINUTES.get(dataset[:4])
+    return [] if minutes is None else ["--max-train-minutes", str(minutes)]
 
 
 def _subset_mse(checkpoint: Path, keep_multiple: int = OFFICIAL_TEST_BATCH) -> float:
@@ -95,6 +109,8 @@ def run_row(
         "mae": seeds_summary["mae"]["mean"],
         "mae_std": seeds_summary["mae"]["std"],
         "train_seconds": seeds_summary["train_seconds"]["mean"],
+        "train_cpu_seconds": [m.get("train_cpu_seconds") for m in per_seed],
+        "time_limit_reached": [m.get("time_limit_reached") for m in per_seed],
         "test_windows": metrics["test_windows"],
         "mse_official_subset": sum(subset) / len(subset),
         "epochs": [m.get("epochs") for m in per_seed],
@@ -111,60 +127,112 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def _epochs(row: dict) -> str:
-    if not row.get("epochs"):
-        return "-"
-    return ", ".join(f"{e} ({b})" for e, b in zip(row["epochs"], row["best_epoch"]))
-
-
 def _flags(row: dict) -> str:
-    """The flags after ``--no-plot`` in the row's command (the bench's ``--extra``)."""
+    """The flags after ``--no-plot`` in the row's command (the bench's ``--extra`` + budget)."""
     return row["command"].split("--no-plot", 1)[-1].strip() or "-"
 
 
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    return mean, (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+
+
+def configurations(payload: dict) -> dict[tuple[str, str, int, str], list[dict]]:
+    """Rows grouped by (dataset, model, horizon, flags): one list of per-seed rows each.
+
+    Rows from the older several-seeds-in-one-run format count once per seed they hold."""
+    groups: dict[tuple[str, str, int, str], list[dict]] = {}
+    for r in payload["rows"].values():
+        groups.setdefault((r["dataset"], r["model"], r["horizon"], _flags(r)), []).append(r)
+    return groups
+
+
+def _summary(rows: list[dict]) -> dict:
+    seeds = [s for r in rows for s in r["seeds"]]
+    mse = [r["mse"] for r in rows]
+    mae = [r["mae"] for r in rows]
+    cpu = [c for r in rows for c in (r.get("train_cpu_seconds") or []) if c is not None]
+    capped = sum(bool(t) for r in rows for t in (r.get("time_limit_reached") or []))
+    subset = [r["mse_official_subset"] for r in rows if r.get("mse_official_subset") is not None]
+    epochs = [
+        f"{e} ({b})" for r in rows for e, b in zip(r.get("epochs") or [], r.get("best_epoch") or [])
+    ]
+    return {
+        "seeds": sorted(seeds),
+        "mse": _mean_std(mse),
+        "mae": _mean_std(mae),
+        "subset": sum(subset) / len(subset) if subset else None,
+        "wall": sum(r["train_seconds"] for r in rows) / len(rows),
+        "cpu": sum(cpu) / len(cpu) if cpu else None,
+        "capped": capped,
+        "epochs": ", ".join(epochs) or "-",
+        "test_windows": rows[0]["test_windows"],
+    }
+
+
+def _average_over_horizons(per_h: dict[int, list[dict]], seeds: set[int]) -> tuple[float, float]:
+    """(MSE, MAE) averaged over seeds ``seeds`` within each horizon, then over horizons."""
+    means = []
+    for rows in per_h.values():
+        kept = [r for r in rows if set(r["seeds"]) <= seeds]
+        means.append(
+            (sum(r["mse"] for r in kept) / len(kept), sum(r["mae"] for r in kept) / len(kept))
+        )
+    return sum(m[0] for m in means) / len(means), sum(m[1] for m in means) / len(means)
+
+
 def write_markdown(payload: dict, path: Path) -> None:
-    rows = payload["rows"].values()
     lookback = payload["lookback"]
+    groups = configurations(payload)
     lines = [
         f"# Long-horizon forecasting, lookback L={lookback}",
         "",
         "MSE / MAE on the normalized scale over all test windows (TSLib borders, scaler fitted "
-        "on train rows only, no drop_last), mean ± std over seeds; CPU training seconds "
-        "per run. Machine: " + payload["machine"],
+        "on train rows only, no drop_last), mean ± std over the seeds run; training seconds "
+        "per run (wall, and CPU time of the process where recorded; 'capped' counts runs "
+        "stopped by the time budget). Machine: " + payload["machine"],
         "",
-        "| dataset | model | H | MSE | MAE | MSE, official subset | epochs (best) | train s "
-        "| test windows | extra flags |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | model | H | seeds | MSE | MAE | MSE, official subset | epochs (best) "
+        "| train s (wall / CPU) | capped | flags |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in sorted(rows, key=lambda r: (r["dataset"], r["model"], r["horizon"])):
+    for (dataset, model, horizon, flags), rows in sorted(groups.items()):
+        m = _summary(rows)
+        cpu = "-" if m["cpu"] is None else f"{m['cpu']:.0f}"
         lines.append(
-            f"| {r['dataset']} | {r['model']} | {r['horizon']} | {r['mse']:.4f} ± "
-            f"{r['mse_std']:.4f} | {r['mae']:.4f} ± {r['mae_std']:.4f} | "
-            f"{_fmt(r.get('mse_official_subset'))} | {_epochs(r)} | "
-            f"{r['train_seconds']:.0f} | {r['test_windows']} | {_flags(r)} |"
+            f"| {dataset} | {model} | {horizon} | {','.join(map(str, m['seeds']))} | "
+            f"{m['mse'][0]:.4f} ± {m['mse'][1]:.4f} | {m['mae'][0]:.4f} ± {m['mae'][1]:.4f} | "
+            f"{_fmt(m['subset'])} | {m['epochs']} | {m['wall']:.0f} / {cpu} | {m['capped']} | "
+            f"{flags} |"
         )
-    # one average per (dataset, model, seeds, extra flags): rows of one configuration only
-    averages: dict[tuple[str, str, str], list[float]] = {}
-    for key, r in payload["rows"].items():
-        _, _, _, seeds, extra = key.split("|", 4)
-        averages.setdefault((r["dataset"], r["model"], f"{seeds} {extra}".strip()), []).append(
-            r["mse"]
-        )
+    # average over the four horizons, per (dataset, model, flags), on the seeds every horizon has
+    by_config: dict[tuple[str, str, str], dict[int, list[dict]]] = {}
+    for (dataset, model, horizon, flags), rows in groups.items():
+        by_config.setdefault((dataset, model, flags), {})[horizon] = rows
     lines += [
         "",
-        "Average MSE over the horizons run per configuration (target from the issue where set, "
-        "L=96, all four horizons):",
+        "Average MSE over the horizons (L=96 target from the issue where set). 'complete' means "
+        "all four horizons with the same 3+ seeds; the average uses the seeds every horizon has.",
         "",
-        "| dataset | model | seeds, extra flags | horizons | avg MSE | target |",
-        "|---|---|---|---|---|---|",
+        "| dataset | model | flags | horizons | seeds | avg MSE | avg MAE | target | complete |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for (dataset, model, flags), values in sorted(averages.items()):
-        target = TARGET_AVG_MSE.get(dataset)
+    for (dataset, model, flags), per_h in sorted(by_config.items()):
+        seed_sets = [{s for r in rows for s in r["seeds"]} for rows in per_h.values()]
+        common = set.intersection(*seed_sets)
+        if not common:
+            continue
+        avg_mse, avg_mae = _average_over_horizons(per_h, common)
+        target = TARGET_AVG_MSE.get(dataset) if lookback == 96 else None
+        complete = len(per_h) == 4 and len(common) >= 3
         lines.append(
-            f"| {dataset} | {model} | {flags} | {len(values)} | "
-            f"{sum(values) / len(values):.4f} | {target if target is not None else '-'} |"
+            f"| {dataset} | {model} | {flags} | {','.join(map(str, sorted(per_h)))} | "
+            f"{','.join(map(str, sorted(common)))} | {avg_mse:.4f} | "
+            f"{avg_mae:.4f} | {target if target is not None else '-'} | "
+            f"{'yes' if complete else 'no'} |"
         )
     lines += ["", "Commands (one per row):", ""]
+    rows = payload["rows"].values()
     lines += [f"- `{r['command']}`" for r in sorted(rows, key=lambda r: r["command"])]
     path.write_text("\n".join(lines) + "\n")
 
@@ -178,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lookback", type=int, default=96)
     parser.add_argument("--extra", default="", help="extra train flags, e.g. '--epochs 3'")
     parser.add_argument("--force", action="store_true", help="re-run rows already in the JSON")
+    parser.add_argument(
+        "--no-budget", action="store_true", help="no per-run time budget (--max-train-minutes)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -194,21 +265,24 @@ def main(argv: list[str] | None = None) -> int:
         machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_version()}",
     )
     for dataset in args.datasets.split(","):
+        flags = extra + ([] if args.no_budget else budget_flags(dataset))
         for model in models:
             for horizon in (int(h) for h in args.horizons.split(",")):
-                key = _row_key(dataset, model, horizon, seeds, extra)
-                if key in payload["rows"] and not args.force:
-                    print(f"skip {key} (done)", file=sys.stderr)
-                    continue
-                print(f"run {key}", file=sys.stderr)
-                payload["rows"][key] = run_row(dataset, model, horizon, args.lookback, seeds, extra)
-                json_path.write_text(json.dumps(payload, indent=2) + "\n")
-                write_markdown(payload, json_path.with_suffix(".md"))
-                r = payload["rows"][key]
-                print(
-                    f"  mse {r['mse']:.4f} mae {r['mae']:.4f} train {r['train_seconds']:.0f}s",
-                    file=sys.stderr,
-                )
+                for seed in seeds:
+                    key = _row_key(dataset, model, horizon, [seed], flags)
+                    if key in payload["rows"] and not args.force:
+                        print(f"skip {key} (done)", file=sys.stderr)
+                        continue
+                    print(f"run {key}", file=sys.stderr)
+                    row = run_row(dataset, model, horizon, args.lookback, [seed], flags)
+                    payload["rows"][key] = row
+                    write_json(json_path, payload)  # atomic: an interrupted grid keeps its rows
+                    write_markdown(payload, json_path.with_suffix(".md"))
+                    print(
+                        f"  mse {row['mse']:.4f} mae {row['mae']:.4f} "
+                        f"train {row['train_seconds']:.0f}s",
+                        file=sys.stderr,
+                    )
     write_markdown(payload, json_path.with_suffix(".md"))
     return 0
 

@@ -18,11 +18,12 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
 from panspectra_core.cli import resolve_device
+from panspectra_core.errors import UserError
 
 log = logging.getLogger("panspectra")
 
@@ -60,6 +61,10 @@ class FitResult:
     epochs: int
     best_score: float | None
     best_epoch: int | None
+    cpu_seconds: float = 0.0
+    """CPU time of this process (all its threads) during training."""
+    time_limit_reached: bool = False
+    """Whether ``TrainConfig.max_time`` ended training before ``max_epochs``/early stopping."""
 
 
 class _KeepBestWeights(Callback):
@@ -152,9 +157,10 @@ def fit(
     ckpt_path = str(last) if config.resume and last.exists() else None
     if config.resume and ckpt_path is None:
         log.warning("--resume: no %s yet, starting from scratch", last)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path)
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
     keeper = next(c for c in trainer.callbacks if isinstance(c, _KeepBestWeights))
     if keeper.state is not None:
         task.load_state_dict(keeper.state)
@@ -163,6 +169,8 @@ def fit(
         epochs=trainer.current_epoch,
         best_score=keeper.best,
         best_epoch=keeper.best_epoch,
+        cpu_seconds=cpu_seconds,
+        time_limit_reached=timer is not None and timer.time_remaining("train") <= 0,
     )
 
 
@@ -198,8 +206,30 @@ def add_trainer_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--deterministic", action="store_true", help="deterministic algorithms only")
     g.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     g.add_argument(
+        "--max-train-minutes",
+        type=float,
+        default=None,
+        metavar="M",
+        help="stop training after M wall-clock minutes, keeping the best weights so far "
+        "(metrics record time_limit_reached)",
+    )
+    g.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --output"
     )
+
+
+def max_time_from_minutes(minutes: float) -> str:
+    """Lightning's ``max_time`` string ``"DD:HH:MM:SS"`` for ``minutes`` (rounded to seconds).
+
+    Raises:
+        UserError: ``minutes`` is not positive.
+    """
+    if not minutes > 0:
+        raise UserError(f"--max-train-minutes must be positive, got {minutes}")
+    seconds = max(1, round(minutes * 60))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days:02d}:{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
 def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
@@ -230,6 +260,9 @@ def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> Trai
         values["max_epochs"] = args.max_epochs
     if args.patience is not None:
         values["patience"] = args.patience
+    minutes = getattr(args, "max_train_minutes", None)
+    if minutes is not None:
+        values["max_time"] = max_time_from_minutes(minutes)
     for key, value in overrides.items():
         if key not in values or (key in ("max_epochs", "patience") and getattr(args, key) is None):
             values[key] = value

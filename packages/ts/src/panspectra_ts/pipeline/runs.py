@@ -13,7 +13,7 @@ from panspectra_ts.pipeline.settings import TrainSettings
 from panspectra_ts.pipeline.source import LoadedSource, SourceOptions, load_source
 from panspectra_ts.pipeline.train import train_forecaster, write_run
 
-SUMMARY_KEYS = ("mse", "mae", "train_seconds", "best_val_loss")
+SUMMARY_KEYS = ("mse", "mae", "train_seconds", "train_cpu_seconds", "best_val_loss")
 
 
 def train_runs(

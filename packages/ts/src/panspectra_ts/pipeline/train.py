@@ -133,6 +133,8 @@ def train_forecaster(
     metrics.update(
         {
             "train_seconds": float(train_seconds),
+            "train_cpu_seconds": _as_float(getattr(result, "cpu_seconds", None)),
+            "time_limit_reached": bool(getattr(result, "time_limit_reached", False)),
             "epochs": getattr(result, "epochs", None),
             "best_epoch": getattr(result, "best_epoch", None),
             "best_val_loss": _as_float(getattr(result, "best_score", None)),
