@@ -237,6 +237,21 @@ def write_markdown(payload: dict, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def _save_row(json_path: Path, payload: dict, key: str, row: dict) -> dict:
+    """Add ``row`` to the results file under a lock, merging rows that other bench processes
+    (e.g. one per core) wrote meanwhile; atomic, so an interrupted grid keeps its rows."""
+    import fcntl
+
+    with open(json_path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if json_path.exists():
+            payload = {**payload, "rows": json.loads(json_path.read_text())["rows"]}
+        payload["rows"][key] = row
+        write_json(json_path, payload)
+        write_markdown(payload, json_path.with_suffix(".md"))
+    return payload
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="ETTh1,ETTh2,ETTm1")
@@ -275,15 +290,14 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     print(f"run {key}", file=sys.stderr)
                     row = run_row(dataset, model, horizon, args.lookback, [seed], flags)
-                    payload["rows"][key] = row
-                    write_json(json_path, payload)  # atomic: an interrupted grid keeps its rows
-                    write_markdown(payload, json_path.with_suffix(".md"))
+                    payload = _save_row(json_path, payload, key, row)
                     print(
                         f"  mse {row['mse']:.4f} mae {row['mae']:.4f} "
                         f"train {row['train_seconds']:.0f}s",
                         file=sys.stderr,
                     )
-    write_markdown(payload, json_path.with_suffix(".md"))
+    if json_path.exists():  # re-render from the file, which may hold other processes' rows
+        write_markdown(json.loads(json_path.read_text()), json_path.with_suffix(".md"))
     return 0
 
 
