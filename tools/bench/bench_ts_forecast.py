@@ -133,14 +133,18 @@ def _flags(row: dict) -> str:
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for one value), as the CLI's seed summaries."""
     mean = sum(values) / len(values)
-    return mean, (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    if len(values) < 2:
+        return mean, 0.0
+    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
 
 
 def configurations(payload: dict) -> dict[tuple[str, str, int, str], list[dict]]:
     """Rows grouped by (dataset, model, horizon, flags): one list of per-seed rows each.
 
-    Rows from the older several-seeds-in-one-run format count once per seed they hold."""
+    A row from the older format (several seeds in one run) enters with its mean; the seed
+    lists of a group's rows are concatenated."""
     groups: dict[tuple[str, str, int, str], list[dict]] = {}
     for r in payload["rows"].values():
         groups.setdefault((r["dataset"], r["model"], r["horizon"], _flags(r)), []).append(r)
