@@ -65,6 +65,7 @@ def test_train_predict_evaluate_geotiff_keeps_georeference(tmp_path, capsys, sce
         assert 0.0 <= metrics[key] <= 1.0
     assert metrics["overall_accuracy"] > 0.8  # the synthetic classes are easy: it must learn
     assert metrics["protocol"]["name"] == "random" and metrics["train_seconds"] > 0
+    assert metrics["time_limit_reached"] is False  # no --max-train-minutes given
     assert (metrics["options"]["augment"], metrics["options"]["tta"]) == (True, 2)
     assert metrics["options"]["smooth_radius"] == 1 and 0 <= metrics["val_overall_accuracy"] <= 1
     assert len(metrics["confusion_matrix"]) == 3 and set(metrics["per_class_accuracy"]) == {

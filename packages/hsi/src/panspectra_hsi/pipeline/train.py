@@ -218,7 +218,7 @@ def train_classifier(
     start, cpu_start = time.perf_counter(), time.process_time()
     if getattr(model, "is_sklearn", False):
         model.fit(features[split.train], labels[split.train] - 1)
-        epochs, best_epoch = 0, None
+        epochs, best_epoch, time_limit_reached = 0, None, False
     else:
         from panspectra_core.training import TrainConfig
 
@@ -231,12 +231,14 @@ def train_classifier(
         )
         # an ensemble's members are trained one after the other, each with its own data order
         members = list(model.members) if model_name == "ensemble" else [model]
+        time_limit_reached = False  # --max-train-minutes is a budget per member
         for index, member in enumerate(members):
             member_config = replace(config, seed=seed + 1000 * index)
             member_dir = Path(workdir) / f"member{index}"
             fit_result = _fit_torch(
                 member, features, labels, split, options, member_config, member_dir, num_classes
             )
+            time_limit_reached = time_limit_reached or fit_result.time_limit_reached
         epochs, best_epoch = fit_result.epochs, fit_result.best_epoch
         merge_lora(model)  # a fine-tuned model is saved as its base architecture
         model = model.to(device or torch.device("cpu")).eval()
@@ -266,6 +268,7 @@ def train_classifier(
         train_cpu_seconds=train_cpu_seconds,
         epochs=epochs,
         best_epoch=best_epoch,
+        time_limit_reached=time_limit_reached,
         seed=seed,
         model=options.model,
         protocol=split.describe(labels, num_classes),
