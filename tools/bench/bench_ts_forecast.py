@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from panspectra_core.cli import summarize_seeds
 from panspectra_core.io import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -61,8 +62,10 @@ def _row_key(dataset: str, model: str, horizon: int, seeds: list[int], extra: li
 
 
 def run_row(
-    dataset: str, model: str, horizon: int, lookback: int, seeds: list[int], extra: list[str]
+    dataset: str, model: str, horizon: int, lookback: int, seed: int, extra: list[str]
 ) -> dict:
+    """Train and score one seed of one configuration through the CLI; the row of the results
+    file (list-valued fields keep the format of older several-seed rows)."""
     from panspectra_ts.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,7 +81,7 @@ def run_row(
             "--horizon",
             str(horizon),
             "--seeds",
-            ",".join(map(str, seeds)),
+            str(seed),
             "--output",
             str(out),
             "--quiet",
@@ -90,32 +93,24 @@ def run_row(
         if code != 0:
             raise SystemExit(f"row failed ({code}): ts-forecast {' '.join(argv)}")
         metrics = json.loads((out / "metrics.json").read_text())
-        seed_dirs = [out] if len(seeds) == 1 else [out / f"seed_{s}" for s in seeds]
-        per_seed = [json.loads((d / "metrics.json").read_text()) for d in seed_dirs]
-        subset = [_subset_mse(d / "model.safetensors") for d in seed_dirs]
-    seeds_summary = metrics.get("seeds") or {
-        k: {"mean": metrics[k], "std": 0.0, "values": [metrics[k]]}
-        for k in ("mse", "mae", "train_seconds")
-    }
+        subset_mse = _subset_mse(out / "model.safetensors")
     argv[argv.index("--output") + 1] = "DIR"
     return {
         "dataset": dataset,
         "model": model,
         "lookback": lookback,
         "horizon": horizon,
-        "seeds": seeds,
-        "mse": seeds_summary["mse"]["mean"],
-        "mse_std": seeds_summary["mse"]["std"],
-        "mae": seeds_summary["mae"]["mean"],
-        "mae_std": seeds_summary["mae"]["std"],
-        "train_seconds": seeds_summary["train_seconds"]["mean"],
-        "train_cpu_seconds": [m.get("train_cpu_seconds") for m in per_seed],
-        "time_limit_reached": [m.get("time_limit_reached") for m in per_seed],
+        "seeds": [seed],
+        "mse": metrics["mse"],
+        "mae": metrics["mae"],
+        "train_seconds": metrics["train_seconds"],
+        "train_cpu_seconds": [metrics.get("train_cpu_seconds")],
+        "time_limit_reached": [metrics.get("time_limit_reached")],
         "test_windows": metrics["test_windows"],
-        "mse_official_subset": sum(subset) / len(subset),
-        "epochs": [m.get("epochs") for m in per_seed],
-        "best_epoch": [m.get("best_epoch") for m in per_seed],
-        "best_val_loss": [m.get("best_val_loss") for m in per_seed],
+        "mse_official_subset": subset_mse,
+        "epochs": [metrics.get("epochs")],
+        "best_epoch": [metrics.get("best_epoch")],
+        "best_val_loss": [metrics.get("best_val_loss")],
         "settings": metrics.get("settings"),
         "wall_seconds": time.perf_counter() - started,
         "command": "ts-forecast " + " ".join(argv),
@@ -132,14 +127,6 @@ def _flags(row: dict) -> str:
     return row["command"].split("--no-plot", 1)[-1].strip() or "-"
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for one value), as the CLI's seed summaries."""
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-
-
 def configurations(payload: dict) -> dict[tuple[str, str, int, str], list[dict]]:
     """Rows grouped by (dataset, model, horizon, flags): one list of per-seed rows each.
 
@@ -153,8 +140,7 @@ def configurations(payload: dict) -> dict[tuple[str, str, int, str], list[dict]]
 
 def _summary(rows: list[dict]) -> dict:
     seeds = [s for r in rows for s in r["seeds"]]
-    mse = [r["mse"] for r in rows]
-    mae = [r["mae"] for r in rows]
+    spread = summarize_seeds(rows, ("mse", "mae"))  # mean ± sample std, as the CLI's
     cpu = [c for r in rows for c in (r.get("train_cpu_seconds") or []) if c is not None]
     capped = sum(bool(t) for r in rows for t in (r.get("time_limit_reached") or []))
     subset = [r["mse_official_subset"] for r in rows if r.get("mse_official_subset") is not None]
@@ -163,8 +149,8 @@ def _summary(rows: list[dict]) -> dict:
     ]
     return {
         "seeds": sorted(seeds),
-        "mse": _mean_std(mse),
-        "mae": _mean_std(mae),
+        "mse": (spread["mse"]["mean"], spread["mse"]["std"]),
+        "mae": (spread["mae"]["mean"], spread["mae"]["std"]),
         "subset": sum(subset) / len(subset) if subset else None,
         "wall": sum(r["train_seconds"] for r in rows) / len(rows),
         "cpu": sum(cpu) / len(cpu) if cpu else None,
@@ -293,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"skip {key} (done)", file=sys.stderr)
                         continue
                     print(f"run {key}", file=sys.stderr)
-                    row = run_row(dataset, model, horizon, args.lookback, [seed], flags)
+                    row = run_row(dataset, model, horizon, args.lookback, seed, flags)
                     payload = _save_row(json_path, payload, key, row)
                     print(
                         f"  mse {row['mse']:.4f} mae {row['mae']:.4f} "
