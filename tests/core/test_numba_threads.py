@@ -1,9 +1,10 @@
 """The fused numba kernels must leave PyTorch's intra-op thread count as they found it.
 
 Numba's OpenMP layer resets the calling thread's OpenMP thread count the first time it runs a
-parallel loop; left alone, PyTorch then runs on a second, competing pool and small ops get
-~100× slower. The reset happens once per process, so each op is checked in a fresh interpreter
-(the selective scan through a MambaBlock of S-Mamba's size, where the slowdown was found).
+parallel loop; left alone, a user's ``torch.set_num_threads(1)`` silently becomes the machine's
+core count (cost: ``tools/bench/bench_numba_threads.py``). The reset happens once per process,
+so each op is checked in a fresh interpreter (the selective scan through a MambaBlock of
+S-Mamba's size, where the problem was found).
 """
 
 import subprocess

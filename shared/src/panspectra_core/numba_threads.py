@@ -1,9 +1,10 @@
-"""Run numba ``parallel=True`` kernels next to PyTorch without breaking PyTorch's threading.
+"""Run numba ``parallel=True`` kernels next to PyTorch without changing PyTorch's threading.
 
-Numba's OpenMP threading layer, the first time it starts, resets the OpenMP thread count of
-the calling thread. PyTorch then runs every later op on a second OpenMP pool that competes
-with numba's: measured on a 2-core machine after ``torch.set_num_threads(1)``, a SiLU over a
-(32, 256, 7) tensor went from 0.02 ms to 8 ms, and training S-Mamba slowed down ~10×.
+Numba's OpenMP threading layer, the first time it starts after PyTorch's OpenMP pool is up,
+resets the OpenMP thread count of the calling thread: a user's ``torch.set_num_threads(1)`` then
+silently becomes 2 on a 2-core machine, and PyTorch's ops run on a pool that competes with
+numba's and with other processes. ``tools/bench/bench_numba_threads.py`` shows the changed
+count and its cost for an S-Mamba-sized block.
 :func:`with_torch_threads` wraps a kernel so that it runs on PyTorch's intra-op thread count
 and leaves that count exactly as it found it.
 """
