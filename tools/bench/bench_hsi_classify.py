@@ -143,7 +143,9 @@ def bench_model(
         "model": model,
         "name": name,
         "summary": summarize_seeds(runs, KEYS),
-        "per_seed": [{k: r.get(k) for k in (*KEYS, "seed", "epochs")} for r in runs],
+        "per_seed": [
+            {k: r.get(k) for k in (*KEYS, "seed", "epochs", "per_class_accuracy")} for r in runs
+        ],
         "protocol": runs[0]["protocol"],
         "options": runs[0]["options"],
         "reduced": epochs is not None,

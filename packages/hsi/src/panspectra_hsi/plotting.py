@@ -41,8 +41,7 @@ def save_classification_map(
     from matplotlib.patches import Patch
 
     colours = class_colours(len(class_names))
-    cmap = ListedColormap(colours)
-    cmap.set_bad("white")
+    cmap = ListedColormap(colours).with_extremes(bad="white")
 
     def masked(indices: np.ndarray) -> np.ma.MaskedArray:
         return np.ma.masked_less(indices, 0)
