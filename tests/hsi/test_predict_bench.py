@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "tools" / "bench" / "bench_hsi_predict.py"
-
-
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("bench_hsi_predict", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from hsi_test_helpers import load_bench
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux procfs")
@@ -25,7 +16,7 @@ def test_bench_peak_rss_excludes_the_parents_peak():
     # On Linux a spawned child's ru_maxrss starts from the parent's resident size (the forked
     # address space is accounted to the child at exec), which made the bench's peak grow with
     # the scene its parent had just written; VmHWM is reset by exec.
-    bench = _load_bench()
+    bench = load_bench("bench_hsi_predict")
     ballast = np.ones(256 * 2**20 // 8)  # 256 MiB resident in this (parent) process
     out = subprocess.run(
         [sys.executable, "-c", bench.PEAK_RSS + "print(*peak_rss_kib())"],
