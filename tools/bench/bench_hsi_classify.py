@@ -52,6 +52,7 @@ FLAGS = {
     "monitor": "--monitor",
     "ensemble": "--ensemble",
     "label_smoothing": "--label-smoothing",
+    "val_fraction": "--val-fraction",
 }
 
 

@@ -261,9 +261,12 @@ def train_classifier(
     metrics = classification_metrics(
         labels[split.test] - 1, prediction[split.test], scene.class_names
     )
-    val_mask = split.val if split.val.any() else split.train
+    # no validation pixels (--val-fraction 0): null, not the accuracy on the training pixels
+    val_accuracy = (
+        float(np.mean(prediction[split.val] == labels[split.val] - 1)) if split.val.any() else None
+    )
     metrics.update(
-        val_overall_accuracy=float(np.mean(prediction[val_mask] == labels[val_mask] - 1)),
+        val_overall_accuracy=val_accuracy,
         train_seconds=train_seconds,
         train_cpu_seconds=train_cpu_seconds,
         epochs=epochs,
