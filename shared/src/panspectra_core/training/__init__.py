@@ -1,23 +1,35 @@
-"""Training glue on Lightning: task modules per task kind and a trainer factory."""
+"""Training glue on Lightning: task modules per task kind and a trainer factory.
 
+The settings and CLI flags (:mod:`.config`) import eagerly; everything that needs Lightning
+(:mod:`.tasks`, :mod:`.trainer`) or the losses is imported on first use, so a CLI can build
+its parser without Lightning's import time.
+"""
+
+from __future__ import annotations
+
+import importlib
 import warnings
+from typing import Any
 
-from panspectra_core.training.losses import arctan_loss, resolve_loss
-from panspectra_core.training.tasks import (
-    BaseTask,
-    ClassificationTask,
-    ForecastingTask,
-    RegressionTask,
-)
-from panspectra_core.training.trainer import (
-    FitResult,
+from panspectra_core.training.config import (
     TrainConfig,
     add_trainer_args,
-    build_trainer,
-    fit,
-    predict_loader,
+    max_time_from_minutes,
     trainer_config_from_args,
 )
+
+_LAZY = {
+    "arctan_loss": "losses",
+    "resolve_loss": "losses",
+    "BaseTask": "tasks",
+    "ClassificationTask": "tasks",
+    "ForecastingTask": "tasks",
+    "RegressionTask": "tasks",
+    "FitResult": "trainer",
+    "build_trainer": "trainer",
+    "fit": "trainer",
+    "predict_loader": "trainer",
+}
 
 __all__ = [
     "BaseTask",
@@ -30,10 +42,25 @@ __all__ = [
     "arctan_loss",
     "build_trainer",
     "fit",
+    "max_time_from_minutes",
     "predict_loader",
     "resolve_loss",
     "trainer_config_from_args",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
 
 # Lightning 2.6 on torch 2.11 warns about torch's own pytree API on every fit; not actionable.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")

@@ -1,0 +1,31 @@
+"""Building a CLI parser must not import Lightning (seconds of import time for ``--help``)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import panspectra_core.training as training
+
+PARSERS = {
+    "core": "import argparse\nfrom panspectra_core.training import add_trainer_args\n"
+    "add_trainer_args(argparse.ArgumentParser())",
+    "ts-forecast": "from panspectra_ts.cli import _parser\n_parser()",
+    "hsi-classify": "from panspectra_hsi.cli import build_classify_parser\nbuild_classify_parser()",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARSERS))
+def test_parsers_build_without_lightning(name):
+    code = PARSERS[name] + "\nimport sys\nprint(sorted(m for m in sys.modules if 'lightning' in m))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", f"{name} imported {out.stdout.strip()}"
+
+
+def test_every_public_name_resolves():
+    for name in training.__all__:
+        assert getattr(training, name) is not None, name
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        training.nope  # noqa: B018
