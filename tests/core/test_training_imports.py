@@ -14,6 +14,7 @@ PARSERS = {
     "add_trainer_args(argparse.ArgumentParser())",
     "ts-forecast": "from panspectra_ts.cli import _parser\n_parser()",
     "hsi-classify": "from panspectra_hsi.cli import build_classify_parser\nbuild_classify_parser()",
+    "hsi-unmix": "from panspectra_hsi.cli_unmix import build_unmix_parser\nbuild_unmix_parser()",
 }
 
 
