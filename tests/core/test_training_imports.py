@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
@@ -30,3 +31,20 @@ def test_every_public_name_resolves():
         assert getattr(training, name) is not None, name
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         training.nope  # noqa: B018
+
+
+def test_quiet_logging_survives_the_lazy_lightning_import(tmp_path):
+    # Importing Lightning sets its loggers back to INFO; the CLIs configure logging first and
+    # import Lightning later, so the trainer factory must re-apply the chosen level.
+    code = (
+        "import logging, pathlib, sys\n"
+        "from panspectra_core.cli import configure_logging\n"
+        "configure_logging(quiet=True)\n"
+        "from panspectra_core.training import TrainConfig, build_trainer\n"
+        "config = TrainConfig(accelerator='cpu', progress_bar=False)\n"
+        f"build_trainer(config, pathlib.Path({str(tmp_path)!r}))\n"
+        "print(logging.getLogger('lightning.pytorch').level)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(logging.ERROR)
+    assert "GPU available" not in out.stderr, out.stderr

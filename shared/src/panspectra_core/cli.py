@@ -195,9 +195,31 @@ def run_main(
     return int(code or 0)
 
 
+_LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning")
+#: the level :func:`configure_logging` chose for Lightning's loggers (None: never called)
+_lightning_level: int | None = None
+
+
 def configure_logging(quiet: bool) -> None:
-    """INFO-level progress messages on stderr unless ``--quiet``."""
+    """INFO-level progress messages on stderr unless ``--quiet``; Lightning's own INFO chatter
+    (accelerator banners, tips, "fit stopped") is hidden, and with ``--quiet`` its warnings too.
+    """
+    global _lightning_level
     level = logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    for noisy in ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if not quiet else logging.ERROR)
+    _lightning_level = logging.ERROR if quiet else logging.WARNING
+    apply_lightning_log_level()
+
+
+def apply_lightning_log_level() -> None:
+    """Re-apply the level :func:`configure_logging` chose to Lightning's loggers.
+
+    Importing Lightning sets its loggers back to INFO, and the CLIs import it lazily (after
+    logging is configured), so the trainer factory calls this before building a trainer.
+    A no-op when :func:`configure_logging` was never called (library use keeps Lightning's
+    defaults).
+    """
+    if _lightning_level is None:
+        return
+    for name in _LIGHTNING_LOGGERS:
+        logging.getLogger(name).setLevel(_lightning_level)

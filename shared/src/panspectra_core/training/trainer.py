@@ -20,6 +20,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
+from panspectra_core.cli import apply_lightning_log_level
 from panspectra_core.training.config import (  # noqa: F401 (re-exported)
     TrainConfig,
     add_trainer_args,
@@ -75,6 +76,7 @@ def _devices(value: str | int | list[int]) -> str | int | list[int]:
 
 def build_trainer(config: TrainConfig, workdir: Path, *, has_validation: bool = True) -> L.Trainer:
     """A ``lightning.Trainer``: checkpoints in workdir/lightning, CSV logs in workdir/logs."""
+    apply_lightning_log_level()  # importing Lightning reset its loggers to INFO
     callbacks: list[Callback] = []
     monitor = config.monitor if has_validation else "train_loss"
     callbacks.append(
