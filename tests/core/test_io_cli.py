@@ -1,8 +1,12 @@
+import argparse
+
 import pytest
 import torch
 
 from panspectra_core.cli import (
     UserError,
+    add_common_args,
+    apply_common_args,
     parse_seeds,
     resolve_device,
     run_main,
@@ -99,3 +103,18 @@ def test_resolve_device():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
     with pytest.raises(UserError, match="--device"):
         resolve_device("floppy")
+
+
+def test_common_threads_flag_sets_torch_threads_and_rejects_zero():
+    parser = argparse.ArgumentParser()
+    add_common_args(parser)
+    before = torch.get_num_threads()
+    try:
+        apply_common_args(parser.parse_args(["--output", "x", "--threads", "1", "--quiet"]))
+        assert torch.get_num_threads() == 1
+        with pytest.raises(UserError, match="--threads 0: must be at least 1"):
+            apply_common_args(parser.parse_args(["--output", "x", "--threads", "0"]))
+        apply_common_args(parser.parse_args(["--output", "x"]))  # no --threads: unchanged
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -30,6 +30,7 @@ __all__ = [
     "OutputDir",
     "UserError",
     "add_common_args",
+    "apply_common_args",
     "atomic_write",
     "build_parser",
     "check_output_file",
@@ -74,7 +75,8 @@ def build_parser(
 
 
 def add_common_args(parser: argparse.ArgumentParser, *, output_required: bool = True) -> None:
-    """Add ``--output``, ``--overwrite``, ``--seed``, ``--quiet`` and ``--device``."""
+    """Add ``--output``, ``--overwrite``, ``--seed``, ``--quiet``, ``--device`` and ``--threads``
+    (act on them with :func:`apply_common_args`)."""
     parser.add_argument(
         "--output",
         "-o",
@@ -94,6 +96,28 @@ def add_common_args(parser: argparse.ArgumentParser, *, output_required: bool = 
         metavar="DEV",
         help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default: auto)",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="CPU threads for torch (default: torch's; 1 is much faster on a busy machine)",
+    )
+
+
+def apply_common_args(args: argparse.Namespace) -> None:
+    """Act on the common flags every command shares: logging (``--quiet``) and ``--threads``.
+
+    Raises:
+        UserError: ``--threads`` is below 1.
+    """
+    configure_logging(getattr(args, "quiet", False))
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        if threads < 1:
+            raise UserError(f"--threads {threads}: must be at least 1")
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def resolve_device(name: str = "auto"):

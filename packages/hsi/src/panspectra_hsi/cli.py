@@ -20,9 +20,9 @@ from panspectra_core.cli import (
     OutputDir,
     UserError,
     add_common_args,
+    apply_common_args,
     build_parser,
     check_output_file,
-    configure_logging,
     parse_seeds,
     resolve_device,
     run_main,
@@ -373,7 +373,7 @@ _COMMANDS = {
 def _classify(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_classify_parser().parse_args(argv)
-    configure_logging(getattr(args, "quiet", False))
+    apply_common_args(args)
     return _COMMANDS[args.command](args, argv)
 
 

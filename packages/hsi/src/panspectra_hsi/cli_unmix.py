@@ -24,6 +24,7 @@ from panspectra_core.cli import (
     OutputDir,
     UserError,
     add_common_args,
+    apply_common_args,
     package_versions,
     resolve_device,
     run_main,
@@ -86,7 +87,6 @@ def unmix_main(argv: Sequence[str] | None = None) -> int:
 
 
 def _unmix(argv: Sequence[str] | None) -> int:
-    from panspectra_core.cli import configure_logging
     from panspectra_hsi.unmixing import score_unmixing, unmix
     from panspectra_hsi.unmixing.outputs import (
         save_abundance_maps,
@@ -95,7 +95,7 @@ def _unmix(argv: Sequence[str] | None) -> int:
     )
 
     args = build_unmix_parser().parse_args(argv)
-    configure_logging(args.quiet)
+    apply_common_args(args)
     if args.endmembers is not None and args.endmembers < 2:
         raise UserError(f"--endmembers {args.endmembers}: need at least 2")
     if args.ae_epochs < 1:

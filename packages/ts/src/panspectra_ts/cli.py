@@ -15,16 +15,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
-
 from panspectra_core.cli import (
     OutputDir,
     UserError,
     add_common_args,
+    apply_common_args,
     atomic_write,
     build_parser,
     check_output_file,
-    configure_logging,
     parse_seeds,
     resolve_device,
     run_main,
@@ -129,11 +127,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--model-kwargs", default="{}", help="JSON dict of model overrides")
     train.add_argument("--no-plot", action="store_true", help="skip forecast.png")
-    train.add_argument(
-        "--threads",
-        type=int,
-        help="CPU threads for torch (default: torch's; 1 is much faster on a busy machine)",
-    )
     add_trainer_args(train)
 
     evaluate = sub.add_parser("evaluate", help="score a checkpoint on a dataset or file")
@@ -184,10 +177,6 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
     if args.horizon < 1 or (args.lookback is not None and args.lookback < 1):
         raise UserError("--horizon and --lookback must be positive")
     seeds = parse_seeds(args.seeds) if args.seeds else [args.seed]
-    if args.threads is not None:
-        if args.threads < 1:
-            raise UserError("--threads must be at least 1")
-        torch.set_num_threads(args.threads)
     model = args.model or default_model()
     options = _source_options(args)
     settings = resolve_settings(
@@ -319,7 +308,7 @@ def _info(args: argparse.Namespace) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
-    configure_logging(getattr(args, "quiet", False))
+    apply_common_args(args)
     if args.command == "train":
         return _train(args, argv)
     if args.command == "evaluate":
