@@ -152,6 +152,50 @@ def test_envi_input_fixed_split_with_sklearn_baseline(tmp_path, scene_factory):
     assert set(metrics["per_class_accuracy"]) == {"soil", "tree", "water"}
 
 
+@pytest.mark.parametrize(
+    ("protocol", "model", "smooth_radius"), [("disjoint", "svm", 6), ("random", "ssftt", 1)]
+)
+def test_without_model_the_protocols_benchmark_winner_is_used(
+    tmp_path, monkeypatch, scene_factory, protocol, model, smooth_radius
+):
+    from panspectra_hsi.pipeline import resolve_options
+    from panspectra_hsi.pipeline import runs as runs_module
+
+    cube, labels = scene_factory(height=40, width=40)
+    np.save(tmp_path / "cube.npy", cube)
+    np.save(tmp_path / "gt.npy", labels)
+    chosen = []
+    real = runs_module.train_classifier
+
+    def spy(scene, options, **kwargs):
+        chosen.append(resolve_options(options))
+        if options.model != "svm":  # only record the choice; the zoo model is not trained here
+            raise SystemExit(0)
+        return real(scene, options, **kwargs)
+
+    monkeypatch.setattr(runs_module, "train_classifier", spy)
+    argv = ["train", "--cube", str(tmp_path / "cube.npy"), "--labels", str(tmp_path / "gt.npy")]
+    argv += ["--protocol", protocol, "--quiet", "--output", str(tmp_path / "run")]
+    try:
+        classify_main(argv)
+    except SystemExit:
+        pass
+    resolved = chosen[0]
+    assert (resolved.model, resolved.smooth_radius) == (model, smooth_radius)
+    if protocol == "disjoint":
+        metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+        assert metrics["model"] == "svm" and metrics["options"]["smooth_method"] == "guided"
+        assert metrics["protocol"]["guard_radius"] == 6  # patch radius 0 + smoothing radius 6
+    # an explicit flag still wins over the protocol default
+    chosen.clear()
+    argv = [*argv[:-2], "--smooth-radius", "2", "--overwrite", "--output", str(tmp_path / "run")]
+    try:
+        classify_main(argv)
+    except SystemExit:
+        pass
+    assert chosen[0].smooth_radius == 2
+
+
 def test_user_errors_exit_2_with_one_line(tmp_path, capsys, scene_factory):
     from scipy.io import savemat
 
@@ -196,8 +240,9 @@ def test_list_models_and_info(tmp_path, capsys, scene_factory):
     assert classify_main(["list-models"]) == 0
     listing = capsys.readouterr().out
     assert TINY in listing and "Stand-in model" in listing
-    (default_line,) = [line for line in listing.splitlines() if line.endswith("(default)")]
-    assert default_line.startswith("ssftt ")  # the benchmark winner of the random protocol
+    defaults = {line.split()[0]: line for line in listing.splitlines() if "(default for" in line}
+    assert set(defaults) == {"ssftt", "svm"}  # the benchmark winners of random and disjoint
+    assert "--protocol disjoint, with --smooth-radius 6 --smooth-method guided" in defaults["svm"]
     cube, labels = scene_factory(height=10, width=10)
     np.save(tmp_path / "cube.npy", cube)
     np.save(tmp_path / "gt.npy", labels)

@@ -54,7 +54,11 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
     from panspectra_core.training import add_trainer_args
 
     group = parser.add_argument_group("protocol")
-    group.add_argument("--model", help="registered hsi model (default: the recipe's DEFAULT_MODEL)")
+    group.add_argument(
+        "--model",
+        help="registered hsi model (default: the benchmark winner of the protocol; see "
+        "list-models)",
+    )
     group.add_argument(
         "--protocol",
         choices=("random", "disjoint"),
@@ -170,7 +174,6 @@ def build_classify_parser() -> argparse.ArgumentParser:
 
 def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from panspectra_core.training import trainer_config_from_args
-    from panspectra_hsi.models.recipes import DEFAULT_MODEL
     from panspectra_hsi.pipeline import TrainOptions, run_training
 
     out = OutputDir(args.output, overwrite=args.overwrite)  # refuse before any work
@@ -183,9 +186,11 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     test_labels = None
     if fixed:
         scene, test_labels = fixed_maps(args, scene)
+    protocol = "fixed" if fixed else args.protocol
+    model, defaults = _model_and_defaults(args, protocol)
     options = TrainOptions(
-        model=args.model or _finetuned_model(args.finetune) or DEFAULT_MODEL,
-        protocol="fixed" if fixed else args.protocol,
+        model=model,
+        protocol=protocol,
         train_fraction=args.train_fraction,
         train_count=args.train_count,
         min_per_class=args.min_per_class,
@@ -204,8 +209,8 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         ensemble=args.ensemble,
         augment=args.augment,
         tta=args.tta,
-        smooth_radius=args.smooth_radius,
-        smooth_method=args.smooth_method,
+        smooth_radius=_first_set(args.smooth_radius, defaults.get("smooth_radius")),
+        smooth_method=_first_set(args.smooth_method, defaults.get("smooth_method")),
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
     )
@@ -335,13 +340,49 @@ def cmd_predict(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_list_models(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from panspectra_core.registry import list_models, model_entry
-    from panspectra_hsi.models.recipes import DEFAULT_MODEL
+    from panspectra_hsi.models.recipes import default_model
 
+    random_default, _ = default_model("random")
+    disjoint_default, disjoint_options = default_model("disjoint")
     for name in list_models(domain="hsi"):
         entry = model_entry(name)
-        marker = " (default)" if name == DEFAULT_MODEL else ""
+        marker = ""
+        if name == random_default:
+            marker = " (default for --protocol random and fixed splits)"
+        elif name == disjoint_default:
+            marker = f" (default for --protocol disjoint, with {_describe(disjoint_options)})"
         print(f"{name:24s} {','.join(entry.tags):32s} {entry.doc}{marker}")
     return 0
+
+
+def _describe(options: dict) -> str:
+    """``{"smooth_radius": 6}`` → ``"--smooth-radius 6"``."""
+    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
+
+
+def _first_set(*values):
+    """The first value that is not None (None if all are)."""
+    return next((value for value in values if value is not None), None)
+
+
+def _model_and_defaults(args: argparse.Namespace, protocol: str) -> tuple[str, dict]:
+    """``--model``, else the fine-tuned checkpoint's model, else the protocol's benchmark
+    winner with its option overrides (which explicit flags still win over)."""
+    from panspectra_hsi.models.recipes import default_model
+
+    if args.model:
+        return args.model, {}
+    finetuned = _finetuned_model(args.finetune)
+    if finetuned:
+        return finetuned, {}
+    name, defaults = default_model(protocol)
+    log.info(
+        "no --model: %s%s, the best of the %s benchmark (docs/hsi.md)",
+        name,
+        f" with {_describe(defaults)}" if defaults else "",
+        protocol if protocol != "fixed" else "random",
+    )
+    return name, defaults
 
 
 def cmd_info(args: argparse.Namespace, argv: Sequence[str]) -> int:
