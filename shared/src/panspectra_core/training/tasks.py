@@ -13,9 +13,15 @@ from typing import Any
 import lightning as L
 import torch
 import torch.nn.functional as F
+from lightning.pytorch.callbacks import Timer
 from torch import nn
 
 from panspectra_core.training.losses import LossFn, resolve_loss
+from panspectra_core.training.schedules import (
+    BudgetedOneCycle,
+    cosine_factor,
+    cosine_progress_factor,
+)
 
 SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "none")
 
@@ -53,6 +59,8 @@ class BaseTask(L.LightningModule):
             ``onecycle`` (per step), ``cyclic`` (triangular2 cyclical LR per step, Smith 2017),
             ``halving`` (lr · 0.5^epoch, Time-Series-Library's ``type1``), ``sigmoid`` (xPatch's
             per-epoch logistic warm-up and decay, :func:`sigmoid_schedule_factor`) or ``none``.
+            Under a time budget ``cosine`` and ``onecycle`` also advance with the spent share
+            of the budget (:meth:`budget_fraction`), so they finish annealed.
         warmup_epochs: linear warm-up epochs for ``cosine``.
         cycle_epochs: epochs per half cycle for ``cyclic``.
     """
@@ -108,6 +116,23 @@ class BaseTask(L.LightningModule):
         for name, value in self.validation_metrics(output, batch["y"]).items():
             self.log(name, value, prog_bar=True, batch_size=n, sync_dist=True)
 
+    def budget_fraction(self) -> float:
+        """Spent fraction of the trainer's time budget (``max_time``), 0 without one.
+
+        ``onecycle`` and ``cosine`` follow it (:mod:`.schedules`), so a run stopped by its
+        budget still ends annealed instead of at the schedule's peak.
+        """
+        try:
+            callbacks = self.trainer.callbacks
+        except RuntimeError:  # not attached to a Trainer
+            return 0.0
+        timer = next((c for c in callbacks if isinstance(c, Timer)), None)
+        remaining = None if timer is None else timer.time_remaining("train")
+        if remaining is None:
+            return 0.0
+        elapsed = timer.time_elapsed("train")
+        return min(1.0, elapsed / max(elapsed + remaining, 1e-9))
+
     def configure_optimizers(self) -> Any:
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
@@ -126,9 +151,9 @@ class BaseTask(L.LightningModule):
 
             def factor(epoch: int) -> float:
                 if epoch < warm:
-                    return (epoch + 1) / (warm + 1)
-                progress = (epoch - warm) / max(1, max_epochs - warm)
-                return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+                    return cosine_factor(epoch, max_epochs, warm)
+                by_epoch = (epoch - warm) / max(1, max_epochs - warm)
+                return cosine_progress_factor(max(by_epoch, self.budget_fraction()))
 
             sched = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
             return {
@@ -137,8 +162,8 @@ class BaseTask(L.LightningModule):
             }
         steps = int(self.trainer.estimated_stepping_batches)
         if self.scheduler == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(
-                optimizer, max_lr=self.lr, total_steps=max(steps, 1)
+            sched = BudgetedOneCycle(
+                optimizer, self.lr, max(steps, 1), budget_fraction=self.budget_fraction
             )
         else:  # cyclic
             per_epoch = max(1, steps // max_epochs)

@@ -1,0 +1,120 @@
+"""Learning-rate schedules that finish inside a wall-clock training budget.
+
+A schedule sized in epochs or steps (one-cycle, cosine) assumes training reaches its last
+step. Under a time budget (``TrainConfig.max_time``, ``--max-train-minutes``) a slow model is
+stopped early, and a one-cycle run of 100 epochs stopped after 40 never anneals: it ends near
+its peak rate. Here a schedule's progress is the larger of the step fraction and the budget
+fraction already spent, so it anneals by whichever end comes first. A run that fits its budget
+never has its budget fraction ahead of its step fraction, so its schedule (and result) is the
+plain, deterministic one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+
+
+def _cos_anneal(start: float, end: float, fraction: float) -> float:
+    """Cosine interpolation from ``start`` (fraction 0) to ``end`` (fraction 1)."""
+    return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1.0)
+
+
+def one_cycle_values(
+    step: float,
+    total_steps: int,
+    max_lr: float,
+    *,
+    pct_start: float = 0.3,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
+) -> tuple[float, float]:
+    """Learning rate and momentum (Adam's β₁) of the two-phase cosine one-cycle policy at
+    ``step`` (may be fractional) of ``total_steps`` (Smith & Topin 2019, "Super-Convergence";
+    the formula of ``torch.optim.lr_scheduler.OneCycleLR`` with its defaults, which PatchTST
+    trains with).
+
+    Warm-up from ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the
+    steps while momentum falls from ``max_momentum`` to ``base_momentum``; then anneal to
+    ``max_lr / div_factor / final_div_factor`` while momentum rises back.
+    """
+    initial_lr = max_lr / div_factor
+    min_lr = initial_lr / final_div_factor
+    warm_end = float(pct_start * total_steps) - 1.0
+    last = float(total_steps - 1)
+    if step <= warm_end:
+        fraction = step / warm_end if warm_end > 0 else 1.0
+        return (
+            _cos_anneal(initial_lr, max_lr, fraction),
+            _cos_anneal(max_momentum, base_momentum, fraction),
+        )
+    fraction = min(1.0, (step - warm_end) / (last - warm_end)) if last > warm_end else 1.0
+    return (
+        _cos_anneal(max_lr, min_lr, fraction),
+        _cos_anneal(base_momentum, max_momentum, fraction),
+    )
+
+
+class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
+    """One-cycle per optimizer step whose progress also follows a time budget.
+
+    At optimizer step s the schedule is evaluated at ``max(s, budget_fraction() · (T − 1))``
+    for ``T = total_steps``, so it reaches its final rate when either the steps or the budget
+    run out. With ``budget_fraction`` returning 0 it equals ``torch``'s ``OneCycleLR`` (tested).
+    Momentum is cycled on ``betas[0]`` (Adam/AdamW) or ``momentum`` (SGD) like ``OneCycleLR``.
+
+    Args:
+        optimizer: the wrapped optimizer; its ``lr`` is replaced by the schedule.
+        max_lr: peak learning rate.
+        total_steps: optimizer steps of the full schedule.
+        budget_fraction: callable returning the spent fraction of the time budget in [0, 1].
+    """
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        max_lr: float,
+        total_steps: int,
+        budget_fraction: Callable[[], float] = lambda: 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        self.max_lr = max_lr
+        self.total_steps = max(1, total_steps)
+        self.budget_fraction = budget_fraction
+        self._momentum_key = "betas" if "betas" in optimizer.defaults else "momentum"
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group["initial_lr"] = max_lr / 25.0
+        super().__init__(optimizer, last_epoch)
+
+    def effective_step(self) -> float:
+        """The schedule position: optimizer steps or the budget's share, whichever is ahead."""
+        by_budget = min(1.0, max(0.0, self.budget_fraction())) * (self.total_steps - 1)
+        return max(float(self.last_epoch), by_budget)
+
+    def get_lr(self) -> list[float]:
+        lr, momentum = one_cycle_values(self.effective_step(), self.total_steps, self.max_lr)
+        for group in self.optimizer.param_groups:
+            if self._momentum_key == "betas":
+                group["betas"] = (momentum, *group["betas"][1:])
+            elif "momentum" in group:
+                group["momentum"] = momentum
+        return [lr for _ in self.optimizer.param_groups]
+
+
+def cosine_factor(epoch: int, max_epochs: int, warmup_epochs: int = 0) -> float:
+    """Multiplier of the per-epoch cosine schedule: linear warm-up over ``warmup_epochs``, then
+    cosine from 1 to 0 at ``max_epochs`` (Loshchilov & Hutter 2017, "SGDR", without restarts)."""
+    if epoch < warmup_epochs:
+        return (epoch + 1) / (warmup_epochs + 1)
+    progress = (epoch - warmup_epochs) / max(1, max_epochs - warmup_epochs)
+    return cosine_progress_factor(progress)
+
+
+def cosine_progress_factor(progress: float) -> float:
+    """Cosine multiplier at ``progress`` ∈ [0, 1] of the decay phase (1 → 0)."""
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, progress))))
