@@ -63,7 +63,8 @@ def add_trainer_args(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="M",
         help="stop training after M wall-clock minutes, keeping the best weights so far "
-        "(metrics record time_limit_reached)",
+        "(metrics record time_limit_reached); one-cycle and cosine schedules then anneal "
+        "by the end of the budget",
     )
     g.add_argument(
         "--resume", action="store_true", help="continue from the last checkpoint in --output"
