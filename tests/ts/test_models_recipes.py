@@ -8,7 +8,7 @@ import torch
 
 import panspectra_ts.models  # noqa: F401
 from panspectra_core.registry import create_model, list_models
-from panspectra_core.training.tasks import SCHEDULERS
+from panspectra_core.training.config import SCHEDULERS
 from panspectra_ts.models.recipes import (
     DEFAULT_MODEL,
     Recipe,

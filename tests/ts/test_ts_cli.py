@@ -255,3 +255,12 @@ def test_time_budget_stops_training_and_is_recorded(tmp_path, capsys, series_csv
     assert (
         metrics["train_seconds"] < 30
     )  # the 1.2 s budget, plus the last step and Lightning's exit
+
+
+def test_schedule_and_weight_decay_flags_override_the_recipe(tmp_path, capsys, series_csv):
+    out = tmp_path / "s"
+    argv = ["train", "--data", str(series_csv), "--targets", "a,b", *TRAIN_FLAGS, "--no-plot"]
+    argv += ["--scheduler", "onecycle", "--weight-decay", "0.05", "--output", str(out)]
+    assert main(argv) == 0
+    settings = json.loads((out / "metrics.json").read_text())["settings"]
+    assert settings["scheduler"] == "onecycle" and settings["weight_decay"] == 0.05

@@ -28,6 +28,7 @@ from panspectra_core.cli import (
     run_main,
     write_metrics,
 )
+from panspectra_core.training.config import SCHEDULERS
 from panspectra_ts.data.prepare import EVAL_SPLITS
 from panspectra_ts.data.quality import DUPLICATE_POLICIES, FILL_POLICIES
 from panspectra_ts.pipeline import (
@@ -125,6 +126,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--loss", choices=("mse", "mae", "huber", "arctan"), help="(default: recipe)"
     )
+    train.add_argument(
+        "--scheduler", choices=SCHEDULERS, help="learning-rate schedule (default: recipe)"
+    )
+    train.add_argument("--weight-decay", type=float, help="AdamW weight decay (default: recipe)")
     train.add_argument("--model-kwargs", default="{}", help="JSON dict of model overrides")
     train.add_argument("--no-plot", action="store_true", help="skip forecast.png")
     add_trainer_args(train)
@@ -187,6 +192,8 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
         lr=args.lr,
         batch_size=args.batch_size,
         loss=args.loss,
+        scheduler=args.scheduler,
+        weight_decay=args.weight_decay,
         lookback=args.lookback,
         patience=args.patience,
         model_kwargs=model_kwargs,

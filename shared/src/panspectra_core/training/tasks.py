@@ -16,14 +16,13 @@ import torch.nn.functional as F
 from lightning.pytorch.callbacks import Timer
 from torch import nn
 
+from panspectra_core.training.config import SCHEDULERS
 from panspectra_core.training.losses import LossFn, resolve_loss
 from panspectra_core.training.schedules import (
     BudgetedOneCycle,
     cosine_factor,
     cosine_progress_factor,
 )
-
-SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "none")
 
 
 def sigmoid_lr_factor(epoch: int, k: float = 0.5, s: float = 10.0, w: float = 10.0) -> float:
