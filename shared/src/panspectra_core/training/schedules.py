@@ -106,13 +106,15 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
         return [lr for _ in self.optimizer.param_groups]
 
 
-def cosine_factor(epoch: int, max_epochs: int, warmup_epochs: int = 0) -> float:
+def cosine_factor(epoch: int, max_epochs: int, warmup_epochs: int = 0, spent: float = 0.0) -> float:
     """Multiplier of the per-epoch cosine schedule: linear warm-up over ``warmup_epochs``, then
-    cosine from 1 to 0 at ``max_epochs`` (Loshchilov & Hutter 2017, "SGDR", without restarts)."""
+    cosine from 1 to 0 at ``max_epochs`` (Loshchilov & Hutter 2017, "SGDR", without restarts).
+    After the warm-up the decay follows the larger of the epoch share and ``spent``, the used
+    share of a time budget."""
     if epoch < warmup_epochs:
         return (epoch + 1) / (warmup_epochs + 1)
     progress = (epoch - warmup_epochs) / max(1, max_epochs - warmup_epochs)
-    return cosine_progress_factor(progress)
+    return cosine_progress_factor(max(progress, spent))
 
 
 def cosine_progress_factor(progress: float) -> float:

@@ -21,8 +21,12 @@ from panspectra_core.training.losses import LossFn, resolve_loss
 from panspectra_core.training.schedules import (
     BudgetedOneCycle,
     cosine_factor,
-    cosine_progress_factor,
 )
+
+
+def find_timer(trainer: L.Trainer) -> Timer | None:
+    """The trainer's ``Timer`` callback (present when ``max_time`` is set), else None."""
+    return next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
 
 
 def sigmoid_lr_factor(epoch: int, k: float = 0.5, s: float = 10.0, w: float = 10.0) -> float:
@@ -122,10 +126,9 @@ class BaseTask(L.LightningModule):
         budget still ends annealed instead of at the schedule's peak.
         """
         try:
-            callbacks = self.trainer.callbacks
+            timer = find_timer(self.trainer)
         except RuntimeError:  # not attached to a Trainer
             return 0.0
-        timer = next((c for c in callbacks if isinstance(c, Timer)), None)
         remaining = None if timer is None else timer.time_remaining("train")
         if remaining is None:
             return 0.0
@@ -149,10 +152,7 @@ class BaseTask(L.LightningModule):
             warm = self.warmup_epochs
 
             def factor(epoch: int) -> float:
-                if epoch < warm:
-                    return cosine_factor(epoch, max_epochs, warm)
-                by_epoch = (epoch - warm) / max(1, max_epochs - warm)
-                return cosine_progress_factor(max(by_epoch, self.budget_fraction()))
+                return cosine_factor(epoch, max_epochs, warm, self.budget_fraction())
 
             sched = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
             return {

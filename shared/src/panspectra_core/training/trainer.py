@@ -16,7 +16,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, Timer
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
@@ -27,6 +27,7 @@ from panspectra_core.training.config import (  # noqa: F401 (re-exported)
     max_time_from_minutes,
     trainer_config_from_args,
 )
+from panspectra_core.training.tasks import find_timer
 
 log = logging.getLogger("panspectra")
 
@@ -139,7 +140,7 @@ def fit(
     start, cpu_start = time.perf_counter(), time.process_time()
     trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+    timer = find_timer(trainer)
     keeper = next(c for c in trainer.callbacks if isinstance(c, _KeepBestWeights))
     if keeper.state is not None:
         task.load_state_dict(keeper.state)
