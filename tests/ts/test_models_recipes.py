@@ -45,6 +45,12 @@ def test_recipes_follow_the_papers():
     assert xpatch.loss == "arctan" and xpatch.model_kwargs["alpha"] == 0.3
     assert (xpatch.scheduler, xpatch.lr, xpatch.batch_size) == ("sigmoid", 5e-4, 2048)
     assert get_recipe("dlinear", 96, "ETTh1").model_kwargs["kernel_size"] == 25
+    # ETTm1: the 10-epoch cosine recipe picked on validation loss (docs/ts.md)
+    short = get_recipe("xpatch", 96, "ETTm1")
+    assert (short.scheduler, short.lr, short.batch_size, short.epochs) == ("cosine", 1e-3, 256, 10)
+    assert (short.loss, short.weight_decay) == ("arctan", 0.0)
+    assert get_recipe("xpatch", 720, "ETTm1").lr == 3e-4
+    assert get_recipe("xpatch", 96, "ETTm2").scheduler == "sigmoid"
     etth = get_recipe("patchtst", 336, "ETTh1").model_kwargs
     ettm = get_recipe("patchtst", 336, "ETTm1").model_kwargs
     keys = ("d_model", "num_heads", "d_ff", "dropout")

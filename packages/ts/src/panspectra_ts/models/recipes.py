@@ -126,7 +126,7 @@ def _xpatch(horizon: int, dataset: str) -> Recipe:
     # stitsyuk/xPatch scripts/xPatch_unified.sh (L=96): batch 2048, lr 5e-4 (ETTm2 1e-4), lradj
     # sigmoid, run.py defaults of 100 epochs and patience 10, AdamW at torch's default weight
     # decay 0.01, arctan-weighted MAE, RevIN, EMA alpha 0.3, patch 16 / stride 8.
-    return Recipe(
+    unified = Recipe(
         epochs=100,
         lr=1e-4 if dataset == "ettm2" else 5e-4,
         batch_size=2048,
@@ -137,6 +137,21 @@ def _xpatch(horizon: int, dataset: str) -> Recipe:
         lookback=96,
         model_kwargs={"patch_len": 16, "stride": 8, "alpha": 0.3},
         source="xPatch unified-setting scripts (Stitsyuk & Choi 2025)",
+    )
+    if dataset != "ettm1":
+        return unified
+    # The unified run needs more epochs than the 30-minute CPU budget allows on ETTm1's 34k
+    # training windows; this 10-epoch cosine run has the lower *validation* loss at every
+    # horizon (docs/ts.md, "xPatch on ETTm1"), test MSE avg 0.385 vs 0.404.
+    return replace(
+        unified,
+        epochs=10,
+        lr=3e-4 if horizon >= 720 else 1e-3,
+        batch_size=256,
+        patience=4,
+        scheduler="cosine",
+        weight_decay=0.0,
+        source="xPatch (Stitsyuk & Choi 2025), 10-epoch cosine schedule picked on validation",
     )
 
 
