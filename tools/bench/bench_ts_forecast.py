@@ -10,6 +10,7 @@ on ETTh*, 30 on ETTm*; ``--max-train-minutes``) unless ``--no-budget``.
     python tools/bench/bench_ts_forecast.py --datasets ETTh1 --horizons 96 --models dlinear
     python tools/bench/bench_ts_forecast.py --lookback 336 --datasets ETTh1,ETTh2,ETTm1
     python tools/bench/bench_ts_forecast.py --models dlinear --seeds 0,1,2 --extra '--threads 1'
+    python tools/bench/bench_ts_forecast.py --models patchtst --seeds 0,1,2 --list-missing
 
 Writes ``tools/bench/results/ts_forecast_L<lookback>.json`` and ``.md``.
 """
@@ -255,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-budget", action="store_true", help="no per-run time budget (--max-train-minutes)"
     )
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--list-missing",
+        action="store_true",
+        help="print the rows of this grid that are not in the results file yet, and exit",
+    )
     args = parser.parse_args(argv)
 
     from panspectra_ts.pipeline import default_model
@@ -265,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     json_path = args.results / f"ts_forecast_L{args.lookback}.json"
     payload = json.loads(json_path.read_text()) if json_path.exists() else {"rows": {}}
+    missing = 0
     payload.update(
         lookback=args.lookback,
         machine=f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.python_version()}",
@@ -276,7 +283,12 @@ def main(argv: list[str] | None = None) -> int:
                 for seed in seeds:
                     key = _row_key(dataset, model, horizon, [seed], flags)
                     if key in payload["rows"] and not args.force:
-                        print(f"skip {key} (done)", file=sys.stderr)
+                        if not args.list_missing:
+                            print(f"skip {key} (done)", file=sys.stderr)
+                        continue
+                    if args.list_missing:
+                        print(f"missing {key}")
+                        missing += 1
                         continue
                     print(f"run {key}", file=sys.stderr)
                     row = run_row(dataset, model, horizon, args.lookback, seed, flags)
@@ -286,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
                         f"train {row['train_seconds']:.0f}s",
                         file=sys.stderr,
                     )
+    if args.list_missing:
+        print(f"{missing} rows missing")
+        return 0
     if json_path.exists():  # re-render from the file, which may hold other processes' rows
         write_markdown(json.loads(json_path.read_text()), json_path.with_suffix(".md"))
     return 0
