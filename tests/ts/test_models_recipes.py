@@ -8,6 +8,7 @@ import torch
 
 import panspectra_ts.models  # noqa: F401
 from panspectra_core.registry import create_model, list_models
+from panspectra_core.training.batch import forward_batch
 from panspectra_core.training.config import SCHEDULERS
 from panspectra_ts.models.recipes import (
     DEFAULT_MODEL,
@@ -37,7 +38,8 @@ def test_recipe_is_usable(name, dataset):
         name, lookback=recipe.lookback, horizon=24, num_channels=3, **recipe.model_kwargs
     ).eval()
     with torch.no_grad():
-        assert model(torch.randn(2, recipe.lookback, 3)).shape == (2, 24, 3)
+        batch = {"x": torch.randn(2, recipe.lookback, 3), "time_index": torch.tensor([0, 9])}
+        assert forward_batch(model, batch).shape == (2, 24, 3)
 
 
 def test_recipes_follow_the_papers():

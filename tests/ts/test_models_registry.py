@@ -11,6 +11,7 @@ import torch
 
 import panspectra_ts.models  # noqa: F401  (registers the models)
 from panspectra_core.registry import create_model, list_models, model_entry
+from panspectra_core.training.batch import forward_batch
 
 LOOKBACK, HORIZON, CHANNELS, BATCH = 48, 12, 3, 4
 TS_MODELS = list_models(domain="ts")
@@ -28,8 +29,14 @@ def build(name: str, seed: int = 0, **kwargs) -> torch.nn.Module:
     return create_model(name, **{**args, **SMALL.get(name, {}), **kwargs})
 
 
+def forecast(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``model`` on ``x`` plus the batch entries it asks for (CycleNet: each window's absolute
+    step; arbitrary but distinct phases here)."""
+    return forward_batch(model, {"x": x, "time_index": torch.arange(len(x)) * 5 + 3})
+
+
 def test_all_paper_models_are_registered():
-    expected = {"dlinear", "patchtst", "itransformer", "s_mamba", "tsmixer", "xpatch"}
+    expected = {"dlinear", "patchtst", "itransformer", "s_mamba", "tsmixer", "xpatch", "cyclenet"}
     assert expected <= set(TS_MODELS)
     for name in TS_MODELS:
         assert model_entry(name).domain == "ts"
@@ -40,7 +47,7 @@ def test_all_paper_models_are_registered():
 def test_forward_shape_and_backward(name):
     model = build(name)
     x = torch.randn(BATCH, LOOKBACK, CHANNELS)
-    y = model(x)
+    y = forecast(model, x)
     assert y.shape == (BATCH, HORIZON, CHANNELS)
     assert y.dtype == torch.float32 and torch.isfinite(y).all()
     y.square().mean().backward()
@@ -54,7 +61,7 @@ def test_default_size_builds_with_paper_shapes(name):
     torch.manual_seed(0)
     model = create_model(name, lookback=96, horizon=96, num_channels=7).eval()
     with torch.no_grad():
-        assert model(torch.randn(2, 96, 7)).shape == (2, 96, 7)
+        assert forecast(model, torch.randn(2, 96, 7)).shape == (2, 96, 7)
 
 
 @pytest.mark.parametrize("name", TS_MODELS)
@@ -62,10 +69,12 @@ def test_deterministic_given_seed(name):
     x = torch.randn(BATCH, LOOKBACK, CHANNELS)
     a, b = build(name, seed=3).eval(), build(name, seed=3).eval()
     with torch.no_grad():
-        torch.testing.assert_close(a(x), b(x), rtol=0, atol=0)
+        torch.testing.assert_close(forecast(a, x), forecast(b, x), rtol=0, atol=0)
     c = build(name, seed=4).eval()
     with torch.no_grad():
-        assert not torch.equal(a(x), c(x)), "different seeds gave identical models"
+        assert not torch.equal(forecast(a, x), forecast(c, x)), (
+            "different seeds gave identical models"
+        )
 
 
 @pytest.mark.parametrize("name", TS_MODELS)
@@ -77,8 +86,8 @@ def test_output_depends_only_on_its_own_window(name):
     other = x.clone()
     other[1:] = torch.randn(BATCH - 1, LOOKBACK, CHANNELS) * 5 + 3
     with torch.no_grad():
-        y, y_other, y_alone = model(x), model(other), model(x[:1])
-        y_again = model(x)
+        y, y_other, y_alone = forecast(model, x), forecast(model, other), forecast(model, x[:1])
+        y_again = forecast(model, x)
     torch.testing.assert_close(y[0], y_other[0], rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(y[:1], y_alone, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(y, y_again, rtol=0, atol=0)
@@ -89,7 +98,7 @@ def test_output_uses_the_whole_lookback(name):
     """Perturbing the oldest step of the window changes the forecast (no truncation bug)."""
     model = build(name).eval()
     x = torch.randn(1, LOOKBACK, CHANNELS, requires_grad=True)
-    model(x).sum().backward()
+    forecast(model, x).sum().backward()
     assert x.grad[0, 0].abs().sum() > 0
     assert x.grad[0, -1].abs().sum() > 0
 
@@ -103,4 +112,6 @@ def test_scale_shift_equivariance_with_revin(name):
         pytest.skip(f"{name} has no RevIN by default")
     x = torch.randn(2, LOOKBACK, CHANNELS)
     with torch.no_grad():
-        torch.testing.assert_close(model(3.0 * x + 7.0), 3.0 * model(x) + 7.0, rtol=1e-4, atol=1e-3)
+        torch.testing.assert_close(
+            forecast(model, 3.0 * x + 7.0), 3.0 * forecast(model, x) + 7.0, rtol=1e-4, atol=1e-3
+        )

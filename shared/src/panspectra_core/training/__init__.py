@@ -11,6 +11,7 @@ import importlib
 import warnings
 from typing import Any
 
+from panspectra_core.training.batch import batch_inputs, forward_batch
 from panspectra_core.training.config import (
     TrainConfig,
     add_trainer_args,
@@ -40,8 +41,10 @@ __all__ = [
     "TrainConfig",
     "add_trainer_args",
     "arctan_loss",
+    "batch_inputs",
     "build_trainer",
     "fit",
+    "forward_batch",
     "max_time_from_minutes",
     "predict_loader",
     "resolve_loss",

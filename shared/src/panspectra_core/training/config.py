@@ -14,7 +14,7 @@ from panspectra_core.cli import resolve_device
 from panspectra_core.errors import UserError
 
 #: learning-rate schedules of the core tasks (:class:`~panspectra_core.training.tasks.BaseTask`)
-SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "none")
+SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "decay90", "none")
 
 
 @dataclass

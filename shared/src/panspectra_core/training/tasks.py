@@ -2,7 +2,8 @@
 
 A task wraps any ``nn.Module`` and owns the loss, metrics logged during training, and the
 optimizer/scheduler; the model itself never branches on the task. Batches are dicts with at
-least ``"x"`` (model input) and ``"y"`` (target); the model is called as ``model(batch["x"])``.
+least ``"x"`` (model input) and ``"y"`` (target); the model is called as ``model(batch["x"])``
+plus the extra entries it names in ``batch_inputs`` (:func:`.batch.forward_batch`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 from lightning.pytorch.callbacks import Timer
 from torch import nn
 
+from panspectra_core.training.batch import forward_batch
 from panspectra_core.training.config import SCHEDULERS
 from panspectra_core.training.losses import LossFn, resolve_loss
 from panspectra_core.training.schedules import (
@@ -40,6 +42,12 @@ def sigmoid_lr_factor(epoch: int, k: float = 0.5, s: float = 10.0, w: float = 10
     rise = 1.0 / (1.0 + math.exp(-k * (epoch - w)))
     fall = 1.0 / (1.0 + math.exp(-k / s * (epoch - w * s)))
     return rise - fall
+
+
+def decay90_factor(epoch: int) -> float:
+    """PatchTST's and CycleNet's ``type3`` schedule: full lr for the first four epochs, then
+    × 0.9 per epoch (``epoch`` 0-based; their code adjusts with ``epoch + 1`` after each epoch)."""
+    return 1.0 if epoch < 4 else 0.9 ** (epoch - 3)
 
 
 def sigmoid_schedule_factor(epochs_done: int) -> float:
@@ -98,7 +106,7 @@ class BaseTask(L.LightningModule):
         return {}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self.loss(self.model(batch["x"]), batch["y"])
+        loss = self.loss(forward_batch(self.model, batch), batch["y"])
         self.log(
             "train_loss",
             loss,
@@ -111,7 +119,7 @@ class BaseTask(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        output = self.model(batch["x"])
+        output = forward_batch(self.model, batch)
         n = len(batch["y"])
         self.log(
             "val_loss", self.loss(output, batch["y"]), prog_bar=True, batch_size=n, sync_dist=True
@@ -141,7 +149,11 @@ class BaseTask(L.LightningModule):
         max_epochs = max(1, self.trainer.max_epochs or 1)
         if self.scheduler == "none":
             return optimizer
-        per_epoch = {"halving": lambda e: 0.5**e, "sigmoid": sigmoid_schedule_factor}
+        per_epoch = {
+            "halving": lambda e: 0.5**e,
+            "sigmoid": sigmoid_schedule_factor,
+            "decay90": decay90_factor,
+        }
         if self.scheduler in per_epoch:
             sched = torch.optim.lr_scheduler.LambdaLR(optimizer, per_epoch[self.scheduler])
             return {

@@ -21,6 +21,7 @@ from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
 from panspectra_core.cli import apply_lightning_log_level
+from panspectra_core.training.batch import forward_batch
 from panspectra_core.training.config import (  # noqa: F401 (re-exported)
     TrainConfig,
     add_trainer_args,
@@ -158,10 +159,12 @@ def fit(
 def predict_loader(
     model: torch.nn.Module, loader: DataLoader, device: torch.device | str | None = None
 ) -> torch.Tensor:
-    """Concatenate ``model(batch["x"])`` over every batch of ``loader`` (nothing dropped)."""
+    """``forward_batch(model, batch)`` over every batch of ``loader``, concatenated.
+
+    Nothing is dropped: a loader with ``drop_last`` is refused."""
     if getattr(loader, "drop_last", False):
         raise ValueError("predict_loader: evaluation loaders must not drop_last")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model = model.to(device).eval()
-    outputs = [model(batch["x"].to(device)).cpu() for batch in loader]
+    outputs = [forward_batch(model, batch, device).cpu() for batch in loader]
     return torch.cat(outputs) if outputs else torch.empty(0)

@@ -83,3 +83,69 @@ def calendar_features(dates: pd.DatetimeIndex, freq: pd.DateOffset | str) -> np.
     if not columns:
         return np.zeros((len(dates), 0), dtype=np.float32)
     return np.stack(columns, axis=1).astype(np.float32)
+
+
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def step_index(dates: pd.DatetimeIndex, freq: pd.DateOffset | str) -> np.ndarray:
+    """``(len(dates),)`` int64: how many ``freq`` steps each timestamp lies after 1970-01-01.
+
+    The position of a row on an absolute time grid, so that the same timestamp gets the same
+    index in the training file and in a later file given to ``predict`` (row numbers would not),
+    and gaps kept by ``--fill drop`` count as the steps they are. Fixed-length frequencies
+    (``h``, ``15min``, ``D``…) count whole steps of that length; calendar frequencies count
+    periods (months for ``MS``/``ME``, quarters, years, weeks); business days count days.
+    Timezone-aware dates are counted in UTC.
+    """
+    freq = to_offset(freq) if isinstance(freq, str) else freq
+    dates = pd.DatetimeIndex(dates)
+    if dates.tz is not None:
+        dates = dates.tz_convert("UTC").tz_localize(None)
+    if isinstance(freq, offsets.Tick):
+        # Timedelta floor division is unit-aware (datetime64[us] and [ns] indexes alike)
+        return np.asarray((dates - _EPOCH) // pd.Timedelta(freq), dtype=np.int64)
+    resolution = frequency_resolution(freq)
+    n = max(int(getattr(freq, "n", 1)), 1)
+    if isinstance(freq, offsets.QuarterBegin | offsets.QuarterEnd):
+        periods = (dates.year - 1970) * 4 + (dates.month - 1) // 3
+    elif resolution == "month":
+        periods = (dates.year - 1970) * 12 + dates.month - 1
+    elif resolution == "year":
+        periods = dates.year - 1970
+    elif resolution == "week":
+        periods = (dates - _EPOCH).days // 7
+    else:
+        periods = (dates - _EPOCH).days
+    return (np.asarray(periods, dtype=np.int64) // n).astype(np.int64)
+
+
+def default_cycle_length(freq: pd.DateOffset | str) -> int:
+    """The length, in steps, of the main recurring cycle of data sampled at ``freq``.
+
+    One day for sub-daily sampling when a day is a whole number of steps (24 for hourly data,
+    96 for 15-minute data: the cycles CycleNet uses for ETT), one week for daily data, one year
+    for weekly, monthly and quarterly data; 1 (no cycle) otherwise. Data with a weekly rhythm
+    at hourly sampling (electricity, traffic: 168) should say so with ``cycle=``.
+    """
+    freq = to_offset(freq) if isinstance(freq, str) else freq
+    if isinstance(freq, offsets.Tick):
+        seconds = pd.Timedelta(freq).total_seconds()
+        if seconds < 86400 and 86400 % seconds == 0:
+            return int(86400 // seconds)
+        if seconds == 86400:
+            return 7
+        return 1
+    resolution = frequency_resolution(freq)
+    n = max(int(getattr(freq, "n", 1)), 1)
+    if isinstance(freq, offsets.QuarterBegin | offsets.QuarterEnd):
+        per_year = 4
+    elif resolution == "month":
+        per_year = 12
+    elif resolution == "week":
+        per_year = 52
+    elif resolution == "day":
+        return 5 if isinstance(freq, offsets.BusinessDay) else 7
+    else:
+        return 1
+    return per_year // n if per_year % n == 0 else 1

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from panspectra_ts.data.calendar import calendar_features
+from panspectra_ts.data.calendar import calendar_features, step_index
 from panspectra_ts.data.protocol import SplitBorders, StandardScaler, split_borders
 from panspectra_ts.data.quality import QualityReport
 from panspectra_ts.data.table import SeriesTable
@@ -29,6 +29,7 @@ class PreparedSeries:
         scaler: per-channel scaler fitted on ``borders.train`` rows only.
         normalized: ``(rows, channels)`` float32 scaled values (targets, then covariates).
         marks: ``(rows, features)`` float32 calendar features.
+        time_index: ``(rows,)`` int64 steps since 1970 at ``freq`` (:func:`step_index`).
         lookback, horizon: window sizes ``L`` and ``H``.
         name: dataset name or file path.
         protocol: the ``[protocol]`` table used for the borders.
@@ -41,6 +42,7 @@ class PreparedSeries:
     scaler: StandardScaler
     normalized: np.ndarray
     marks: np.ndarray
+    time_index: np.ndarray
     lookback: int
     horizon: int
     name: str
@@ -70,6 +72,7 @@ class PreparedSeries:
             self.horizon,
             num_targets=self.num_targets,
             marks=marks,
+            time_index=self.time_index[start:end],
         )
 
 
@@ -100,6 +103,7 @@ def prepare_series(
         scaler=scaler,
         normalized=normalized,
         marks=calendar_features(table.dates, report.freq),
+        time_index=step_index(table.dates, report.freq),
         lookback=lookback,
         horizon=horizon,
         name=name or table.source,

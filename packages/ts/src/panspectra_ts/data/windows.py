@@ -22,7 +22,9 @@ class ForecastWindows(Dataset):
     - ``"x"``: ``(lookback, channels)`` float32 model input (targets then covariates);
     - ``"y"``: ``(horizon, num_targets)`` float32 future of the target channels;
     - ``"x_mark"`` / ``"y_mark"``: ``(lookback | horizon, features)`` calendar features
-      (only when ``marks`` is given), for models that take them.
+      (only when ``marks`` is given), for models that take them;
+    - ``"time_index"``: ``()`` int64 absolute step of the window's first input row (only when
+      ``time_index`` is given), for models that place a window in a recurring cycle.
 
     Args:
         values: ``(rows, channels)`` array.
@@ -30,6 +32,8 @@ class ForecastWindows(Dataset):
         horizon: forecast length ``H``.
         num_targets: the first ``num_targets`` channels are forecast targets (default: all).
         marks: optional ``(rows, features)`` calendar features aligned with ``values``.
+        time_index: optional ``(rows,)`` int64 step indices aligned with ``values``
+            (:func:`panspectra_ts.data.calendar.step_index`).
     """
 
     def __init__(
@@ -39,11 +43,19 @@ class ForecastWindows(Dataset):
         horizon: int,
         num_targets: int | None = None,
         marks: np.ndarray | None = None,
+        time_index: np.ndarray | None = None,
     ) -> None:
         self.values = torch.as_tensor(np.asarray(values, dtype=np.float32))
         self.marks = None if marks is None else torch.as_tensor(np.asarray(marks, dtype=np.float32))
         if self.marks is not None and len(self.marks) != len(self.values):
             raise ValueError(f"marks have {len(self.marks)} rows, values {len(self.values)}")
+        self.time_index = (
+            None if time_index is None else torch.as_tensor(np.asarray(time_index, dtype=np.int64))
+        )
+        if self.time_index is not None and len(self.time_index) != len(self.values):
+            raise ValueError(
+                f"time_index has {len(self.time_index)} rows, values {len(self.values)}"
+            )
         self.lookback = lookback
         self.horizon = horizon
         self.num_targets = self.values.shape[1] if num_targets is None else num_targets
@@ -63,6 +75,8 @@ class ForecastWindows(Dataset):
         if self.marks is not None:
             item["x_mark"] = self.marks[index:split]
             item["y_mark"] = self.marks[split : split + self.horizon]
+        if self.time_index is not None:
+            item["time_index"] = self.time_index[index]
         return item
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import Subset
+from torch.utils.data.dataloader import default_collate
 
+from panspectra_core.training.batch import forward_batch
 from panspectra_ts.data.prepare import PreparedSeries
 from panspectra_ts.data.windows import make_loader
 from panspectra_ts.eval.metrics import ForecastMetrics
@@ -41,7 +43,7 @@ def evaluate_split(
     if max_windows is not None:
         windows = Subset(windows, range(min(max_windows, len(windows))))
     for batch in make_loader(windows, batch_size):
-        pred = model(batch["x"].to(device))
+        pred = forward_batch(model, batch, device)
         metrics.update(pred[..., : data.num_targets], batch["y"].to(device))
     model.train(was_training)
     return metrics.compute()
@@ -60,8 +62,9 @@ def sample_forecasts(
     picks = np.unique(np.linspace(0, len(windows) - 1, num=min(count, len(windows))).astype(int))
     was_training = model.training
     model.eval()
-    x = torch.stack([windows[i]["x"] for i in picks]).to(_device_of(model))
-    forecast = model(x)[..., : data.num_targets].double().cpu().numpy()
+    batch = default_collate([windows[i] for i in picks])
+    forecast = forward_batch(model, batch, _device_of(model))
+    forecast = forecast[..., : data.num_targets].double().cpu().numpy()
     model.train(was_training)
     targets = slice(0, data.num_targets)
     start = data.rows(split)[0]

@@ -5,6 +5,7 @@ returns a module mapping x (batch, lookback, num_channels) -> (batch, horizon, n
 Per-paper training defaults live in :mod:`panspectra_ts.models.recipes`.
 """
 
+from .cyclenet import CycleNet, RecurrentCycle
 from .decomposition import (
     EMADecomposition,
     MovingAverageDecomposition,
@@ -22,11 +23,13 @@ from .tsmixer import TSMixer
 from .xpatch import XPatch
 
 __all__ = [
+    "CycleNet",
     "DLinear",
     "EMADecomposition",
     "ITransformer",
     "MovingAverageDecomposition",
     "PatchTST",
+    "RecurrentCycle",
     "RevIN",
     "SMamba",
     "TSMixer",

@@ -5,10 +5,11 @@ Field names mirror the pipeline's ``TrainSettings`` (epochs, lr, batch_size, pat
 scheduler, weight_decay, lookback, model_kwargs). ``scheduler`` uses the core task names:
 ``"halving"`` (Time-Series-Library ``type1``: lr · 0.5^epoch), ``"onecycle"`` (PatchTST's
 ``TST``), ``"sigmoid"`` (xPatch's, core :func:`panspectra_core.training.tasks.sigmoid_lr_factor`),
-``"cosine"``, ``"none"``. Sources: the official scripts of
-DLinear (cure-lab/LTSF-Linear), PatchTST (yuqinie98/PatchTST, PatchTST/42), iTransformer
-(thuml/iTransformer), S-Mamba (wzhwzhwzh0921/S-D-Mamba), TSMixer (google-research/tsmixer)
-and xPatch (stitsyuk/xPatch).
+``"decay90"`` (PatchTST's and CycleNet's ``type3``), ``"cosine"``, ``"none"``.
+
+Sources, the official scripts of: DLinear (cure-lab/LTSF-Linear), PatchTST (yuqinie98/PatchTST,
+PatchTST/42), iTransformer (thuml/iTransformer), S-Mamba (wzhwzhwzh0921/S-D-Mamba), TSMixer
+(google-research/tsmixer), xPatch (stitsyuk/xPatch), CycleNet (ACAT-SCUT/CycleNet).
 """
 
 from __future__ import annotations
@@ -155,7 +156,25 @@ def _xpatch(horizon: int, dataset: str) -> Recipe:
     )
 
 
+def _cyclenet(horizon: int, dataset: str) -> Recipe:
+    # ACAT-SCUT/CycleNet scripts/CycleNet/{Linear,MLP}-Input-96: batch 256, 30 epochs, patience
+    # 5, lr 0.01 (Linear) / 0.005 (MLP), lradj type3, Adam without weight decay, RevIN; the
+    # cycle W comes from the sampling frequency (24 hourly, 96 at 15 minutes, as the scripts).
+    return Recipe(
+        epochs=30,
+        lr=0.01,
+        batch_size=256,
+        patience=5,
+        scheduler="decay90",
+        weight_decay=0.0,
+        lookback=96,
+        model_kwargs={"backbone": "linear"},
+        source="CycleNet/Linear scripts, input 96 (Lin et al. 2024)",
+    )
+
+
 _RECIPES = {
+    "cyclenet": _cyclenet,
     "dlinear": _dlinear,
     "patchtst": _patchtst,
     "itransformer": _itransformer,

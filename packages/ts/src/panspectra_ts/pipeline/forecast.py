@@ -13,6 +13,8 @@ from pandas.tseries.frequencies import to_offset
 
 from panspectra_core.checkpoint import Checkpoint
 from panspectra_core.errors import UserError
+from panspectra_core.training.batch import forward_batch
+from panspectra_ts.data.calendar import step_index
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.protocol import StandardScaler
 from panspectra_ts.data.quality import clean_series, infer_frequency
@@ -161,9 +163,12 @@ def predict_future(
     history = scaler.transform(table.values[-lookback:]).astype(np.float32)
     model = checkpoint.model
     parameter = next(model.parameters(), None)
-    x = torch.from_numpy(history)[None].to(parameter.device if parameter is not None else "cpu")
+    first = step_index(table.dates[-lookback:], freq)[0]
+    batch = {"x": torch.from_numpy(history)[None], "time_index": torch.tensor([first])}
+    device = parameter.device if parameter is not None else torch.device("cpu")
     with torch.no_grad():
-        forecast = model(x)[0, :, : len(table.targets)].double().cpu().numpy()
+        forecast = forward_batch(model, batch, device)[0, :, : len(table.targets)]
+    forecast = forecast.double().cpu().numpy()
     values = scaler.inverse_transform(forecast, slice(0, len(table.targets)))
     frame = pd.DataFrame(values, columns=table.targets)
     frame.insert(0, table.date_column, future_dates(table.dates[-1], freq, horizon))

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from panspectra_core.registry import create_model, model_entry
-from panspectra_ts.data.calendar import feature_names
+from panspectra_core.training.batch import batch_inputs
+from panspectra_ts.data.calendar import default_cycle_length, feature_names
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.windows import make_loader
 from panspectra_ts.eval.evaluate import evaluate_split, sample_forecasts
@@ -39,9 +40,10 @@ class TargetChannels(nn.Module):
         super().__init__()
         self.model = model
         self.num_targets = num_targets
+        self.batch_inputs = batch_inputs(model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)[..., : self.num_targets]
+    def forward(self, x: torch.Tensor, **batch_entries: torch.Tensor) -> torch.Tensor:
+        return self.model(x, **batch_entries)[..., : self.num_targets]
 
 
 @dataclass
@@ -57,14 +59,20 @@ class TrainedForecaster:
 
 
 def build_model(name: str, data: PreparedSeries, settings: TrainSettings) -> tuple[nn.Module, dict]:
-    """``create_model(name, lookback, horizon, num_channels, **recipe kwargs)`` (ts contract)."""
-    model_entry(name)  # a clear error for an unknown name before any work
+    """``create_model(name, lookback, horizon, num_channels, **recipe kwargs)`` (ts contract).
+
+    Models tagged ``periodic`` (CycleNet) also get ``cycle``, the length of the data's main
+    cycle in steps, from the sampling frequency unless the recipe or ``--model-kwargs`` set it.
+    """
+    entry = model_entry(name)  # a clear error for an unknown name before any work
     kwargs = {
         "lookback": data.lookback,
         "horizon": data.horizon,
         "num_channels": data.num_channels,
         **settings.model_kwargs,
     }
+    if "periodic" in entry.tags and "cycle" not in kwargs:
+        kwargs["cycle"] = default_cycle_length(data.freq)
     return create_model(name, **kwargs), kwargs
 
 
