@@ -122,6 +122,7 @@ def op_checks() -> list[dict]:
 
 def model_checks() -> list[dict]:
     from panspectra_core.registry import create_model, list_models, model_entry
+    from panspectra_core.training.batch import forward_batch
 
     rows = []
     shapes = {
@@ -139,7 +140,9 @@ def model_checks() -> list[dict]:
         try:
             model = model.cuda().train()
             opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-            out = model(torch.randn(*shape, device="cuda"))
+            x = torch.randn(*shape, device="cuda")
+            batch = {"x": x, "time_index": torch.arange(shape[0], device="cuda")}
+            out = forward_batch(model, batch)  # passes time_index only to models that take it
             out.float().pow(2).mean().backward()
             opt.step()
             ok = bool(torch.isfinite(out).all())

@@ -48,6 +48,7 @@ def train_throughput(
     warmup: int,
 ) -> float:
     from panspectra_core.registry import create_model
+    from panspectra_core.training.batch import forward_batch
     from panspectra_ts.pipeline import recipe_settings
 
     kwargs = recipe_settings(model_name, horizon).model_kwargs
@@ -58,11 +59,12 @@ def train_throughput(
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(batch_size, lookback, channels, generator=generator)
     y = torch.randn(batch_size, horizon, channels, generator=generator)
+    batch = {"x": x, "time_index": torch.arange(batch_size)}  # time_index: CycleNet's phase
     for step in range(warmup + steps):
         if step == warmup:
             started = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.mse_loss(model(x), y)
+        loss = torch.nn.functional.mse_loss(forward_batch(model, batch), y)
         loss.backward()
         optimizer.step()
     return steps * batch_size / (time.perf_counter() - started)
