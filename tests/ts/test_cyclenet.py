@@ -3,6 +3,8 @@ sampling frequency, windows that carry their first step, and models that take ba
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 import torch
@@ -117,4 +119,5 @@ def test_cyclenet_trains_and_predicts_on_the_timestamp_phase(tmp_path, capsys):
 
     loaded = load_checkpoint(checkpoint)
     assert loaded.meta.model_kwargs["cycle"] == 24
+    assert json.loads((out / "metrics.json").read_text())["model_kwargs"]["cycle"] == 24
     assert loaded.model.cycle.data.abs().sum() > 0  # the cycle was learned

@@ -152,6 +152,8 @@ def train_forecaster(
             "horizon": horizon,
             "num_channels": data.num_channels,
             "parameters": sum(p.numel() for p in model.parameters()),
+            # what the model was built with, defaults filled in (e.g. CycleNet's cycle length)
+            "model_kwargs": dict(model_kwargs),
         }
     )
     return TrainedForecaster(model, model_name, model_kwargs, data, settings, metrics)
