@@ -121,3 +121,14 @@ def test_cyclenet_trains_and_predicts_on_the_timestamp_phase(tmp_path, capsys):
     assert loaded.meta.model_kwargs["cycle"] == 24
     assert json.loads((out / "metrics.json").read_text())["model_kwargs"]["cycle"] == 24
     assert loaded.model.cycle.data.abs().sum() > 0  # the cycle was learned
+
+
+@pytest.mark.parametrize("kwargs", ['{"cycle": 0}', '{"backbone": "rnn"}', '{"no_such": 1}'])
+def test_bad_model_kwargs_are_a_one_line_error(tmp_path, capsys, kwargs):
+    data = write_csv(tmp_path, make_series_frame(rows=200))
+    argv = ["train", "--data", str(data), "--model", "cyclenet", "--horizon", "6"]
+    argv += ["--output", str(tmp_path / "run"), "--model-kwargs", kwargs, "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert ": error: --model-kwargs for cyclenet:" in err and "\n" not in err
+    assert not (tmp_path / "run").exists()

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from panspectra_core.errors import UserError
 from panspectra_core.registry import create_model, model_entry
 from panspectra_core.training.batch import batch_inputs
 from panspectra_ts.data.calendar import default_cycle_length, feature_names
@@ -73,7 +74,10 @@ def build_model(name: str, data: PreparedSeries, settings: TrainSettings) -> tup
     }
     if "periodic" in entry.tags and "cycle" not in kwargs:
         kwargs["cycle"] = default_cycle_length(data.freq)
-    return create_model(name, **kwargs), kwargs
+    try:
+        return create_model(name, **kwargs), kwargs
+    except (TypeError, ValueError) as exc:  # a bad --model-kwargs value or name
+        raise UserError(f"--model-kwargs for {name}: {exc}") from None
 
 
 def train_forecaster(
