@@ -86,6 +86,15 @@ def calendar_features(dates: pd.DatetimeIndex, freq: pd.DateOffset | str) -> np.
 
 
 _EPOCH = pd.Timestamp("1970-01-01")
+_PER_YEAR = {"quarter": 4, "month": 12, "week": 52, "year": 1}
+
+
+def _calendar_unit(freq: pd.DateOffset) -> str:
+    """The unit a non-fixed frequency counts in: quarter, month, week, year or day."""
+    if isinstance(freq, offsets.QuarterBegin | offsets.QuarterEnd):
+        return "quarter"
+    resolution = frequency_resolution(freq)
+    return resolution if resolution in ("month", "week", "year") else "day"
 
 
 def step_index(dates: pd.DatetimeIndex, freq: pd.DateOffset | str) -> np.ndarray:
@@ -105,47 +114,36 @@ def step_index(dates: pd.DatetimeIndex, freq: pd.DateOffset | str) -> np.ndarray
     if isinstance(freq, offsets.Tick):
         # Timedelta floor division is unit-aware (datetime64[us] and [ns] indexes alike)
         return np.asarray((dates - _EPOCH) // pd.Timedelta(freq), dtype=np.int64)
-    resolution = frequency_resolution(freq)
+    unit = _calendar_unit(freq)
+    years = dates.year - 1970
+    periods = {
+        "quarter": lambda: years * 4 + (dates.month - 1) // 3,
+        "month": lambda: years * 12 + dates.month - 1,
+        "year": lambda: years,
+        "week": lambda: (dates - _EPOCH).days // 7,
+        "day": lambda: (dates - _EPOCH).days,
+    }[unit]()
     n = max(int(getattr(freq, "n", 1)), 1)
-    if isinstance(freq, offsets.QuarterBegin | offsets.QuarterEnd):
-        periods = (dates.year - 1970) * 4 + (dates.month - 1) // 3
-    elif resolution == "month":
-        periods = (dates.year - 1970) * 12 + dates.month - 1
-    elif resolution == "year":
-        periods = dates.year - 1970
-    elif resolution == "week":
-        periods = (dates - _EPOCH).days // 7
-    else:
-        periods = (dates - _EPOCH).days
-    return (np.asarray(periods, dtype=np.int64) // n).astype(np.int64)
+    return np.asarray(periods, dtype=np.int64) // n
 
 
 def default_cycle_length(freq: pd.DateOffset | str) -> int:
     """The length, in steps, of the main recurring cycle of data sampled at ``freq``.
 
     One day for sub-daily sampling when a day is a whole number of steps (24 for hourly data,
-    96 for 15-minute data: the cycles CycleNet uses for ETT), one week for daily data, one year
-    for weekly, monthly and quarterly data; 1 (no cycle) otherwise. Data with a weekly rhythm
-    at hourly sampling (electricity, traffic: 168) should say so with ``cycle=``.
+    96 for 15-minute data: the cycles CycleNet uses for ETT), one week for daily data (5
+    business days), one year for weekly, monthly and quarterly data; 1 (no cycle) otherwise.
+    Data with a weekly rhythm at hourly sampling (electricity, traffic: 168) should say so with
+    ``cycle=``.
     """
     freq = to_offset(freq) if isinstance(freq, str) else freq
     if isinstance(freq, offsets.Tick):
         seconds = pd.Timedelta(freq).total_seconds()
         if seconds < 86400 and 86400 % seconds == 0:
             return int(86400 // seconds)
-        if seconds == 86400:
-            return 7
-        return 1
-    resolution = frequency_resolution(freq)
-    n = max(int(getattr(freq, "n", 1)), 1)
-    if isinstance(freq, offsets.QuarterBegin | offsets.QuarterEnd):
-        per_year = 4
-    elif resolution == "month":
-        per_year = 12
-    elif resolution == "week":
-        per_year = 52
-    elif resolution == "day":
+        return 7 if seconds == 86400 else 1
+    unit = _calendar_unit(freq)
+    if unit == "day":
         return 5 if isinstance(freq, offsets.BusinessDay) else 7
-    else:
-        return 1
-    return per_year // n if per_year % n == 0 else 1
+    per_year, n = _PER_YEAR[unit], max(int(getattr(freq, "n", 1)), 1)
+    return per_year // n if per_year > 1 and per_year % n == 0 else 1

@@ -46,20 +46,21 @@ class ForecastWindows(Dataset):
         time_index: np.ndarray | None = None,
     ) -> None:
         self.values = torch.as_tensor(np.asarray(values, dtype=np.float32))
-        self.marks = None if marks is None else torch.as_tensor(np.asarray(marks, dtype=np.float32))
-        if self.marks is not None and len(self.marks) != len(self.values):
-            raise ValueError(f"marks have {len(self.marks)} rows, values {len(self.values)}")
-        self.time_index = (
-            None if time_index is None else torch.as_tensor(np.asarray(time_index, dtype=np.int64))
-        )
-        if self.time_index is not None and len(self.time_index) != len(self.values):
-            raise ValueError(
-                f"time_index has {len(self.time_index)} rows, values {len(self.values)}"
-            )
+        self.marks = self._aligned("marks", marks, np.float32)
+        self.time_index = self._aligned("time_index", time_index, np.int64)
         self.lookback = lookback
         self.horizon = horizon
         self.num_targets = self.values.shape[1] if num_targets is None else num_targets
         self._length = count_windows(len(self.values), lookback, horizon)
+
+    def _aligned(self, name: str, array: np.ndarray | None, dtype) -> torch.Tensor | None:
+        """``array`` as a tensor, checked to have one row per row of ``values``."""
+        if array is None:
+            return None
+        tensor = torch.as_tensor(np.asarray(array, dtype=dtype))
+        if len(tensor) != len(self.values):
+            raise ValueError(f"{name} has {len(tensor)} rows, values {len(self.values)}")
+        return tensor
 
     def __len__(self) -> int:
         return self._length
