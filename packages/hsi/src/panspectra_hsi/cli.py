@@ -108,6 +108,12 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         "--ensemble", type=int, help="train N copies and average their probabilities"
     )
     hyper.add_argument(
+        "--members",
+        type=_name_list,
+        help="with --model mixed_ensemble: the models whose probabilities are averaged, each "
+        "trained with its own recipe (default ssftt,ssftt,lola_specvit)",
+    )
+    hyper.add_argument(
         "--augment",
         action=argparse.BooleanOptionalAction,
         help="random flips/90° rotations of the training patches",
@@ -213,7 +219,10 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         smooth_method=_first_set(args.smooth_method, defaults.get("smooth_method")),
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
+        members=args.members,
     )
+    if args.members and model != "mixed_ensemble":
+        raise UserError(f"--members goes with --model mixed_ensemble, not --model {model}")
     if args.finetune is not None:
         from panspectra_core.checkpoint import read_checkpoint_meta
 
@@ -266,11 +275,11 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _load_classifier(path: Path, device):
     from panspectra_core.checkpoint import read_checkpoint_meta
-    from panspectra_hsi.pipeline import PixelClassifier
+    from panspectra_hsi.pipeline import load_classifier
 
     if not path.is_file():
         raise UserError(f"--checkpoint {path}: file not found")
-    classifier = PixelClassifier.load(path)
+    classifier = load_classifier(path)
     classifier.model.to(device)
     return classifier, read_checkpoint_meta(path)
 
@@ -358,6 +367,14 @@ def cmd_list_models(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def _describe(options: dict) -> str:
     """``{"smooth_radius": 6}`` → ``"--smooth-radius 6"``."""
     return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
+
+
+def _name_list(text: str) -> list[str]:
+    """``"ssftt,ssftt,lola_specvit"`` → ``["ssftt", "ssftt", "lola_specvit"]``."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated model names")
+    return names
 
 
 def _first_set(*values):

@@ -10,6 +10,11 @@ accuracy. The members are trained one after the other by the hsi pipeline (recip
 
 Returning the log of the mean probability keeps the contract "softmax of the output = class
 probabilities", so inference code needs no special case.
+
+A *mixed* ensemble combines different models, each with its own preprocessing, patch size and
+test-time augmentation, so no single forward pass can run it: :class:`MemberModels` only keeps
+the members' networks together for the checkpoint, and
+:class:`panspectra_hsi.pipeline.mixed.MixedClassifier` averages the members' probabilities.
 """
 
 from __future__ import annotations
@@ -60,3 +65,31 @@ def ensemble(
             for _ in range(members)
         ]
     )
+
+
+class MemberModels(nn.Module):
+    """The networks of a mixed ensemble, stored together (one ``state_dict``, one checkpoint).
+
+    It has no forward pass of its own: member ``i`` takes patches ``(batch, C_i, p_i, p_i)``
+    made with its own preprocessing. :class:`panspectra_hsi.pipeline.mixed.MixedClassifier`
+    runs the members and averages their probabilities.
+    """
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("a mixed ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: Tensor) -> Tensor:
+        raise TypeError(
+            "a mixed ensemble's members take differently preprocessed patches; "
+            "classify through panspectra_hsi.pipeline.MixedClassifier"
+        )
+
+
+@register_model(domain="hsi", tags=("ensemble", "mixed"))
+def mixed_ensemble(members: list[dict]) -> MemberModels:
+    """Different models (default ssftt, ssftt, lola_specvit), each with its own recipe and
+    preprocessing, probabilities averaged; ``members``: ``[{"model": NAME, "kwargs": {...}}]``."""
+    return MemberModels([create_model(m["model"], **m["kwargs"]) for m in members])

@@ -39,6 +39,8 @@ class Recipe:
         tta: test-time augmentation — softmax averaged over this many dihedral views (1 = off).
         smooth_radius: filter radius of the predicted probability map (0 = off).
         smooth_method: ``"box"`` mean or ``"guided"`` (edge-preserving) filter.
+        members: models of a mixed ensemble (``mixed_ensemble`` only): each is trained with
+            its own recipe and preprocessing, and their probabilities are averaged.
         model_kwargs: extra keyword arguments for the model builder.
     """
 
@@ -59,6 +61,7 @@ class Recipe:
     tta: int = 1
     smooth_radius: int = 0
     smooth_method: Literal["box", "guided"] = "box"
+    members: tuple[str, ...] = ()
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,6 +95,9 @@ _RECIPES: dict[str, Recipe] = {
         patch_size=9, epochs=60, lr=1e-3, pca_components=30, scheduler="cyclic", lora=True
     ),
     "spectral_mlp": Recipe(patch_size=1, epochs=100, lr=1e-3, batch_size=64, pca_components=None),
+    # two SSFTTs (13×13 patches) and one LoLA-SpecViT (9×9), each with its own recipe; the
+    # ensemble filters the averaged probability map like the SSFTT recipe (docs/hsi_models.md)
+    "mixed_ensemble": Recipe(members=("ssftt", "ssftt", "lola_specvit"), smooth_radius=1),
     "svm": Recipe(patch_size=1, epochs=0, pca_components=None),
     "rf": Recipe(patch_size=1, epochs=0, pca_components=None),
 }

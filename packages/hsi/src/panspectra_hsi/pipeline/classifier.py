@@ -23,6 +23,8 @@ DOMAIN = "hsi"
 #: order in which test-time augmentation uses the dihedral views: 2 = identity + mirror,
 #: 4 = + half turn and its mirror, 8 = all flips and rotations
 TTA_ORDER = (0, 4, 2, 6, 1, 5, 3, 7)
+#: the numbers of views test-time augmentation accepts
+TTA_VIEWS = (1, 2, 4, DIHEDRAL_VIEWS)
 
 
 @dataclass
@@ -59,7 +61,7 @@ class PixelClassifier:
     smooth_method: str = "box"
 
     def __post_init__(self) -> None:
-        if self.tta not in (1, 2, 4, DIHEDRAL_VIEWS):
+        if self.tta not in TTA_VIEWS:
             raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {self.tta}")
         if self.smooth_radius < 0:
             raise ValueError(f"smooth_radius must be >= 0, got {self.smooth_radius}")
@@ -161,15 +163,35 @@ class PixelClassifier:
 
         checkpoint = load_checkpoint(path, map_location=map_location)
         meta = checkpoint.meta
-        prep = meta.preprocessing
+        return cls.from_checkpoint_parts(
+            checkpoint.model,
+            meta.preprocessing,
+            checkpoint.extra_tensors,
+            model_name=meta.model_name,
+            model_kwargs=meta.model_kwargs,
+        )
+
+    @classmethod
+    def from_checkpoint_parts(
+        cls,
+        model: Any,
+        preprocessing: dict,
+        extra_tensors: dict[str, torch.Tensor],
+        *,
+        model_name: str,
+        model_kwargs: dict,
+    ) -> PixelClassifier:
+        """Rebuild from a rebuilt model, the :meth:`checkpoint_preprocessing` dict and the
+        preprocessor arrays (also used for the members of a mixed ensemble)."""
+        prep = preprocessing
         return cls(
-            model=checkpoint.model,
-            preprocessor=SpectralPreprocessor.from_state(checkpoint.extra_tensors),
+            model=model,
+            preprocessor=SpectralPreprocessor.from_state(extra_tensors),
             patch_size=int(prep["patch_size"]),
             class_names=list(prep["class_names"]),
             label_values=[int(v) for v in prep["label_values"]],
-            model_name=meta.model_name,
-            model_kwargs=dict(meta.model_kwargs),
+            model_name=model_name,
+            model_kwargs=dict(model_kwargs),
             ignore_label=int(prep.get("ignore_label", 0)),
             wavelengths=prep.get("wavelengths"),
             tta=int(prep.get("tta", 1)),

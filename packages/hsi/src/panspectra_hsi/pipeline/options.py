@@ -27,6 +27,9 @@ class TrainOptions:
         augment: random dihedral flips/rotations of training patches; tta: test-time
         augmentation views (1, 2, 4, 8); smooth_radius, smooth_method: "box" or "guided" filter of
         the predicted probability map (radius 0 = off) — all recipe defaults.
+        members: the models of a ``mixed_ensemble`` (default: its recipe's). Each member is
+            trained with its own recipe; the hyper-parameters set here apply to every member,
+            while smoothing and the guard band are the ensemble's.
         model_kwargs: extra builder arguments.
         finetune: checkpoint to start from (its preprocessing is reused; the head is reset when
             the classes differ); lora_rank: fine-tune with LoRA adapters of this rank (base
@@ -58,6 +61,7 @@ class TrainOptions:
     smooth_method: str | None = None
     finetune: str | None = None
     lora_rank: int | None = None
+    members: list[str] | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,10 +88,15 @@ _FROM_RECIPE = (
 )
 
 
+MIXED_ENSEMBLE = "mixed_ensemble"
+
+
 def resolve_options(options: TrainOptions) -> TrainOptions:
     """Fill unset hyper-parameters from ``panspectra_hsi.models.recipes.get_recipe(model)``."""
     from panspectra_hsi.models.recipes import get_recipe
 
+    if options.model == MIXED_ENSEMBLE:
+        return _resolve_mixed(options)
     recipe = get_recipe(options.model)
     values = options.to_dict()
     for key in _FROM_RECIPE:
@@ -98,4 +107,40 @@ def resolve_options(options: TrainOptions) -> TrainOptions:
         values["patch_size"] = 1
     if values["guard_radius"] is None:
         values["guard_radius"] = values["patch_size"] // 2 + (values["smooth_radius"] or 0)
+    return TrainOptions(**values)
+
+
+def member_options(options: TrainOptions, name: str) -> TrainOptions:
+    """Resolved options of mixed-ensemble member ``name``: its recipe, overridden by the
+    hyper-parameters set in ``options``; unsmoothed (the ensemble smooths the average)."""
+    fields = {**options.to_dict(), "model": name, "members": None, "model_kwargs": {}}
+    fields.update(smooth_radius=0, guard_radius=None)
+    return resolve_options(TrainOptions(**fields))
+
+
+def _resolve_mixed(options: TrainOptions) -> TrainOptions:
+    """Resolve a mixed ensemble's own fields (members, smoothing, guard band) only: the members'
+    hyper-parameters stay unset here so that each member takes its own recipe."""
+    from panspectra_core.errors import UserError
+    from panspectra_core.registry import list_models, model_entry
+    from panspectra_hsi.models.recipes import get_recipe
+
+    recipe = get_recipe(MIXED_ENSEMBLE)
+    values = options.to_dict()
+    values["members"] = list(options.members or recipe.members)
+    for key in ("smooth_radius", "smooth_method"):
+        if values[key] is None:
+            values[key] = getattr(recipe, key)
+    for key in ("ensemble", "finetune", "lora_rank"):
+        if values[key]:
+            raise UserError(f"--{key.replace('_', '-')} cannot be combined with a mixed ensemble")
+    known = list_models(domain="hsi")
+    for name in values["members"]:
+        if name not in known or name in ("ensemble", MIXED_ENSEMBLE):
+            raise UserError(f"--members {name}: not an hsi model (see hsi-classify list-models)")
+        if "sklearn" in model_entry(name).tags:
+            raise UserError(f"--members {name}: a mixed ensemble takes torch models only")
+    if values["guard_radius"] is None:
+        widest = max(member_options(options, n).patch_size for n in values["members"])
+        values["guard_radius"] = widest // 2 + values["smooth_radius"]
     return TrainOptions(**values)

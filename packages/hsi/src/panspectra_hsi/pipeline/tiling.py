@@ -20,6 +20,7 @@ from panspectra_hsi.data.scene import nodata_mask_of
 from panspectra_hsi.data.sources import CubeSource
 from panspectra_hsi.georef import class_map_profile, class_table_tags, map_dtype
 from panspectra_hsi.pipeline.classifier import PixelClassifier
+from panspectra_hsi.pipeline.mixed import MixedClassifier
 from panspectra_hsi.pipeline.smoothing import smooth_probabilities
 
 
@@ -31,7 +32,7 @@ def tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, i
 
 
 def classify_window(
-    classifier: PixelClassifier,
+    classifier: PixelClassifier | MixedClassifier,
     read: Callable[[slice, slice], np.ndarray],
     shape: tuple[int, int],
     window: tuple[int, int, int, int],
@@ -67,7 +68,7 @@ def classify_window(
 
 
 def window_probabilities(
-    classifier: PixelClassifier,
+    classifier: PixelClassifier | MixedClassifier,
     read: Callable[[slice, slice], np.ndarray],
     shape: tuple[int, int],
     window: tuple[int, int, int, int],
@@ -80,6 +81,8 @@ def window_probabilities(
     The window is read with a halo of the patch radius (clipped to the scene) and reflect-padded
     only where the halo fell off the border. Nodata pixels get all-zero probabilities.
     """
+    if isinstance(classifier, MixedClassifier):
+        return _mixed_window_probabilities(classifier, read, shape, window, nodata, batch_size)
     height, width = shape
     r0, r1, c0, c1 = window
     radius = classifier.radius
@@ -104,8 +107,40 @@ def window_probabilities(
     return proba, valid, guide
 
 
+def _mixed_window_probabilities(
+    classifier: MixedClassifier,
+    read: Callable[[slice, slice], np.ndarray],
+    shape: tuple[int, int],
+    window: tuple[int, int, int, int],
+    nodata: float | None,
+    batch_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`window_probabilities` of a mixed ensemble: the window is read once, with the
+    widest member's halo, and every member classifies its own patches of it; the probabilities
+    are averaged with the ensemble's weights and the guide comes from the first member that has
+    one."""
+    height, width = shape
+    r0, r1, c0, c1 = window
+    radius = classifier.radius
+    hr0, hc0 = max(0, r0 - radius), max(0, c0 - radius)
+    raw = read(slice(hr0, min(height, r1 + radius)), slice(hc0, min(width, c1 + radius)))
+
+    def read_cached(rows: slice, cols: slice) -> np.ndarray:
+        # members ask for their own (narrower or equal) halo inside the window read above
+        return raw[rows.start - hr0 : rows.stop - hr0, cols.start - hc0 : cols.stop - hc0]
+
+    proba, valid, guide = None, None, None
+    for member, weight in zip(classifier.members, classifier.weights):
+        member_proba, valid, member_guide = window_probabilities(
+            member, read_cached, shape, window, nodata, batch_size
+        )
+        proba = weight * member_proba if proba is None else proba + weight * member_proba
+        guide = member_guide if guide is None else guide
+    return proba, valid, guide
+
+
 def predict_to_file(
-    classifier: PixelClassifier,
+    classifier: PixelClassifier | MixedClassifier,
     source: CubeSource,
     output: str | Path,
     *,

@@ -24,7 +24,13 @@ from panspectra_hsi.data.protocols import Split, disjoint_split, fixed_split, ra
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.eval.metrics import classification_metrics
 from panspectra_hsi.pipeline.classifier import PixelClassifier
-from panspectra_hsi.pipeline.options import TrainOptions, resolve_options
+from panspectra_hsi.pipeline.mixed import MixedClassifier
+from panspectra_hsi.pipeline.options import (
+    MIXED_ENSEMBLE,
+    TrainOptions,
+    member_options,
+    resolve_options,
+)
 from panspectra_hsi.pipeline.tiling import classify_window, tiles
 
 log = logging.getLogger("panspectra.hsi")
@@ -35,14 +41,14 @@ class TrainResult:
     """Outcome of :func:`train_classifier`.
 
     Attributes:
-        classifier: the trained model with its preprocessing.
+        classifier: the trained model with its preprocessing (or a mixed ensemble of them).
         split: the pixel split used.
         metrics: test metrics + ``train_seconds`` + ``protocol`` (JSON-friendly).
         prediction: ``(H, W)`` 0-based class map of the whole scene, −1 on nodata.
         options: the resolved options.
     """
 
-    classifier: PixelClassifier
+    classifier: PixelClassifier | MixedClassifier
     split: Split
     metrics: dict
     prediction: np.ndarray
@@ -90,7 +96,9 @@ def make_split(
     raise ValueError(f"unknown protocol {options.protocol!r}")
 
 
-def classify_scene(classifier: PixelClassifier, scene: Scene, tile_size: int = 256) -> np.ndarray:
+def classify_scene(
+    classifier: PixelClassifier | MixedClassifier, scene: Scene, tile_size: int = 256
+) -> np.ndarray:
     """``(H, W)`` 0-based class map of an in-memory scene (−1 on nodata), tile by tile."""
     height, width, _ = scene.shape
 
@@ -161,10 +169,7 @@ def train_classifier(
         test_labels: encoded test map for the ``"fixed"`` protocol.
         device: where the final scene classification runs (default: CPU).
     """
-    from dataclasses import replace
-
     from panspectra_core.cli import seed_everything
-    from panspectra_core.registry import create_model
 
     options = resolve_options(options)
     seed_everything(seed)
@@ -174,7 +179,66 @@ def train_classifier(
         if test_labels is None
         else np.where(scene.labels > 0, scene.labels, test_labels)
     )
-    cube = np.asarray(scene.cube, dtype=np.float32)
+    fit_args = {
+        "cube": np.asarray(scene.cube, dtype=np.float32),
+        "labels": labels,
+        "split": split,
+        "scene": scene,
+        "trainer_config": trainer_config,
+        "device": device,
+    }
+    if options.model == MIXED_ENSEMBLE:
+        classifier, info = _fit_mixed(options, seed=seed, workdir=Path(workdir), **fit_args)
+    else:
+        classifier, info = _fit_classifier(options, seed=seed, workdir=Path(workdir), **fit_args)
+    prediction = classify_scene(classifier, scene)
+    metrics = classification_metrics(
+        labels[split.test] - 1, prediction[split.test], scene.class_names
+    )
+    # no validation pixels (--val-fraction 0): null, not the accuracy on the training pixels
+    val_accuracy = (
+        float(np.mean(prediction[split.val] == labels[split.val] - 1)) if split.val.any() else None
+    )
+    metrics.update(
+        val_overall_accuracy=val_accuracy,
+        **info,
+        seed=seed,
+        model=options.model,
+        protocol=split.describe(labels, scene.num_classes),
+        options=options.to_dict(),
+    )
+    log.info(
+        "seed %d: OA %.4f AA %.4f kappa %.4f (%.1f s training)",
+        seed,
+        metrics["overall_accuracy"],
+        metrics["average_accuracy"],
+        metrics["kappa"],
+        metrics["train_seconds"],
+    )
+    return TrainResult(classifier, split, metrics, prediction, options)
+
+
+def _fit_classifier(
+    options: TrainOptions,
+    *,
+    cube: np.ndarray,
+    labels: np.ndarray,
+    split: Split,
+    scene: Scene,
+    seed: int,
+    workdir: Path,
+    trainer_config=None,
+    device: torch.device | None = None,
+) -> tuple[PixelClassifier, dict]:
+    """Fit the preprocessing and the model of resolved ``options`` on ``split.train``.
+
+    Returns the classifier and its training record (``train_seconds``, ``train_cpu_seconds``,
+    ``epochs``, ``best_epoch``, ``time_limit_reached``, parameter counts).
+    """
+    from dataclasses import replace
+
+    from panspectra_core.registry import create_model
+
     num_classes = scene.num_classes
     if options.finetune:
         preprocessor, model, model_kwargs = _start_from_checkpoint(
@@ -234,7 +298,7 @@ def train_classifier(
         time_limit_reached = False  # --max-train-minutes is a budget per member
         for index, member in enumerate(members):
             member_config = replace(config, seed=seed + 1000 * index)
-            member_dir = Path(workdir) / f"member{index}"
+            member_dir = workdir / f"member{index}"
             fit_result = _fit_torch(
                 member, features, labels, split, options, member_config, member_dir, num_classes
             )
@@ -242,8 +306,14 @@ def train_classifier(
         epochs, best_epoch = fit_result.epochs, fit_result.best_epoch
         merge_lora(model)  # a fine-tuned model is saved as its base architecture
         model = model.to(device or torch.device("cpu")).eval()
-    train_seconds = time.perf_counter() - start
-    train_cpu_seconds = time.process_time() - cpu_start  # all threads of this process
+    info = {
+        "train_seconds": time.perf_counter() - start,
+        "train_cpu_seconds": time.process_time() - cpu_start,  # all threads of this process
+        "epochs": epochs,
+        "best_epoch": best_epoch,
+        "time_limit_reached": time_limit_reached,
+        **parameter_counts,
+    }
     classifier = PixelClassifier(
         model=model,
         preprocessor=preprocessor,
@@ -257,36 +327,44 @@ def train_classifier(
         smooth_radius=int(options.smooth_radius or 0),
         smooth_method=options.smooth_method or "box",
     )
-    prediction = classify_scene(classifier, scene)
-    metrics = classification_metrics(
-        labels[split.test] - 1, prediction[split.test], scene.class_names
+    return classifier, info
+
+
+def _fit_mixed(
+    options: TrainOptions, *, seed: int, workdir: Path, **fit_args
+) -> tuple[MixedClassifier, dict]:
+    """Fit every member of a mixed ensemble on the same split, one after the other.
+
+    Member ``i`` uses its own recipe (overridden by the hyper-parameters set in ``options``)
+    and seed ``seed + 1000 * i``; its record is kept under ``members`` of the returned record,
+    whose times and parameter counts are the members' sums.
+    """
+    from panspectra_core.cli import seed_everything
+
+    members, records = [], []
+    for index, name in enumerate(options.members):
+        member_seed = seed + 1000 * index
+        seed_everything(member_seed)
+        classifier, info = _fit_classifier(
+            member_options(options, name),
+            seed=member_seed,
+            workdir=workdir / f"mixed{index}",
+            **fit_args,
+        )
+        members.append(classifier)
+        records.append({"model": name, "seed": member_seed, "tta": classifier.tta, **info})
+    summed = ("train_seconds", "train_cpu_seconds", "total_parameters", "trainable_parameters")
+    info = {key: sum(r[key] for r in records) for key in summed}
+    info.update(
+        epochs=[r["epochs"] for r in records],
+        best_epoch=[r["best_epoch"] for r in records],
+        time_limit_reached=any(r["time_limit_reached"] for r in records),
+        members=records,
     )
-    # no validation pixels (--val-fraction 0): null, not the accuracy on the training pixels
-    val_accuracy = (
-        float(np.mean(prediction[split.val] == labels[split.val] - 1)) if split.val.any() else None
+    mixed = MixedClassifier(
+        members, smooth_radius=options.smooth_radius, smooth_method=options.smooth_method
     )
-    metrics.update(
-        val_overall_accuracy=val_accuracy,
-        train_seconds=train_seconds,
-        train_cpu_seconds=train_cpu_seconds,
-        epochs=epochs,
-        best_epoch=best_epoch,
-        time_limit_reached=time_limit_reached,
-        seed=seed,
-        model=options.model,
-        protocol=split.describe(labels, num_classes),
-        options=options.to_dict(),
-        **parameter_counts,
-    )
-    log.info(
-        "seed %d: OA %.4f AA %.4f kappa %.4f (%.1f s training)",
-        seed,
-        metrics["overall_accuracy"],
-        metrics["average_accuracy"],
-        metrics["kappa"],
-        train_seconds,
-    )
-    return TrainResult(classifier, split, metrics, prediction, options)
+    return mixed, info
 
 
 def _start_from_checkpoint(path: str, num_bands: int, num_classes: int):

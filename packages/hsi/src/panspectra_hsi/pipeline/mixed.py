@@ -1,0 +1,203 @@
+"""A mixed ensemble: different trained classifiers, each with its own preprocessing, patch size
+and test-time augmentation, whose class probabilities are averaged.
+
+Averaging the softmax of independently trained networks (Lakshminarayanan, Pritzel & Blundell
+2017, "Simple and Scalable Predictive Uncertainty Estimation using Deep Ensembles") gains most
+when the members make different mistakes; members of different architectures with different
+receptive fields (SSFTT on 13×13 patches, LoLA-SpecViT on 9×9) differ more than copies of one
+model. :class:`MixedClassifier` is the inference object: tiled prediction
+(:func:`panspectra_hsi.pipeline.tiling.window_probabilities`) runs every member on its own patches
+of the same window and averages::
+
+    p(x) = sum_i w_i * p_i(x),   sum_i w_i = 1   (probabilities of each pixel, (K,))
+
+The spatial smoothing of the probability map is the ensemble's (the members' own is not used).
+It round-trips through one self-describing checkpoint: the members' weights under
+``model.members.<i>.``, their preprocessing arrays as ``extra.member<i>.<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from panspectra_hsi.data.preprocessing import SpectralPreprocessor
+from panspectra_hsi.models.ensemble import MemberModels
+from panspectra_hsi.pipeline.classifier import DOMAIN, TTA_VIEWS, PixelClassifier
+from panspectra_hsi.pipeline.options import MIXED_ENSEMBLE
+from panspectra_hsi.pipeline.smoothing import SMOOTH_METHODS
+
+
+@dataclass
+class MixedClassifier:
+    """Trained member classifiers of one class table, probabilities averaged.
+
+    Attributes:
+        members: :class:`PixelClassifier` objects (torch models) with the same classes and input
+            bands; their ``smooth_radius`` is ignored.
+        weights: one non-negative weight per member (normalised to sum 1); ``None`` = equal.
+        smooth_radius, smooth_method: filter of the averaged probability map (0 = off).
+    """
+
+    members: list[PixelClassifier]
+    weights: list[float] | None = None
+    smooth_radius: int = 0
+    smooth_method: str = "box"
+    model_name: str = field(default=MIXED_ENSEMBLE, init=False)
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ValueError("a mixed ensemble needs at least one member")
+        first = self.members[0]
+        for member in self.members[1:]:
+            if member.label_values != first.label_values or member.num_bands != first.num_bands:
+                raise ValueError("mixed ensemble members must share classes and input bands")
+        if any(member.is_sklearn for member in self.members):
+            raise ValueError("mixed ensemble members must be torch models")
+        weights = [1.0] * len(self.members) if self.weights is None else list(self.weights)
+        if len(weights) != len(self.members) or min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(f"need one non-negative weight per member, got {self.weights}")
+        self.weights = [w / sum(weights) for w in weights]
+        if self.smooth_radius < 0:
+            raise ValueError(f"smooth_radius must be >= 0, got {self.smooth_radius}")
+        if self.smooth_method not in SMOOTH_METHODS:
+            raise ValueError(f"smooth_method must be one of {SMOOTH_METHODS}")
+        self.model = MemberModels([member.model for member in self.members])
+
+    # -- what tiled prediction and evaluation read ------------------------------------------
+    @property
+    def class_names(self) -> list[str]:
+        return self.members[0].class_names
+
+    @property
+    def label_values(self) -> list[int]:
+        return self.members[0].label_values
+
+    @property
+    def ignore_label(self) -> int:
+        return self.members[0].ignore_label
+
+    @property
+    def wavelengths(self) -> list[float] | None:
+        return self.members[0].wavelengths
+
+    @property
+    def num_bands(self) -> int:
+        return self.members[0].num_bands
+
+    @property
+    def radius(self) -> int:
+        """The widest member's patch radius (the halo a window needs)."""
+        return max(member.radius for member in self.members)
+
+    @property
+    def patch_size(self) -> int:
+        return 2 * self.radius + 1
+
+    @property
+    def is_sklearn(self) -> bool:
+        return False
+
+    @property
+    def guide_preprocessor(self) -> SpectralPreprocessor | None:
+        """The first member preprocessor with a guide axis (guided smoothing), if any."""
+        return next(
+            (m.preprocessor for m in self.members if m.preprocessor.guide_axis is not None), None
+        )
+
+    @property
+    def tta(self) -> list[int]:
+        return [member.tta for member in self.members]
+
+    @tta.setter
+    def tta(self, views: int) -> None:
+        """Use ``views`` test-time augmentation views in every member."""
+        if views not in TTA_VIEWS:
+            raise ValueError(f"tta must be one of {TTA_VIEWS} views, got {views}")
+        for member in self.members:
+            member.tta = views
+
+    # -- checkpoint -------------------------------------------------------------------------
+    def save(self, path: str | Path, *, config: dict, metrics: dict, protocol: dict) -> Path:
+        """Write all members into one self-describing checkpoint."""
+        from panspectra_core.checkpoint import save_checkpoint
+
+        extra = {
+            f"member{index}.{key}": torch.from_numpy(np.asarray(value))
+            for index, member in enumerate(self.members)
+            for key, value in member.preprocessor.state().items()
+        }
+        return save_checkpoint(
+            path,
+            self.model,
+            model_name=MIXED_ENSEMBLE,
+            model_kwargs={
+                "members": [{"model": m.model_name, "kwargs": m.model_kwargs} for m in self.members]
+            },
+            domain=DOMAIN,
+            preprocessing={
+                "patch_size": self.patch_size,
+                "num_bands_in": self.num_bands,
+                "class_names": list(self.class_names),
+                "label_values": [int(v) for v in self.label_values],
+                "ignore_label": int(self.ignore_label),
+                "wavelengths": self.wavelengths,
+                "smooth_radius": int(self.smooth_radius),
+                "smooth_method": self.smooth_method,
+                "weights": self.weights,
+                "members": [m.checkpoint_preprocessing() for m in self.members],
+            },
+            config={**config, "protocol": protocol},
+            metrics=metrics,
+            input_spec={
+                "x": [
+                    ["batch", m.preprocessor.num_features, m.patch_size, m.patch_size]
+                    for m in self.members
+                ],
+                "raw_bands": self.num_bands,
+            },
+            extra_tensors=extra,
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> MixedClassifier:
+        """Rebuild from a checkpoint written by :meth:`save`."""
+        from panspectra_core.checkpoint import load_checkpoint
+
+        checkpoint = load_checkpoint(path, map_location=map_location)
+        meta = checkpoint.meta
+        prep = meta.preprocessing
+        members = []
+        for index, (network, spec, member_prep) in enumerate(
+            zip(checkpoint.model.members, meta.model_kwargs["members"], prep["members"])
+        ):
+            prefix = f"member{index}."
+            state = {
+                key[len(prefix) :]: value
+                for key, value in checkpoint.extra_tensors.items()
+                if key.startswith(prefix)
+            }
+            member = PixelClassifier.from_checkpoint_parts(
+                network, member_prep, state, model_name=spec["model"], model_kwargs=spec["kwargs"]
+            )
+            members.append(replace(member, smooth_radius=0))  # the ensemble smooths the mean
+        return cls(
+            members=members,
+            weights=[float(w) for w in prep["weights"]],
+            smooth_radius=int(prep.get("smooth_radius", 0)),
+            smooth_method=str(prep.get("smooth_method", "box")),
+        )
+
+
+def load_classifier(
+    path: str | Path, map_location: str | torch.device = "cpu"
+) -> PixelClassifier | MixedClassifier:
+    """The classifier stored in an hsi checkpoint: one model or a mixed ensemble."""
+    from panspectra_core.checkpoint import read_checkpoint_meta
+
+    if read_checkpoint_meta(path).model_name == MIXED_ENSEMBLE:
+        return MixedClassifier.load(path, map_location)
+    return PixelClassifier.load(path, map_location)
