@@ -90,6 +90,9 @@ class MemberModels(nn.Module):
 
 @register_model(domain="hsi", tags=("ensemble", "mixed"))
 def mixed_ensemble(members: list[dict]) -> MemberModels:
-    """Different models (default ssftt, ssftt, lola_specvit), each with its own recipe and
-    preprocessing, probabilities averaged; ``members``: ``[{"model": NAME, "kwargs": {...}}]``."""
+    """Different models, own recipes and preprocessing, probabilities averaged (--members).
+
+    ``members``: ``[{"model": NAME, "kwargs": {...}}]``, the registry builders of the members'
+    networks (the recipe's default: ssftt, ssftt, lola_specvit).
+    """
     return MemberModels([create_model(m["model"], **m["kwargs"]) for m in members])
