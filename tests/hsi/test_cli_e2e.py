@@ -153,7 +153,8 @@ def test_envi_input_fixed_split_with_sklearn_baseline(tmp_path, scene_factory):
 
 
 @pytest.mark.parametrize(
-    ("protocol", "model", "smooth_radius"), [("disjoint", "svm", 6), ("random", "ssftt", 1)]
+    ("protocol", "model", "smooth_radius"),
+    [("disjoint", "svm", 6), ("random", "mixed_ensemble", 1)],
 )
 def test_without_model_the_protocols_benchmark_winner_is_used(
     tmp_path, monkeypatch, scene_factory, protocol, model, smooth_radius
@@ -241,7 +242,7 @@ def test_list_models_and_info(tmp_path, capsys, scene_factory):
     listing = capsys.readouterr().out
     assert TINY in listing and "Stand-in model" in listing
     defaults = {line.split()[0]: line for line in listing.splitlines() if "(default for" in line}
-    assert set(defaults) == {"ssftt", "svm"}  # the benchmark winners of random and disjoint
+    assert set(defaults) == {"mixed_ensemble", "svm"}  # winners of random and disjoint
     assert "--protocol disjoint, with --smooth-radius 6 --smooth-method guided" in defaults["svm"]
     cube, labels = scene_factory(height=10, width=10)
     np.save(tmp_path / "cube.npy", cube)

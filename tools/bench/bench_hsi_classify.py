@@ -145,7 +145,8 @@ def bench_model(
         "name": name,
         "summary": summarize_seeds(runs, KEYS),
         "per_seed": [
-            {k: r.get(k) for k in (*KEYS, "seed", "epochs", "per_class_accuracy")} for r in runs
+            {k: r.get(k) for k in (*KEYS, "seed", "epochs", "per_class_accuracy", "members")}
+            for r in runs
         ],
         "protocol": runs[0]["protocol"],
         "options": runs[0]["options"],

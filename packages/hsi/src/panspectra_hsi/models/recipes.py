@@ -102,9 +102,11 @@ _RECIPES: dict[str, Recipe] = {
     "rf": Recipe(patch_size=1, epochs=0, pca_components=None),
 }
 
-DEFAULT_MODEL = "ssftt"
+DEFAULT_MODEL = "mixed_ensemble"
 """The model ``hsi-classify train`` uses without ``--model`` for random sampling and fixed
-splits: the winner of the 10 % random Indian Pines benchmark (docs/hsi.md)."""
+splits: the winner of the 10 % random Indian Pines benchmark (docs/hsi.md; 99.02 ± 0.31 % OA
+over 5 seeds, against 98.87 for two SSFTTs and 98.75 for one, ``--model ssftt``, which trains
+in about 40 % of the time)."""
 
 DISJOINT_DEFAULT: tuple[str, dict[str, Any]] = (
     "svm",

@@ -136,7 +136,7 @@ class PixelClassifier:
         }
 
     def save(self, path: str | Path, *, config: dict, metrics: dict, protocol: dict) -> Path:
-        """Write the self-describing checkpoint (torch models only)."""
+        """Write the self-describing checkpoint (sklearn baselines as a skops byte tensor)."""
         from panspectra_core.checkpoint import save_checkpoint
 
         extra = {k: torch.from_numpy(np.asarray(v)) for k, v in self.preprocessor.state().items()}
