@@ -181,6 +181,7 @@ def build_classify_parser() -> argparse.ArgumentParser:
 def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from panspectra_core.training import trainer_config_from_args
     from panspectra_hsi.pipeline import TrainOptions, run_training
+    from panspectra_hsi.pipeline.options import MIXED_ENSEMBLE
 
     out = OutputDir(args.output, overwrite=args.overwrite)  # refuse before any work
     fixed = args.train_labels is not None or args.test_labels is not None
@@ -221,8 +222,8 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         lora_rank=args.lora_rank,
         members=args.members,
     )
-    if args.members and model != "mixed_ensemble":
-        raise UserError(f"--members goes with --model mixed_ensemble, not --model {model}")
+    if args.members and model != MIXED_ENSEMBLE:
+        raise UserError(f"--members goes with --model {MIXED_ENSEMBLE}, not --model {model}")
     if args.finetune is not None:
         from panspectra_core.checkpoint import read_checkpoint_meta
 

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from panspectra_hsi.data.preprocessing import SpectralPreprocessor
 from panspectra_hsi.models.ensemble import MemberModels
 from panspectra_hsi.pipeline.classifier import DOMAIN, TTA_VIEWS, PixelClassifier
 from panspectra_hsi.pipeline.options import MIXED_ENSEMBLE
@@ -96,17 +95,6 @@ class MixedClassifier:
     @property
     def patch_size(self) -> int:
         return 2 * self.radius + 1
-
-    @property
-    def is_sklearn(self) -> bool:
-        return False
-
-    @property
-    def guide_preprocessor(self) -> SpectralPreprocessor | None:
-        """The first member preprocessor with a guide axis (guided smoothing), if any."""
-        return next(
-            (m.preprocessor for m in self.members if m.preprocessor.guide_axis is not None), None
-        )
 
     @property
     def tta(self) -> list[int]:
