@@ -55,40 +55,44 @@ VARIANTS: dict[str, dict] = {
 }
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    scores = np.exp(scores - scores.max(-1, keepdims=True))
-    return scores / scores.sum(-1, keepdims=True)
-
-
 def score_variant(cube: np.ndarray, labels: np.ndarray, seed: int, settings: dict) -> dict:
-    """OA of one variant on one seed's disjoint split (test pixels as the variant's guard)."""
-    from sklearn.svm import SVC
+    """OA of one variant on one seed's disjoint split (test pixels as the variant's guard).
 
+    Like ``hsi-classify train --model svm``: the preprocessing (band standardisation, guide axis)
+    is fitted on the training pixels and the registered ``svm`` builder makes the classifier.
+    """
+    from panspectra_core.registry import create_model
     from panspectra_hsi.data.preprocessing import SpectralPreprocessor
     from panspectra_hsi.data.protocols import disjoint_split
+    from panspectra_hsi.models.sklearn_baselines import scores_to_probabilities
     from panspectra_hsi.pipeline.smoothing import box_mean, smooth_probabilities
 
     rf, rs, temperature = settings.get("rf", 0), settings.get("rs", 6), settings.get("T", 1.0)
     split = disjoint_split(labels, guard_radius=settings.get("guard", rf + rs), seed=seed)
-    seen = split.train | split.val
     height, width, _ = cube.shape
+    num_classes = int(labels.max())
     everywhere = np.ones((height, width), dtype=bool)
-    guide = SpectralPreprocessor.fit(cube[seen]).guide(cube)
+    guide = SpectralPreprocessor.fit(cube[split.train]).guide(cube)
     spectra = cube
     if settings.get("transform") == "l2":
         spectra = cube / np.linalg.norm(cube, axis=-1, keepdims=True)
     elif settings.get("transform") == "log":
         spectra = np.log(np.maximum(cube, 1.0))
-    features = SpectralPreprocessor.fit(spectra[seen]).transform(spectra)
+    features = SpectralPreprocessor.fit(spectra[split.train]).transform(spectra)
     if rf:
         features = np.concatenate([features, box_mean(features, everywhere, rf)], axis=-1)
     flat = features.reshape(height * width, -1)
+    seen = split.train | split.val
     window_valid = ~seen if settings.get("masked") else everywhere
     x_train, y_train = features[split.train], labels[split.train] - 1
+    overrides = {"C": settings["C"]} if "C" in settings else {}
 
     def fit_and_smooth(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        svm = SVC(C=settings.get("C", 100.0), gamma="scale", class_weight="balanced").fit(x, y)
-        proba = _softmax(svm.decision_function(flat).reshape(height, width, -1) * temperature)
+        svm = create_model(
+            "svm", num_bands=flat.shape[1], num_classes=num_classes, **overrides
+        ).fit(x, y)
+        scores = svm.pipeline.decision_function(flat).reshape(height, width, -1)
+        proba = scores_to_probabilities(scores * temperature)
         return smooth_probabilities(proba, window_valid, rs, guide=guide) if rs else proba
 
     proba = fit_and_smooth(x_train, y_train)

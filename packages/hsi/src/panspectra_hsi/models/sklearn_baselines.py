@@ -66,6 +66,16 @@ def check_tree_nodes(pipeline: Any) -> None:
                 raise ValueError("a decision tree has node indices out of range")
 
 
+def scores_to_probabilities(scores: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis of one-vs-rest decision scores ``(..., K)`` (a binary
+    problem's single margin ``(n,)`` becomes ``(n, 2)``): a monotone score, not a calibrated
+    probability."""
+    if scores.ndim == 1:  # binary problem: one margin
+        scores = np.stack([-scores, scores], axis=1)
+    scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return scores / scores.sum(axis=-1, keepdims=True)
+
+
 class SpectralSklearnClassifier:
     """A scikit-learn pipeline behind the hsi baseline interface.
 
@@ -102,17 +112,13 @@ class SpectralSklearnClassifier:
     def predict_proba(self, X: Any) -> np.ndarray:
         """(n, bands) -> (n, len(classes_)) class probabilities (rows sum to 1).
 
-        Estimators without ``predict_proba`` (the SVM) get a softmax of their one-vs-rest
-        decision function: a monotone score, not a calibrated probability.
+        Estimators without ``predict_proba`` (the SVM) get :func:`scores_to_probabilities` of
+        their one-vs-rest decision function.
         """
         spectra = self._spectra(X)
         if hasattr(self.pipeline, "predict_proba"):
             return self.pipeline.predict_proba(spectra)
-        scores = self.pipeline.decision_function(spectra)
-        if scores.ndim == 1:  # binary problem: one margin
-            scores = np.stack([-scores, scores], axis=1)
-        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return scores / scores.sum(axis=1, keepdims=True)
+        return scores_to_probabilities(self.pipeline.decision_function(spectra))
 
     def predict(self, X: Any) -> np.ndarray:
         """(n, bands) -> (n,) labels from ``classes_`` (argmax of ``predict_proba``)."""
