@@ -106,6 +106,46 @@ def test_disjoint_guard_band_grows_with_the_smoothing_radius():
     assert (base.guard_radius, smoothed.guard_radius) == (3, 5)
 
 
+@pytest.mark.parametrize("method", ["box", "guided"])
+def test_excluded_pixels_cannot_reach_the_rest_of_the_filtered_map(scene_factory, method):
+    """``exclude`` (the training pixels' patch footprint) is what makes the filter leak-free
+    without a guard band: whatever the model predicts on or next to the training pixels, the
+    filtered map everywhere else stays the same."""
+    from panspectra_hsi.data.protocols import guard_band
+
+    cube, _ = scene_factory(height=20, width=20, noise=0.3)
+    classifier = tiny_classifier(cube, patch_size=3, smooth_radius=3, smooth_method=method)
+    train = np.zeros((20, 20), dtype=bool)
+    train[4:8, 5:9] = True
+    exclude = guard_band(train, classifier.radius)
+    altered = cube.copy()
+    altered[train] = np.random.default_rng(1).normal(0, 50, altered[train].shape)
+    kept = ~exclude
+    masked = [classify_scene(classifier, Scene(cube=c), exclude=exclude) for c in (cube, altered)]
+    np.testing.assert_array_equal(masked[0][kept], masked[1][kept])
+    plain = [classify_scene(classifier, Scene(cube=c)) for c in (cube, altered)]
+    assert (plain[0][kept] != plain[1][kept]).any()  # without the mask the change leaks out
+    # a pixel whose window holds only excluded pixels keeps its unfiltered decision
+    everything = np.ones((20, 20), dtype=bool)
+    unfiltered = classify_scene(tiny_classifier(cube, patch_size=3), Scene(cube=cube))
+    np.testing.assert_array_equal(
+        classify_scene(classifier, Scene(cube=cube), exclude=everything), unfiltered
+    )
+
+
+def test_guard_band_is_the_patch_radius_when_training_pixels_are_kept_out_of_the_filter():
+    from panspectra_hsi.pipeline import TrainOptions, resolve_options
+
+    options = TrainOptions(
+        model="ssftt",
+        protocol="disjoint",
+        patch_size=7,
+        smooth_radius=2,
+        smooth_exclude_training=True,
+    )
+    assert resolve_options(options).guard_radius == 3
+
+
 def test_guided_filter_keeps_an_edge_that_the_box_mean_blurs():
     proba = np.zeros((10, 10, 2), dtype=np.float32)
     proba[:, :5] = (0.55, 0.45)  # weakly class 0 on the left

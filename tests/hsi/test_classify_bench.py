@@ -19,3 +19,16 @@ def test_rows_keep_per_class_accuracy_for_every_seed(scene_factory):
     assert row["summary"]["overall_accuracy"]["values"] == [
         run["overall_accuracy"] for run in row["per_seed"]
     ]
+
+
+def test_overrides_become_the_flags_of_the_rows_command():
+    bench = load_bench("bench_hsi_classify")
+    overrides = bench.parse_overrides(
+        ["members=svm,spectral_mlp", "smooth_exclude_training=true", "balanced_loss=false"]
+    )
+    assert overrides == {
+        "members": ["svm", "spectral_mlp"],
+        "smooth_exclude_training": True,
+        "balanced_loss": False,
+    }
+    assert bench.flags(overrides) == " --members svm,spectral_mlp --smooth-exclude-training"

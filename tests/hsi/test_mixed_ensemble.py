@@ -75,9 +75,9 @@ def test_members_must_agree_on_classes_and_bands(scene_factory):
 
 
 def _train(tmp_path, scene, **overrides):
+    overrides = {"members": [TINY, "spectral_mlp"], **overrides}
     options = TrainOptions(
         model="mixed_ensemble",
-        members=[TINY, "spectral_mlp"],
         pca_components=4,
         epochs=2,
         lr=0.05,
@@ -115,6 +115,27 @@ def test_members_keep_their_recipes_and_seeds_and_the_checkpoint_round_trips(
     assert restored.tta == [4, 4]
 
 
+def test_an_sklearn_member_trains_and_round_trips_through_the_checkpoint(tmp_path, scene_factory):
+    cube, labels = scene_factory(height=16, width=16)
+    scene = Scene(cube=cube, labels=labels, class_names=CLASSES, label_values=[1, 2, 3])
+    result = _train(tmp_path, scene, members=["svm", "spectral_mlp"])
+    mixed = result.classifier
+    assert [m.is_sklearn for m in mixed.members] == [True, False]
+    assert result.metrics["members"][0]["epochs"] == 0
+    path = mixed.save(tmp_path / "mixed.safetensors", config={}, metrics={}, protocol={})
+    restored = load_classifier(path)
+    assert restored.members[0].is_sklearn
+    window = (0, 16, 0, 16)
+    np.testing.assert_allclose(
+        window_probabilities(restored, _read(cube), (16, 16), window)[0],
+        window_probabilities(mixed, _read(cube), (16, 16), window)[0],
+        atol=1e-6,
+    )
+    np.testing.assert_array_equal(classify_scene(restored, scene), result.prediction)
+    restored.tta = 4
+    assert restored.tta == [1, 4]  # a single spectrum has no dihedral views
+
+
 def test_guard_band_follows_the_widest_member(tmp_path, scene_factory):
     options = resolve_options(
         TrainOptions(model="mixed_ensemble", members=[TINY, "spectral_mlp"], protocol="disjoint")
@@ -129,7 +150,6 @@ def test_guard_band_follows_the_widest_member(tmp_path, scene_factory):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"members": ["svm"]}, "torch models only"),
         ({"members": ["nope"]}, "not an hsi model"),
         ({"members": ["mixed_ensemble"]}, "not an hsi model"),
         ({"ensemble": 2}, "--ensemble cannot be combined"),

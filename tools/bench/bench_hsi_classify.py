@@ -4,6 +4,8 @@ training time per seed, for each model, under one protocol.
     python tools/bench/bench_hsi_classify.py --protocol random --models ssftt,svm --seeds 0,1,2,3,4
     python tools/bench/bench_hsi_classify.py --protocol disjoint --models ssftt --seeds 0-4
     python tools/bench/bench_hsi_classify.py --protocol disjoint --models svm --set smooth_radius=6
+    python tools/bench/bench_hsi_classify.py --protocol disjoint --models mixed_ensemble \
+        --set members=svm,spectral_mlp --set smooth_exclude_training=true
 
 ``--set KEY=VALUE`` overrides recipe fields (TrainOptions names; the row is named after them and
 its command carries the matching flags). ``--ablate`` also scores, per seed, the same trained
@@ -53,7 +55,13 @@ FLAGS = {
     "ensemble": "--ensemble",
     "label_smoothing": "--label-smoothing",
     "val_fraction": "--val-fraction",
+    "weight_decay": "--weight-decay",
+    "members": "--members",
+    "balanced_loss": "--balanced-loss",
+    "smooth_exclude_training": "--smooth-exclude-training",
 }
+#: options that are on/off switches of hsi-classify (``--set balanced_loss=true``)
+SWITCHES = ("balanced_loss", "smooth_exclude_training")
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -64,6 +72,9 @@ def parse_overrides(items: list[str]) -> dict:
         if key not in FLAGS and key != "augment":
             raise SystemExit(f"--set {item}: supported keys are {sorted(FLAGS)} and augment")
         lowered = text.lower()
+        if key == "members":
+            out[key] = text.split(",")
+            continue
         if lowered in ("true", "false"):
             out[key] = lowered == "true"
             continue
@@ -79,8 +90,11 @@ def parse_overrides(items: list[str]) -> dict:
 def flags(overrides: dict) -> str:
     parts = []
     for key, value in overrides.items():
+        value = ",".join(value) if isinstance(value, list) else value
         if key == "augment":
             parts.append("--augment" if value else "--no-augment")
+        elif key in SWITCHES:
+            parts.extend([FLAGS[key]] if value else [])
         else:
             parts.append(f"{FLAGS[key]} {value}")
     return "".join(" " + p for p in parts)
@@ -139,7 +153,9 @@ def bench_model(
         + " --output runs/"
         + model
     )
-    name = model + "".join(f" {k}={v}" for k, v in overrides.items())
+    name = model + "".join(
+        f" {k}={','.join(v) if isinstance(v, list) else v}" for k, v in overrides.items()
+    )
     row = {
         "model": model,
         "name": name,

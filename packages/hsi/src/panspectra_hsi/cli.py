@@ -77,7 +77,8 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--guard-radius",
         type=int,
-        help="disjoint guard band (default: patch radius + --smooth-radius)",
+        help="disjoint guard band (default: patch radius + --smooth-radius; the patch radius "
+        "with --smooth-exclude-training)",
     )
     group.add_argument(
         "--train-labels", type=Path, help="fixed training label map (with --test-labels)"
@@ -92,6 +93,11 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
     hyper.add_argument("--batch-size", type=int)
     hyper.add_argument("--scheduler", choices=("cosine", "onecycle", "cyclic", "none"))
     hyper.add_argument("--label-smoothing", type=float)
+    hyper.add_argument(
+        "--balanced-loss",
+        action="store_true",
+        help="weight each class's loss by n / (K * n_class), like the SVM's balanced weights",
+    )
     hyper.add_argument(
         "--no-band-std",
         dest="standardize_bands",
@@ -119,6 +125,14 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         help="random flips/90° rotations of the training patches",
     )
     _add_inference_args(hyper)
+    hyper.add_argument(
+        "--smooth-exclude-training",
+        action="store_true",
+        default=None,
+        help="score the test pixels with the training/validation pixels (and every pixel whose "
+        "patch reaches one) left out of the smoothing windows: leak-free without a guard band, "
+        "so the default guard becomes the patch radius",
+    )
     tune = parser.add_argument_group("fine-tuning")
     tune.add_argument(
         "--finetune",
@@ -211,6 +225,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         batch_size=args.batch_size,
         scheduler=args.scheduler,
         label_smoothing=args.label_smoothing,
+        balanced_loss=args.balanced_loss,
         standardize_bands=args.standardize_bands,
         monitor=args.monitor,
         ensemble=args.ensemble,
@@ -218,6 +233,9 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         tta=args.tta,
         smooth_radius=_first_set(args.smooth_radius, defaults.get("smooth_radius")),
         smooth_method=_first_set(args.smooth_method, defaults.get("smooth_method")),
+        smooth_exclude_training=bool(
+            _first_set(args.smooth_exclude_training, defaults.get("smooth_exclude_training"))
+        ),
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
         members=args.members,

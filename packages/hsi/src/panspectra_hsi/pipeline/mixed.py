@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from panspectra_hsi.models.ensemble import MemberModels
+from panspectra_hsi.models.ensemble import MemberModels, member_model
 from panspectra_hsi.pipeline.classifier import DOMAIN, TTA_VIEWS, PixelClassifier
 from panspectra_hsi.pipeline.options import MIXED_ENSEMBLE
 from panspectra_hsi.pipeline.smoothing import SMOOTH_METHODS
@@ -35,8 +35,8 @@ class MixedClassifier:
     """Trained member classifiers of one class table, probabilities averaged.
 
     Attributes:
-        members: :class:`PixelClassifier` objects (torch models) with the same classes and input
-            bands; their ``smooth_radius`` is ignored.
+        members: :class:`PixelClassifier` objects (torch models or sklearn baselines) with the
+            same classes and input bands; their ``smooth_radius`` is ignored.
         weights: one non-negative weight per member (normalised to sum 1); ``None`` = equal.
         smooth_radius, smooth_method: filter of the averaged probability map (0 = off).
     """
@@ -54,8 +54,6 @@ class MixedClassifier:
         for member in self.members[1:]:
             if member.label_values != first.label_values or member.num_bands != first.num_bands:
                 raise ValueError("mixed ensemble members must share classes and input bands")
-        if any(member.is_sklearn for member in self.members):
-            raise ValueError("mixed ensemble members must be torch models")
         weights = [1.0] * len(self.members) if self.weights is None else list(self.weights)
         if len(weights) != len(self.members) or min(weights) < 0 or sum(weights) <= 0:
             raise ValueError(f"need one non-negative weight per member, got {self.weights}")
@@ -106,7 +104,7 @@ class MixedClassifier:
         if views not in TTA_VIEWS:
             raise ValueError(f"tta must be one of {TTA_VIEWS} views, got {views}")
         for member in self.members:
-            member.tta = views
+            member.tta = 1 if member.is_sklearn else views  # a single spectrum has no views
 
     # -- checkpoint -------------------------------------------------------------------------
     def save(self, path: str | Path, *, config: dict, metrics: dict, protocol: dict) -> Path:
@@ -169,7 +167,11 @@ class MixedClassifier:
                 if key.startswith(prefix)
             }
             member = PixelClassifier.from_checkpoint_parts(
-                network, member_prep, state, model_name=spec["model"], model_kwargs=spec["kwargs"]
+                member_model(network),
+                member_prep,
+                state,
+                model_name=spec["model"],
+                model_kwargs=spec["kwargs"],
             )
             members.append(replace(member, smooth_radius=0))  # the ensemble smooths the mean
         return cls(

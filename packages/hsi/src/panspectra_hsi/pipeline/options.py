@@ -18,15 +18,23 @@ class TrainOptions:
         train_fraction / train_count / min_per_class / val_fraction: sampling (see protocols).
         guard_radius: disjoint guard band (default: patch radius + smoothing radius — the
             prediction at a training pixel is close to its label, so a test pixel's smoothing
-            window must not reach one either).
+            window must not reach one either; only the patch radius with
+            ``smooth_exclude_training``).
         patch_size, pca_components (0 = off), epochs, lr, weight_decay, batch_size, scheduler,
         label_smoothing, warmup_epochs, standardize_bands: training hyper-parameters
         (recipe defaults).
+        balanced_loss: weight the cross-entropy of class ``k`` by ``n / (K · n_k)`` (training
+            pixel counts), like the SVM's balanced class weights; torch models only.
         monitor: "val_loss" | "train_loss" — the epoch whose weights are kept (lowest value);
         ensemble: independently trained copies of the model whose probabilities are averaged;
         augment: random dihedral flips/rotations of training patches; tta: test-time
         augmentation views (1, 2, 4, 8); smooth_radius, smooth_method: "box" or "guided" filter of
         the predicted probability map (radius 0 = off) — all recipe defaults.
+        smooth_exclude_training: when the run classifies its scene, leave out of every smoothing
+            window the training and validation pixels and every pixel whose patch reaches one, so
+            no prediction fitted to a label is averaged into a test pixel: the filter is then
+            leak-free without a guard band, and the test set is every labelled pixel beyond the
+            patch radius (a saved model's ``predict`` filters every pixel, as usual).
         members: the models of a ``mixed_ensemble`` (default: its recipe's). Each member is
             trained with its own recipe; the hyper-parameters set here apply to every member,
             while smoothing and the guard band are the ensemble's.
@@ -51,6 +59,7 @@ class TrainOptions:
     batch_size: int | None = None
     scheduler: str | None = None
     label_smoothing: float | None = None
+    balanced_loss: bool = False
     warmup_epochs: int | None = None
     standardize_bands: bool | None = None
     monitor: str | None = None
@@ -59,6 +68,7 @@ class TrainOptions:
     tta: int | None = None
     smooth_radius: int | None = None
     smooth_method: str | None = None
+    smooth_exclude_training: bool = False
     finetune: str | None = None
     lora_rank: int | None = None
     members: list[str] | None = None
@@ -106,15 +116,21 @@ def resolve_options(options: TrainOptions) -> TrainOptions:
     if values["patch_size"] is None:
         values["patch_size"] = 1
     if values["guard_radius"] is None:
-        values["guard_radius"] = values["patch_size"] // 2 + (values["smooth_radius"] or 0)
+        values["guard_radius"] = values["patch_size"] // 2 + _smoothing_reach(values)
     return TrainOptions(**values)
+
+
+def _smoothing_reach(values: dict) -> int:
+    """How far the probability filter carries a training pixel's prediction into the guard:
+    the smoothing radius, or 0 when training pixels are left out of the filter windows."""
+    return 0 if values["smooth_exclude_training"] else values["smooth_radius"] or 0
 
 
 def member_options(options: TrainOptions, name: str) -> TrainOptions:
     """Resolved options of mixed-ensemble member ``name``: its recipe, overridden by the
     hyper-parameters set in ``options``; unsmoothed (the ensemble smooths the average)."""
     fields = {**options.to_dict(), "model": name, "members": None, "model_kwargs": {}}
-    fields.update(smooth_radius=0, guard_radius=None)
+    fields.update(smooth_radius=0, guard_radius=None, smooth_exclude_training=False)
     return resolve_options(TrainOptions(**fields))
 
 
@@ -122,7 +138,7 @@ def _resolve_mixed(options: TrainOptions) -> TrainOptions:
     """Resolve a mixed ensemble's own fields (members, smoothing, guard band) only: the members'
     hyper-parameters stay unset here so that each member takes its own recipe."""
     from panspectra_core.errors import UserError
-    from panspectra_core.registry import list_models, model_entry
+    from panspectra_core.registry import list_models
     from panspectra_hsi.models.recipes import get_recipe
 
     recipe = get_recipe(MIXED_ENSEMBLE)
@@ -138,9 +154,7 @@ def _resolve_mixed(options: TrainOptions) -> TrainOptions:
     for name in values["members"]:
         if name not in known or name in ("ensemble", MIXED_ENSEMBLE):
             raise UserError(f"--members {name}: not an hsi model (see hsi-classify list-models)")
-        if "sklearn" in model_entry(name).tags:
-            raise UserError(f"--members {name}: a mixed ensemble takes torch models only")
     if values["guard_radius"] is None:
         widest = max(member_options(options, n).patch_size for n in values["members"])
-        values["guard_radius"] = widest // 2 + values["smooth_radius"]
+        values["guard_radius"] = widest // 2 + _smoothing_reach(values)
     return TrainOptions(**values)

@@ -21,7 +21,7 @@ from panspectra_hsi.data.sources import CubeSource
 from panspectra_hsi.georef import class_map_profile, class_table_tags, map_dtype
 from panspectra_hsi.pipeline.classifier import PixelClassifier
 from panspectra_hsi.pipeline.mixed import MixedClassifier
-from panspectra_hsi.pipeline.smoothing import smooth_probabilities
+from panspectra_hsi.pipeline.smoothing import box_mean, smooth_probabilities
 
 
 def tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
@@ -38,17 +38,22 @@ def classify_window(
     window: tuple[int, int, int, int],
     nodata: float | None = None,
     batch_size: int = 1024,
+    exclude: np.ndarray | None = None,
 ) -> np.ndarray:
     """0-based class indices ``(r1 - r0, c1 - c0)`` of one tile; −1 marks nodata pixels.
 
     With ``classifier.smooth_radius = s > 0`` the probabilities are computed on the tile
-    grown by ``2s`` pixels (clipped to the scene), box-filtered, and cropped back, so the tiled
+    grown by ``2s`` pixels (clipped to the scene), filtered, and cropped back, so the tiled
     map still equals the whole-scene map.
 
     Args:
         read: ``read(rows, cols) -> (h, w, B)`` raw cube window.
         shape: scene ``(H, W)``.
         window: tile ``(r0, r1, c0, c1)``.
+        exclude: optional scene-sized ``(H, W)`` bool mask of pixels whose predictions stay out
+            of every smoothing window (the training pixels and their patch footprint, when a
+            run scores its own test pixels); a pixel whose window holds no other pixel keeps
+            its unfiltered probabilities.
     """
     height, width = shape
     r0, r1, c0, c1 = window
@@ -62,7 +67,14 @@ def classify_window(
         guide = None
     elif guide is None and classifier.smooth_radius:
         raise ValueError("guided smoothing needs a preprocessor with a guide axis (re-train)")
-    proba = smooth_probabilities(proba, valid, classifier.smooth_radius, guide)
+    radius = classifier.smooth_radius
+    if exclude is None or not radius:
+        proba = smooth_probabilities(proba, valid, radius, guide)
+    else:
+        window_valid = valid & ~exclude[g0:g1, h0:h1]
+        covered = box_mean(window_valid.astype(np.float64), window_valid, radius) > 0
+        smoothed = smooth_probabilities(proba, window_valid, radius, guide)
+        proba = np.where(covered[..., None], smoothed, proba)
     classes = np.where(valid, proba.argmax(axis=-1), -1)
     return classes[r0 - g0 : r1 - g0, c0 - h0 : c1 - h0]
 

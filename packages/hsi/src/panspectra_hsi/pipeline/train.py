@@ -20,7 +20,13 @@ from panspectra_core.errors import UserError
 from panspectra_core.layers import count_trainable_parameters, merge_lora
 from panspectra_hsi.data.patches import PatchDataset, pad_cube, pixel_coordinates
 from panspectra_hsi.data.preprocessing import SpectralPreprocessor
-from panspectra_hsi.data.protocols import Split, disjoint_split, fixed_split, random_split
+from panspectra_hsi.data.protocols import (
+    Split,
+    disjoint_split,
+    fixed_split,
+    guard_band,
+    random_split,
+)
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.eval.metrics import classification_metrics
 from panspectra_hsi.pipeline.classifier import PixelClassifier
@@ -97,9 +103,14 @@ def make_split(
 
 
 def classify_scene(
-    classifier: PixelClassifier | MixedClassifier, scene: Scene, tile_size: int = 256
+    classifier: PixelClassifier | MixedClassifier,
+    scene: Scene,
+    tile_size: int = 256,
+    exclude: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``(H, W)`` 0-based class map of an in-memory scene (−1 on nodata), tile by tile."""
+    """``(H, W)`` 0-based class map of an in-memory scene (−1 on nodata), tile by tile;
+    ``exclude`` ``(H, W)``: pixels left out of the smoothing windows (see
+    :func:`~panspectra_hsi.pipeline.tiling.classify_window`)."""
     height, width, _ = scene.shape
 
     def read(rows: slice, cols: slice) -> np.ndarray:
@@ -110,8 +121,17 @@ def classify_scene(
 
     out = np.empty((height, width), dtype=np.int64)
     for r0, r1, c0, c1 in tiles(height, width, tile_size):
-        out[r0:r1, c0:c1] = classify_window(classifier, read, (height, width), (r0, r1, c0, c1))
+        out[r0:r1, c0:c1] = classify_window(
+            classifier, read, (height, width), (r0, r1, c0, c1), exclude=exclude
+        )
     return out
+
+
+def balanced_class_weights(train_labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """``(K,)`` loss weights ``n / (K · n_k)`` of 1-based training labels ``(n,)`` (scikit-learn's
+    ``class_weight="balanced"``): every class then carries the same total weight."""
+    counts = np.bincount(train_labels - 1, minlength=num_classes).astype(np.float64)
+    return counts.sum() / (num_classes * np.maximum(counts, 1))
 
 
 def _fit_torch(model, features, labels, split, options, trainer_config, workdir, num_classes):
@@ -134,9 +154,13 @@ def _fit_torch(model, features, labels, split, options, trainer_config, workdir,
             generator=generator,
         )
 
+    class_weights = None
+    if options.balanced_loss:
+        class_weights = torch.from_numpy(balanced_class_weights(labels[split.train], num_classes))
     task = ClassificationTask(
         model,
         num_classes=num_classes,
+        class_weights=class_weights,
         lr=options.lr,
         weight_decay=options.weight_decay,
         label_smoothing=options.label_smoothing,
@@ -191,7 +215,11 @@ def train_classifier(
         classifier, info = _fit_mixed(options, seed=seed, workdir=Path(workdir), **fit_args)
     else:
         classifier, info = _fit_classifier(options, seed=seed, workdir=Path(workdir), **fit_args)
-    prediction = classify_scene(classifier, scene)
+    exclude = None
+    if options.smooth_exclude_training:
+        # every pixel whose patch holds a training or validation pixel predicts from it
+        exclude = guard_band(split.train | split.val, classifier.radius)
+    prediction = classify_scene(classifier, scene, exclude=exclude)
     metrics = classification_metrics(
         labels[split.test] - 1, prediction[split.test], scene.class_names
     )
@@ -354,7 +382,7 @@ def _fit_mixed(
         members.append(classifier)
         records.append({"model": name, "seed": member_seed, "tta": classifier.tta, **info})
     summed = ("train_seconds", "train_cpu_seconds", "total_parameters", "trainable_parameters")
-    info = {key: sum(r[key] for r in records) for key in summed}
+    info = {key: sum(r.get(key, 0) for r in records) for key in summed}  # sklearn: no parameters
     info.update(
         epochs=[r["epochs"] for r in records],
         best_epoch=[r["best_epoch"] for r in records],
