@@ -12,6 +12,7 @@ from panspectra_hsi.data.patches import dihedral
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.pipeline import classify_scene
 from panspectra_hsi.pipeline.smoothing import smooth_probabilities
+from panspectra_hsi.pipeline.tiling import window_probabilities
 
 
 def test_dihedral_views_are_the_eight_distinct_symmetries():
@@ -123,6 +124,13 @@ def test_excluded_pixels_cannot_reach_the_rest_of_the_filtered_map(scene_factory
     kept = ~exclude
     masked = [classify_scene(classifier, Scene(cube=c), exclude=exclude) for c in (cube, altered)]
     np.testing.assert_array_equal(masked[0][kept], masked[1][kept])
+    # the excluded pixels themselves are decided by the filter of their neighbours' votes
+    proba, valid, guide = window_probabilities(
+        classifier, lambda r, c: cube[r, c], (20, 20), (0, 20, 0, 20)
+    )
+    guide = guide if method == "guided" else None
+    expected = smooth_probabilities(proba, valid, 3, guide, sources=kept).argmax(-1)
+    np.testing.assert_array_equal(masked[0][exclude], expected[exclude])
     plain = [classify_scene(classifier, Scene(cube=c)) for c in (cube, altered)]
     assert (plain[0][kept] != plain[1][kept]).any()  # without the mask the change leaks out
     # a pixel whose window holds only excluded pixels keeps its unfiltered decision
@@ -131,6 +139,19 @@ def test_excluded_pixels_cannot_reach_the_rest_of_the_filtered_map(scene_factory
     np.testing.assert_array_equal(
         classify_scene(classifier, Scene(cube=cube), exclude=everything), unfiltered
     )
+
+
+def test_a_pixel_outside_the_sources_is_filtered_from_its_neighbours_only():
+    proba = np.zeros((5, 5, 2), dtype=np.float32)
+    proba[..., 0] = 1.0
+    proba[2, 2] = (0.0, 1.0)  # a confident class-1 pixel, e.g. a training pixel
+    valid, sources = np.ones((5, 5), dtype=bool), np.ones((5, 5), dtype=bool)
+    sources[2, 2] = False
+    for guide in (None, np.random.default_rng(0).normal(size=(5, 5))):
+        out = smooth_probabilities(proba, valid, 1, guide=guide, sources=sources)
+        np.testing.assert_allclose(out[..., 0], 1.0, atol=1e-6)  # nobody sees the class-1 vote
+    plain = smooth_probabilities(proba, valid, 1)
+    assert plain[2, 2, 1] == pytest.approx(1 / 9)
 
 
 def test_guard_band_is_the_patch_radius_when_training_pixels_are_kept_out_of_the_filter():

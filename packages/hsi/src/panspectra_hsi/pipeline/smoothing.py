@@ -52,6 +52,7 @@ def smooth_probabilities(
     radius: int,
     guide: np.ndarray | None = None,
     eps: float = GUIDED_EPS,
+    sources: np.ndarray | None = None,
 ) -> np.ndarray:
     """Filter every class-probability map over ``(2r+1)²`` windows of valid pixels.
 
@@ -61,6 +62,9 @@ def smooth_probabilities(
         radius: window radius ``r`` (0 returns ``proba`` unchanged).
         guide: ``(h, w)`` guidance image for the guided filter; None = box mean.
         eps: guided-filter regularisation (in squared guidance units).
+        sources: ``(h, w)`` bool, the valid pixels whose probabilities (and guidance) enter the
+            windows; None = all valid pixels. Every valid pixel still gets a filtered value
+            (0 where its window holds no source).
 
     Returns:
         ``(h, w, K)`` float32. Windows are truncated at the array border (not padded), so a
@@ -70,15 +74,16 @@ def smooth_probabilities(
     """
     if radius <= 0:
         return proba
+    inside = valid if sources is None else valid & sources
     if guide is None:
-        out = box_mean(proba, valid, radius)
+        out = box_mean(proba, inside, radius)
     else:
         guide = guide.astype(np.float64)
-        mean_i = box_mean(guide, valid, radius)
-        mean_p = box_mean(proba, valid, radius)
-        cov_ip = box_mean(guide[..., None] * proba, valid, radius) - mean_i[..., None] * mean_p
-        var_i = box_mean(guide * guide, valid, radius) - mean_i * mean_i
+        mean_i = box_mean(guide, inside, radius)
+        mean_p = box_mean(proba, inside, radius)
+        cov_ip = box_mean(guide[..., None] * proba, inside, radius) - mean_i[..., None] * mean_p
+        var_i = box_mean(guide * guide, inside, radius) - mean_i * mean_i
         a = cov_ip / (var_i[..., None] + eps)
         b = mean_p - a * mean_i[..., None]
-        out = box_mean(a, valid, radius) * guide[..., None] + box_mean(b, valid, radius)
+        out = box_mean(a, inside, radius) * guide[..., None] + box_mean(b, inside, radius)
     return np.where(valid[..., None], out, 0.0).astype(np.float32)

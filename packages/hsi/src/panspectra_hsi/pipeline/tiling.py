@@ -71,9 +71,9 @@ def classify_window(
     if exclude is None or not radius:
         proba = smooth_probabilities(proba, valid, radius, guide)
     else:
-        window_valid = valid & ~exclude[g0:g1, h0:h1]
-        covered = box_mean(window_valid.astype(np.float64), window_valid, radius) > 0
-        smoothed = smooth_probabilities(proba, window_valid, radius, guide)
+        sources = valid & ~exclude[g0:g1, h0:h1]
+        covered = box_mean(sources.astype(np.float64), sources, radius) > 0
+        smoothed = smooth_probabilities(proba, valid, radius, guide, sources=sources)
         proba = np.where(covered[..., None], smoothed, proba)
     classes = np.where(valid, proba.argmax(axis=-1), -1)
     return classes[r0 - g0 : r1 - g0, c0 - h0 : c1 - h0]
