@@ -154,7 +154,7 @@ def test_envi_input_fixed_split_with_sklearn_baseline(tmp_path, scene_factory):
 
 @pytest.mark.parametrize(
     ("protocol", "model", "smooth_radius"),
-    [("disjoint", "svm", 6), ("random", "mixed_ensemble", 1)],
+    [("disjoint", "mixed_ensemble", 6), ("random", "mixed_ensemble", 1)],
 )
 def test_without_model_the_protocols_benchmark_winner_is_used(
     tmp_path, monkeypatch, scene_factory, protocol, model, smooth_radius
@@ -170,7 +170,7 @@ def test_without_model_the_protocols_benchmark_winner_is_used(
 
     def spy(scene, options, **kwargs):
         chosen.append(resolve_options(options))
-        if options.model != "svm":  # only record the choice; the zoo model is not trained here
+        if chosen[-1].members != ["svm", "spectral_mlp"]:  # the patch models are not trained here
             raise SystemExit(0)
         return real(scene, options, **kwargs)
 
@@ -185,8 +185,12 @@ def test_without_model_the_protocols_benchmark_winner_is_used(
     assert (resolved.model, resolved.smooth_radius) == (model, smooth_radius)
     if protocol == "disjoint":
         metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-        assert metrics["model"] == "svm" and metrics["options"]["smooth_method"] == "guided"
-        assert metrics["protocol"]["guard_radius"] == 6  # patch radius 0 + smoothing radius 6
+        assert metrics["model"] == "mixed_ensemble"
+        assert [m["model"] for m in metrics["members"]] == ["svm", "spectral_mlp"]
+        assert metrics["options"]["smooth_method"] == "guided"
+        assert metrics["options"]["balanced_loss"] and metrics["options"]["label_smoothing"] == 0.1
+        # patch radius 0, training pixels out of the filter windows: no guard band needed
+        assert metrics["protocol"]["guard_radius"] == 0
     # an explicit flag still wins over the protocol default
     chosen.clear()
     argv = [*argv[:-2], "--smooth-radius", "2", "--overwrite", "--output", str(tmp_path / "run")]
@@ -242,8 +246,10 @@ def test_list_models_and_info(tmp_path, capsys, scene_factory):
     listing = capsys.readouterr().out
     assert TINY in listing and "Stand-in model" in listing
     defaults = {line.split()[0]: line for line in listing.splitlines() if "(default for" in line}
-    assert set(defaults) == {"mixed_ensemble", "svm"}  # winners of random and disjoint
-    assert "--protocol disjoint, with --smooth-radius 6 --smooth-method guided" in defaults["svm"]
+    assert set(defaults) == {"mixed_ensemble"}  # winner of random and of disjoint (other members)
+    assert "default for --protocol random" in defaults["mixed_ensemble"]
+    assert "--protocol disjoint, with --members svm,spectral_mlp" in defaults["mixed_ensemble"]
+    assert "--smooth-exclude-training" in defaults["mixed_ensemble"]
     cube, labels = scene_factory(height=10, width=10)
     np.save(tmp_path / "cube.npy", cube)
     np.save(tmp_path / "gt.npy", labels)

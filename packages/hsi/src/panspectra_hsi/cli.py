@@ -231,15 +231,16 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         ensemble=args.ensemble,
         augment=args.augment,
         tta=args.tta,
-        smooth_radius=_first_set(args.smooth_radius, defaults.get("smooth_radius")),
-        smooth_method=_first_set(args.smooth_method, defaults.get("smooth_method")),
-        smooth_exclude_training=bool(
-            _first_set(args.smooth_exclude_training, defaults.get("smooth_exclude_training"))
-        ),
+        smooth_radius=args.smooth_radius,
+        smooth_method=args.smooth_method,
+        smooth_exclude_training=bool(args.smooth_exclude_training),
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
         members=args.members,
     )
+    for key, value in defaults.items():  # the protocol's default recipe, unless flags say else
+        if getattr(options, key) is None or getattr(options, key) is False:
+            setattr(options, key, value)
     if args.members and model != MIXED_ENSEMBLE:
         raise UserError(f"--members goes with --model {MIXED_ENSEMBLE}, not --model {model}")
     if args.finetune is not None:
@@ -374,18 +375,27 @@ def cmd_list_models(args: argparse.Namespace, argv: Sequence[str]) -> int:
     disjoint_default, disjoint_options = default_model("disjoint")
     for name in list_models(domain="hsi"):
         entry = model_entry(name)
-        marker = ""
+        uses = []
         if name == random_default:
-            marker = " (default for --protocol random and fixed splits)"
-        elif name == disjoint_default:
-            marker = f" (default for --protocol disjoint, with {_describe(disjoint_options)})"
+            uses.append("default for --protocol random and fixed splits")
+        if name == disjoint_default:
+            uses.append(f"default for --protocol disjoint, with {_describe(disjoint_options)}")
+        marker = "".join(f" ({use})" for use in uses)
         print(f"{name:24s} {','.join(entry.tags):32s} {entry.doc}{marker}")
     return 0
 
 
 def _describe(options: dict) -> str:
-    """``{"smooth_radius": 6}`` → ``"--smooth-radius 6"``."""
-    return " ".join(f"--{key.replace('_', '-')} {value}" for key, value in options.items())
+    """``{"members": ["svm", "rf"], "smooth_radius": 6, "balanced_loss": True}`` →
+    ``"--members svm,rf --smooth-radius 6 --balanced-loss"``."""
+    parts = []
+    for key, value in options.items():
+        flag = f"--{key.replace('_', '-')}"
+        if value is True:
+            parts.append(flag)
+        else:
+            parts.append(f"{flag} {','.join(value) if isinstance(value, list) else value}")
+    return " ".join(parts)
 
 
 def _name_list(text: str) -> list[str]:
@@ -394,11 +404,6 @@ def _name_list(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError("expected comma-separated model names")
     return names
-
-
-def _first_set(*values):
-    """The first value that is not None (None if all are)."""
-    return next((value for value in values if value is not None), None)
 
 
 def _model_and_defaults(args: argparse.Namespace, protocol: str) -> tuple[str, dict]:
