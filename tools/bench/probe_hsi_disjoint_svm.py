@@ -15,7 +15,8 @@ here is chosen on the benchmark's test pixels. Variants (see ``VARIANTS``):
 - ``C``, ``l2`` (unit-norm spectra: brightness invariance), ``log`` (log radiance);
 - ``masked``: training and validation pixels are left out of every smoothing window, so no
   prediction fitted to a label is averaged into a test pixel; the guard band can then be the
-  SVM's patch radius (0), and the test set is the whole disjoint test set;
+  SVM's patch radius (0), and the test set is the whole disjoint test set (with it, wider
+  filters r 8–12 are scored on the same test pixels as r 6);
 - ``self-training``: one round of pseudo-labels — per class, the non-training pixels most
   confidently predicted (after masked smoothing), twice the class's training count, are added
   to the training set and the SVM is refitted.
@@ -48,6 +49,9 @@ VARIANTS: dict[str, dict] = {
     "temperature 3, log spectra": {"T": 3.0, "transform": "log"},
     "spectra only (r 0, guard 0)": {"rs": 0, "guard": 0},
     "temperature 3, masked, guard 0": {"T": 3.0, "masked": True, "guard": 0},
+    "temperature 3, masked, guard 0, r 8": {"T": 3.0, "masked": True, "guard": 0, "rs": 8},
+    "temperature 3, masked, guard 0, r 10": {"T": 3.0, "masked": True, "guard": 0, "rs": 10},
+    "temperature 3, masked, guard 0, r 12": {"T": 3.0, "masked": True, "guard": 0, "rs": 12},
     "temperature 3, masked, guard 0, self-training": {
         "T": 3.0,
         "masked": True,
