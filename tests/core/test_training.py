@@ -194,3 +194,12 @@ def test_ddp_two_processes_gloo_cpu(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "world_size=2" in proc.stdout
     assert (tmp_path / "lightning" / "last.ckpt").exists()
+
+
+def test_balanced_class_weights_give_every_class_the_same_total_weight():
+    from panspectra_core.training import balanced_class_weights
+
+    targets = torch.tensor([0] * 6 + [1] * 3 + [2] * 1)
+    weights = balanced_class_weights(targets, 3)
+    totals = weights * torch.bincount(targets)
+    torch.testing.assert_close(totals, torch.full((3,), 10 / 3))

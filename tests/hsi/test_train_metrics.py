@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from panspectra_core.training import TrainConfig
@@ -23,11 +22,3 @@ def test_val_accuracy_is_null_without_validation_pixels(tmp_path, scene_factory,
         assert not result.split.val.any() and accuracy is None
     else:
         assert result.split.val.any() and 0.0 <= accuracy <= 1.0
-
-
-def test_balanced_class_weights_give_every_class_the_same_total_weight():
-    from panspectra_hsi.pipeline.train import balanced_class_weights
-
-    labels = np.array([1] * 6 + [2] * 3 + [3] * 1)
-    weights = balanced_class_weights(labels, 3)
-    np.testing.assert_allclose(weights * np.bincount(labels - 1), [10 / 3] * 3)

@@ -87,16 +87,20 @@ def parse_overrides(items: list[str]) -> dict:
     return out
 
 
+def _text(value) -> str:
+    """An override value as written on the command line (lists comma-separated)."""
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
 def flags(overrides: dict) -> str:
     parts = []
     for key, value in overrides.items():
-        value = ",".join(value) if isinstance(value, list) else value
         if key == "augment":
             parts.append("--augment" if value else "--no-augment")
         elif key in SWITCHES:
             parts.extend([FLAGS[key]] if value else [])
         else:
-            parts.append(f"{FLAGS[key]} {value}")
+            parts.append(f"{FLAGS[key]} {_text(value)}")
     return "".join(" " + p for p in parts)
 
 
@@ -153,9 +157,7 @@ def bench_model(
         + " --output runs/"
         + model
     )
-    name = model + "".join(
-        f" {k}={','.join(v) if isinstance(v, list) else v}" for k, v in overrides.items()
-    )
+    name = model + "".join(f" {k}={_text(v)}" for k, v in overrides.items())
     row = {
         "model": model,
         "name": name,

@@ -89,7 +89,7 @@ def score_variant(cube: np.ndarray, labels: np.ndarray, seed: int, settings: dic
         features = np.concatenate([features, box_mean(features, everywhere, rf)], axis=-1)
     flat = features.reshape(height * width, -1)
     seen = split.train | split.val
-    window_valid = ~seen if settings.get("masked") else everywhere
+    sources = ~seen if settings.get("masked") else None
     x_train, y_train = features[split.train], labels[split.train] - 1
     overrides = {"C": settings["C"]} if "C" in settings else {}
 
@@ -99,7 +99,7 @@ def score_variant(cube: np.ndarray, labels: np.ndarray, seed: int, settings: dic
         ).fit(x, y)
         scores = svm.pipeline.decision_function(flat).reshape(height, width, -1)
         proba = scores_to_probabilities(scores * temperature)
-        return smooth_probabilities(proba, window_valid, rs, guide=guide) if rs else proba
+        return smooth_probabilities(proba, everywhere, rs, guide, sources=sources) if rs else proba
 
     proba = fit_and_smooth(x_train, y_train)
     if settings.get("self_train"):

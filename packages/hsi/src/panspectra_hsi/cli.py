@@ -128,7 +128,6 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
     hyper.add_argument(
         "--smooth-exclude-training",
         action="store_true",
-        default=None,
         help="score the test pixels with the training/validation pixels (and every pixel whose "
         "patch reaches one) left out of the smoothing windows: leak-free without a guard band, "
         "so the default guard becomes the patch radius",
@@ -233,7 +232,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         tta=args.tta,
         smooth_radius=args.smooth_radius,
         smooth_method=args.smooth_method,
-        smooth_exclude_training=bool(args.smooth_exclude_training),
+        smooth_exclude_training=args.smooth_exclude_training,
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
         members=args.members,

@@ -189,6 +189,15 @@ class BaseTask(L.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
 
+def balanced_class_weights(targets: Any, num_classes: int) -> torch.Tensor:
+    """``(K,)`` float32 loss weights ``n / (K · n_k)`` of 0-based class targets ``(n,)`` —
+    scikit-learn's ``class_weight="balanced"``: every class then carries the same total weight
+    in the cross-entropy (a class without samples gets the weight of one sample)."""
+    counts = torch.bincount(torch.as_tensor(targets).long().flatten(), minlength=num_classes)
+    counts = counts.double()
+    return (counts.sum() / (num_classes * counts.clamp_min(1))).float()
+
+
 class ClassificationTask(BaseTask):
     """Cross-entropy classification; logs ``val_loss`` and ``val_acc``.
 

@@ -63,8 +63,8 @@ def smooth_probabilities(
         guide: ``(h, w)`` guidance image for the guided filter; None = box mean.
         eps: guided-filter regularisation (in squared guidance units).
         sources: ``(h, w)`` bool, the valid pixels whose probabilities (and guidance) enter the
-            windows; None = all valid pixels. Every valid pixel still gets a filtered value
-            (0 where its window holds no source).
+            windows; None = all valid pixels. Every valid pixel still gets a filtered value,
+            except one whose window holds no source: it keeps its own probabilities.
 
     Returns:
         ``(h, w, K)`` float32. Windows are truncated at the array border (not padded), so a
@@ -86,4 +86,8 @@ def smooth_probabilities(
         a = cov_ip / (var_i[..., None] + eps)
         b = mean_p - a * mean_i[..., None]
         out = box_mean(a, inside, radius) * guide[..., None] + box_mean(b, inside, radius)
+    if sources is not None:  # a window without any source pixel: nothing to filter with
+        size = 2 * radius + 1
+        covered = ndimage.maximum_filter(inside, size=size, mode="constant", cval=False)
+        out = np.where(covered[..., None], out, proba)
     return np.where(valid[..., None], out, 0.0).astype(np.float32)

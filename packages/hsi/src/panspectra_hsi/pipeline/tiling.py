@@ -21,7 +21,7 @@ from panspectra_hsi.data.sources import CubeSource
 from panspectra_hsi.georef import class_map_profile, class_table_tags, map_dtype
 from panspectra_hsi.pipeline.classifier import PixelClassifier
 from panspectra_hsi.pipeline.mixed import MixedClassifier
-from panspectra_hsi.pipeline.smoothing import box_mean, smooth_probabilities
+from panspectra_hsi.pipeline.smoothing import smooth_probabilities
 
 
 def tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
@@ -67,14 +67,8 @@ def classify_window(
         guide = None
     elif guide is None and classifier.smooth_radius:
         raise ValueError("guided smoothing needs a preprocessor with a guide axis (re-train)")
-    radius = classifier.smooth_radius
-    if exclude is None or not radius:
-        proba = smooth_probabilities(proba, valid, radius, guide)
-    else:
-        sources = valid & ~exclude[g0:g1, h0:h1]
-        covered = box_mean(sources.astype(np.float64), sources, radius) > 0
-        smoothed = smooth_probabilities(proba, valid, radius, guide, sources=sources)
-        proba = np.where(covered[..., None], smoothed, proba)
+    sources = None if exclude is None else ~exclude[g0:g1, h0:h1]
+    proba = smooth_probabilities(proba, valid, classifier.smooth_radius, guide, sources=sources)
     classes = np.where(valid, proba.argmax(axis=-1), -1)
     return classes[r0 - g0 : r1 - g0, c0 - h0 : c1 - h0]
 

@@ -127,16 +127,9 @@ def classify_scene(
     return out
 
 
-def balanced_class_weights(train_labels: np.ndarray, num_classes: int) -> np.ndarray:
-    """``(K,)`` loss weights ``n / (K · n_k)`` of 1-based training labels ``(n,)`` (scikit-learn's
-    ``class_weight="balanced"``): every class then carries the same total weight."""
-    counts = np.bincount(train_labels - 1, minlength=num_classes).astype(np.float64)
-    return counts.sum() / (num_classes * np.maximum(counts, 1))
-
-
 def _fit_torch(model, features, labels, split, options, trainer_config, workdir, num_classes):
     """Train ``model`` in place on patches of ``split``; returns the core ``FitResult``."""
-    from panspectra_core.training import ClassificationTask, fit
+    from panspectra_core.training import ClassificationTask, balanced_class_weights, fit
 
     padded = pad_cube(features, options.patch_size // 2)
 
@@ -154,9 +147,10 @@ def _fit_torch(model, features, labels, split, options, trainer_config, workdir,
             generator=generator,
         )
 
-    class_weights = None
-    if options.balanced_loss:
-        class_weights = torch.from_numpy(balanced_class_weights(labels[split.train], num_classes))
+    train_targets = labels[split.train] - 1
+    class_weights = (
+        balanced_class_weights(train_targets, num_classes) if options.balanced_loss else None
+    )
     task = ClassificationTask(
         model,
         num_classes=num_classes,
