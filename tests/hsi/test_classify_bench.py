@@ -32,3 +32,15 @@ def test_overrides_become_the_flags_of_the_rows_command():
         "balanced_loss": False,
     }
     assert bench.flags(overrides) == " --members svm,spectral_mlp --smooth-exclude-training"
+
+
+def test_a_non_default_precision_is_named_in_the_row_and_its_command(scene_factory):
+    cube, labels = scene_factory(height=16, width=16)
+    scene = Scene(cube=cube, labels=labels, class_names=["a", "b", "c"], label_values=[1, 2, 3])
+    bench = load_bench("bench_hsi_classify")
+    row = bench.bench_model(scene, "svm", "random", [0], None, {}, precision="bf16-mixed")
+    assert row["name"] == "svm precision=bf16-mixed"
+    assert " --precision bf16-mixed " in row["command"]
+    default = bench.bench_model(scene, "svm", "random", [0], None, {})
+    assert default["name"] == "svm" and "--precision" not in default["command"]
+    assert row["machine"].endswith(" threads")  # where the CPU-seconds were measured

@@ -60,8 +60,28 @@ FLAGS = {
     "balanced_loss": "--balanced-loss",
     "smooth_exclude_training": "--smooth-exclude-training",
 }
+DEFAULT_PRECISION = TrainConfig.precision
 #: options that are on/off switches of hsi-classify (``--set balanced_loss=true``)
 SWITCHES = ("balanced_loss", "smooth_exclude_training")
+
+
+def machine_description(threads: int) -> str:
+    """CPU model, bf16 matrix support (AMX / AVX-512 BF16) and threads: CPU-seconds of the same
+    run differ about twofold between the machines this project runs on, so every row says where
+    it was measured."""
+    cpu, flags_seen = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                cpu = value.strip()
+            elif key.strip() == "flags":
+                flags_seen = set(value.split())
+                break
+    except OSError:
+        pass
+    bf16 = [f for f in ("amx_bf16", "avx512_bf16") if f in flags_seen]
+    return f"{cpu} ({', '.join(bf16) or 'no bf16 units'}), {threads} threads"
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -139,12 +159,15 @@ def bench_model(
     epochs: int | None,
     overrides: dict,
     ablate: bool = False,
+    precision: str = "32-true",
 ) -> dict:
     options = TrainOptions(model=model, protocol=protocol, epochs=epochs, **overrides)
     runs, ablations = [], []
     for seed in seeds:
         with tempfile.TemporaryDirectory() as out:
-            config = TrainConfig(progress_bar=False, accelerator="cpu", seed=seed)
+            config = TrainConfig(
+                progress_bar=False, accelerator="cpu", seed=seed, precision=precision
+            )
             summary = run_training(scene, options, [seed], out, trainer_config=config)
             runs.append(summary.metrics)
             if ablate:
@@ -154,10 +177,13 @@ def bench_model(
         f"--train-fraction 0.1 --seeds {','.join(map(str, seeds))} --accelerator cpu"
         + (f" --epochs {epochs}" if epochs else "")
         + flags(overrides)
+        + ("" if precision == DEFAULT_PRECISION else f" --precision {precision}")
         + " --output runs/"
         + model
     )
     name = model + "".join(f" {k}={_text(v)}" for k, v in overrides.items())
+    if precision != DEFAULT_PRECISION:
+        name += f" precision={precision}"
     row = {
         "model": model,
         "name": name,
@@ -170,6 +196,7 @@ def bench_model(
         "options": runs[0]["options"],
         "reduced": epochs is not None,
         "command": command,
+        "machine": machine_description(torch.get_num_threads()),
     }
     if ablations:
         row["ablation"] = {key: summarize_seeds(ablations, [key])[key] for key in ablations[0]}
@@ -178,7 +205,7 @@ def bench_model(
 
 def markdown(rows: list[dict], protocol: str, machine: str) -> str:
     lines = [
-        f"# Indian Pines, protocol `{protocol}` ({machine})",
+        f"# Indian Pines, protocol `{protocol}` (last run: {machine})",
         "",
         "| model | OA | AA | kappa | val OA | train s / seed (wall) | train CPU-s / seed | seeds "
         "| test px | command |",
@@ -209,6 +236,9 @@ def markdown(rows: list[dict], protocol: str, machine: str) -> str:
         f"{p.get('train_pixels')}/{p.get('val_pixels')}.",
     ]
     for row in rows:
+        where = row.get("machine", "an earlier machine of this project (not recorded)")
+        lines.append(f"- `{row.get('name', row['model'])}` measured on {where}")
+    for row in rows:
         for key, value in row.get("ablation", {}).items():
             lines.append(
                 f"- ablation of `{row.get('name', row['model'])}`, same trained models, "
@@ -229,13 +259,15 @@ def main() -> None:
     )
     parser.add_argument("--ablate", action="store_true", help="score no-TTA/no-smoothing too")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--precision", default=DEFAULT_PRECISION, help="Lightning precision (bf16-mixed: AMX CPUs)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     scene = load_named_scene("indian_pines")
     seeds = parse_seeds(args.seeds)
-    cpu = platform.processor() or platform.machine()
-    machine = f"{cpu}, {args.threads} threads, torch {torch.__version__}"
+    machine = f"{machine_description(args.threads)}, torch {torch.__version__}"
     args.results.mkdir(parents=True, exist_ok=True)
     stem = args.results / f"hsi_{args.protocol}"
     # Rows of models not re-run now are kept, so the table can be built up model by model.
@@ -246,7 +278,9 @@ def main() -> None:
     )
     for model in args.models.split(","):
         overrides = parse_overrides(args.set)
-        row = bench_model(scene, model, args.protocol, seeds, args.epochs, overrides, args.ablate)
+        row = bench_model(
+            scene, model, args.protocol, seeds, args.epochs, overrides, args.ablate, args.precision
+        )
         rows = [r for r in rows if r.get("name", r["model"]) != row["name"]] + [row]
         payload = {"protocol": args.protocol, "machine": machine, "rows": rows}
         stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
