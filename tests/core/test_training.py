@@ -174,6 +174,18 @@ def test_trainer_flags_build_a_config():
     assert trainer_config_from_args(args).max_time == "01:01:00:30"
 
 
+def test_precision_flag_accepts_lightning_settings_and_rejects_others(capsys):
+    parser = argparse.ArgumentParser(prog="x-train")
+    add_trainer_args(parser)
+    args = parser.parse_args(["--precision", "bf16-mixed"])
+    assert trainer_config_from_args(args).precision == "bf16-mixed"
+    assert trainer_config_from_args(parser.parse_args([])).precision == "32-true"
+    with pytest.raises(SystemExit) as stop:  # before any data is read or output written
+        parser.parse_args(["--precision", "bf17"])
+    assert stop.value.code == 2
+    assert "--precision: invalid choice: 'bf17'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("minutes", [0, -1.0, float("nan")])
 def test_max_train_minutes_must_be_positive(minutes):
     with pytest.raises(UserError, match="must be positive"):

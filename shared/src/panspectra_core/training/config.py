@@ -13,6 +13,8 @@ from typing import Any
 from panspectra_core.cli import resolve_device
 from panspectra_core.errors import UserError
 
+#: Lightning precision settings the CLIs accept (``--precision``)
+PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 #: learning-rate schedules of the core tasks (:class:`~panspectra_core.training.tasks.BaseTask`)
 SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "decay90", "none")
 
@@ -57,7 +59,14 @@ def add_trainer_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--devices", default="auto", help="number of devices or auto (default: auto)")
     g.add_argument("--strategy", default="auto", help="auto, ddp, ddp_spawn, ... (default: auto)")
     g.add_argument("--num-nodes", type=int, default=1, help="nodes for multi-node DDP (default: 1)")
-    g.add_argument("--precision", default="32-true", help="32-true, bf16-mixed, 16-mixed")
+    g.add_argument(
+        "--precision",
+        default="32-true",
+        choices=PRECISIONS,
+        help="Lightning precision (default: 32-true; bf16-mixed halves conv-heavy training "
+        "time on GPUs and on CPUs with bf16 units such as AMX, and is emulated, so slower, "
+        "on CPUs without them)",
+    )
     g.add_argument("--deterministic", action="store_true", help="deterministic algorithms only")
     g.add_argument("--patience", type=int, default=None, help="early-stopping patience in epochs")
     g.add_argument(
