@@ -1,4 +1,5 @@
 import argparse
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,6 +8,7 @@ from panspectra_core.cli import (
     UserError,
     add_common_args,
     apply_common_args,
+    cpu_description,
     parse_seeds,
     resolve_device,
     run_main,
@@ -90,6 +92,9 @@ def test_metrics_and_seed_helpers(tmp_path):
     data = json.loads(path.read_text())
     assert data["oa"] == 0.9 and data["nan"] is None and data["arr"] == [1, 2]
     assert data["run"]["seed"] == 3 and "torch" in data["run"]["versions"]
+    assert data["run"]["cpu"] == cpu_description()
+    if Path("/proc/cpuinfo").exists():  # Linux: says whether the CPU has bf16 units
+        assert "bf16" in data["run"]["cpu"]
     assert parse_seeds("0,1,2") == [0, 1, 2] and parse_seeds("0-4") == [0, 1, 2, 3, 4]
     with pytest.raises(UserError):
         parse_seeds("a,b")

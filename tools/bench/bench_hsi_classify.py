@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 from pathlib import Path
 
 import torch
 
-from panspectra_core.cli import parse_seeds, summarize_seeds
+from panspectra_core.cli import cpu_description, parse_seeds, summarize_seeds
 from panspectra_core.training import TrainConfig
+from panspectra_core.training.config import PRECISIONS
 from panspectra_hsi.data import load_named_scene
 from panspectra_hsi.pipeline import TrainOptions, run_training
 
@@ -60,28 +60,15 @@ FLAGS = {
     "balanced_loss": "--balanced-loss",
     "smooth_exclude_training": "--smooth-exclude-training",
 }
+#: the precision a row is trained with unless ``--precision`` says otherwise (not named in rows)
 DEFAULT_PRECISION = TrainConfig.precision
 #: options that are on/off switches of hsi-classify (``--set balanced_loss=true``)
 SWITCHES = ("balanced_loss", "smooth_exclude_training")
 
 
 def machine_description(threads: int) -> str:
-    """CPU model, bf16 matrix support (AMX / AVX-512 BF16) and threads: CPU-seconds of the same
-    run differ about twofold between the machines this project runs on, so every row says where
-    it was measured."""
-    cpu, flags_seen = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                cpu = value.strip()
-            elif key.strip() == "flags":
-                flags_seen = set(value.split())
-                break
-    except OSError:
-        pass
-    bf16 = [f for f in ("amx_bf16", "avx512_bf16") if f in flags_seen]
-    return f"{cpu} ({', '.join(bf16) or 'no bf16 units'}), {threads} threads"
+    """Where a row's CPU-seconds were measured: CPU model, bf16 units, torch threads."""
+    return f"{cpu_description()}, {threads} threads"
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -260,7 +247,10 @@ def main() -> None:
     parser.add_argument("--ablate", action="store_true", help="score no-TTA/no-smoothing too")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
-        "--precision", default=DEFAULT_PRECISION, help="Lightning precision (bf16-mixed: AMX CPUs)"
+        "--precision",
+        default=DEFAULT_PRECISION,
+        choices=PRECISIONS,
+        help="Lightning precision (bf16-mixed: CPUs with bf16 units, GPUs)",
     )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()

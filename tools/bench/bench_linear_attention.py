@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -34,19 +33,10 @@ from panspectra_core.attention import (
     delta_rule,
     delta_rule_recurrent,
 )
+from panspectra_core.cli import cpu_description
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BATCH, HEADS, DIM = 2, 4, 64
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def make_inputs(length: int, requires_grad: bool, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -221,7 +211,7 @@ def main() -> None:
         + (" --quick" if args.quick else "")
         + (f" --threads {args.threads}" if args.threads else ""),
         "environment": {
-            "cpu": cpu_name(),
+            "cpu": cpu_description(),
             "cpu_count": os.cpu_count(),
             "torch": torch.__version__,
             "threads": torch.get_num_threads(),

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
+from hsi_probe_seeds import run_probe_seeds
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_mixed_ensemble_probe.json"
 MEMBERS = (("ssftt", {"ensemble": 2, "tta": 2}), ("lola_specvit", {}))
@@ -68,15 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    logging.disable(logging.WARNING)
-    from panspectra_hsi.data.named import load_indian_pines
-
-    scene = load_indian_pines()
-    rows = []
-    for seed in (int(s) for s in args.seeds.split(",")):
-        rows.append(probe_seed(scene, seed))
-        print(json.dumps(rows[-1]), flush=True)
+    rows = run_probe_seeds(probe_seed, args.seeds)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     payload = {"command": "python tools/bench/probe_hsi_mixed_ensemble.py --seeds " + args.seeds}
     args.results.write_text(json.dumps({**payload, "rows": rows}, indent=2) + "\n")

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import tempfile
 from pathlib import Path
 
 import numpy as np
-import torch
+from hsi_probe_seeds import run_probe_seeds
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = {"recipe": None, "ssftt_tta8": 8}
@@ -77,15 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--epochs", type=int, help="every member's epochs (smoke runs only)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    logging.disable(logging.WARNING)
-    from panspectra_hsi.data.named import load_indian_pines
-
-    scene = load_indian_pines()
-    rows = []
-    for seed in (int(s) for s in args.seeds.split(",")):
-        rows.append(probe_seed(scene, seed, args.precision, args.epochs))
-        print(json.dumps(rows[-1]), flush=True)
+    rows = run_probe_seeds(probe_seed, args.seeds, precision=args.precision, epochs=args.epochs)
     summary = {
         name: {
             "oa_mean": float(np.mean([r[name] for r in rows])),

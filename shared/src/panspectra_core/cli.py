@@ -34,6 +34,7 @@ __all__ = [
     "atomic_write",
     "build_parser",
     "check_output_file",
+    "cpu_description",
     "package_versions",
     "parse_seeds",
     "resolve_device",
@@ -59,6 +60,28 @@ def package_versions(names: Iterable[str] = _VERSIONED) -> dict[str, str]:
             continue
     out["python"] = sys.version.split()[0]
     return out
+
+
+def cpu_description() -> str:
+    """The CPU model and its bf16 matrix units, e.g. ``"Intel(R) Xeon(R) Processor (amx_bf16,
+    avx512_bf16)"``: CPU-seconds of the same training differ about twofold between machines,
+    and ``--precision bf16-mixed`` pays only with such units, so runs and benchmarks record it.
+    Falls back to :func:`platform.processor` where ``/proc/cpuinfo`` is missing (not Linux)."""
+    import platform
+
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break  # the first processor describes them all
+    except OSError:
+        return model
+    units = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
+    return f"{model} ({', '.join(units) or 'no bf16 units'})"
 
 
 def build_parser(
@@ -169,12 +192,14 @@ def write_metrics(
     command: Sequence[str] | None = None,
     seed: int | None = None,
 ) -> Path:
-    """Write ``metrics.json`` = ``metrics`` plus a ``run`` block (versions, command, seed, time)."""
+    """Write ``metrics.json`` = ``metrics`` plus a ``run`` block (versions, CPU, command, seed,
+    time)."""
     payload = dict(metrics)
     payload["run"] = {
         "command": list(command) if command is not None else sys.argv,
         "seed": seed,
         "versions": package_versions(),
+        "cpu": cpu_description(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return write_json(Path(directory) / "metrics.json", payload)
