@@ -48,6 +48,26 @@ def test_checkpoint_round_trip_gives_identical_probabilities(tmp_path, name):
     np.testing.assert_array_equal(loaded.classes_, model.classes_)
 
 
+def test_svm_score_scale_sharpens_probabilities_and_survives_the_checkpoint(tmp_path):
+    from panspectra_hsi.models.sklearn_baselines import scores_to_probabilities
+
+    plain, X, _ = fitted("svm")
+    sharp = create_model("svm", num_bands=BANDS, num_classes=CLASSES, score_scale=3.0).fit(
+        X, np.repeat(np.arange(1, CLASSES + 1), 15)
+    )
+    scores = plain.pipeline.decision_function(X)
+    np.testing.assert_allclose(sharp.predict_proba(X), scores_to_probabilities(3.0 * scores))
+    np.testing.assert_array_equal(sharp.predict(X), plain.predict(X))  # same arg-max
+    assert sharp.predict_proba(X).max(1).mean() > plain.predict_proba(X).max(1).mean()
+    kwargs = {"num_bands": BANDS, "num_classes": CLASSES, "score_scale": 3.0}
+    path = save_checkpoint(
+        tmp_path / "m.safetensors", sharp, model_name="svm", model_kwargs=kwargs, domain="hsi"
+    )
+    np.testing.assert_array_equal(
+        load_checkpoint(path).model.predict_proba(X), sharp.predict_proba(X)
+    )
+
+
 def test_untrusted_types_are_refused():
     import skops.io
     from sklearn.pipeline import make_pipeline

@@ -71,8 +71,8 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--val-fraction",
         type=float,
-        default=0.1,
-        help="share of the training pixels used for validation (default 0.1)",
+        help="share of the training pixels used for validation (default 0.1; 0 for the "
+        "--protocol disjoint default model, which chooses nothing on validation pixels)",
     )
     group.add_argument(
         "--guard-radius",
@@ -104,6 +104,14 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         default=None,
         help="one global scale instead of per-band standardization before PCA",
+    )
+    hyper.add_argument(
+        "--nuisance-dims",
+        type=int,
+        metavar="D",
+        help="project the D directions along which the training regions of one class differ "
+        "(the scene's drift) out of every spectrum; needs several training fields per class, "
+        "else a warning and none (default: 1 for the --protocol disjoint default model, else 0)",
     )
     hyper.add_argument(
         "--monitor",
@@ -233,6 +241,7 @@ def cmd_train(args: argparse.Namespace, argv: Sequence[str]) -> int:
         smooth_radius=args.smooth_radius,
         smooth_method=args.smooth_method,
         smooth_exclude_training=args.smooth_exclude_training,
+        nuisance_dims=args.nuisance_dims,
         finetune=None if args.finetune is None else str(args.finetune),
         lora_rank=args.lora_rank,
         members=args.members,

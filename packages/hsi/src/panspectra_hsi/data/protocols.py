@@ -178,6 +178,22 @@ def grow_region(component: np.ndarray, seed_pixel: tuple[int, int], size: int) -
     return grown
 
 
+def training_regions(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Region id of every pixel of ``mask``, in ``array[mask]`` (row-major) order.
+
+    A region is a 4-connected component of the masked pixels of one class, so under the
+    disjoint protocol every training region grown in a field is one region. Ids are unique
+    across classes. Used to estimate the between-field nuisance (``nuisance_axes``).
+    """
+    ids = np.zeros(labels.shape, dtype=np.int64)
+    offset = 0
+    for k in np.unique(labels[mask]):
+        components, n_components = ndimage.label(mask & (labels == k), structure=_FOUR_CONNECTED)
+        ids = np.where(components > 0, components + offset, ids)
+        offset += n_components
+    return ids[mask]
+
+
 def guard_band(mask: np.ndarray, radius: int) -> np.ndarray:
     """Pixels within Chebyshev distance ``radius`` of ``mask`` (the footprint of its patches)."""
     if radius <= 0:

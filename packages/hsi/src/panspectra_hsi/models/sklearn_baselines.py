@@ -83,14 +83,21 @@ class SpectralSklearnClassifier:
         pipeline: an unfitted sklearn estimator/pipeline with ``predict_proba``.
         num_bands: expected spectrum length (checked on fit/predict).
         num_classes: number of classes of the task (informational; ``classes_`` comes from fit).
+        score_scale: for estimators without ``predict_proba`` (the SVM), the decision scores
+            are multiplied by this before the softmax: larger = sharper probabilities. The
+            arg-max does not change, but an average of probability maps (a probability
+            filter, a mixed ensemble) weighs confident pixels more.
     """
 
     is_sklearn = True
 
-    def __init__(self, pipeline: Pipeline, num_bands: int, num_classes: int) -> None:
+    def __init__(
+        self, pipeline: Pipeline, num_bands: int, num_classes: int, score_scale: float = 1.0
+    ) -> None:
         self.pipeline = pipeline
         self.num_bands = num_bands
         self.num_classes = num_classes
+        self.score_scale = float(score_scale)
 
     def _spectra(self, X: Any) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -113,12 +120,12 @@ class SpectralSklearnClassifier:
         """(n, bands) -> (n, len(classes_)) class probabilities (rows sum to 1).
 
         Estimators without ``predict_proba`` (the SVM) get :func:`scores_to_probabilities` of
-        their one-vs-rest decision function.
+        their one-vs-rest decision function times ``score_scale``.
         """
         spectra = self._spectra(X)
         if hasattr(self.pipeline, "predict_proba"):
             return self.pipeline.predict_proba(spectra)
-        return scores_to_probabilities(self.pipeline.decision_function(spectra))
+        return scores_to_probabilities(self.score_scale * self.pipeline.decision_function(spectra))
 
     def predict(self, X: Any) -> np.ndarray:
         """(n, bands) -> (n,) labels from ``classes_`` (argmax of ``predict_proba``)."""
@@ -169,14 +176,22 @@ class SpectralSklearnClassifier:
 
 @register_model(domain="hsi", tags=("sklearn", "spectral"))
 def svm(
-    num_bands: int, num_classes: int, patch_size: int = 1, **overrides: Any
+    num_bands: int,
+    num_classes: int,
+    patch_size: int = 1,
+    score_scale: float = 1.0,
+    **overrides: Any,
 ) -> SpectralSklearnClassifier:
-    """RBF-SVM on standardised spectra (C=100, gamma='scale', balanced class weights)."""
+    """RBF-SVM on standardised spectra (C=100, gamma='scale', balanced class weights).
+
+    Probabilities are the softmax of ``score_scale`` × the one-vs-rest scores (the ``svm``
+    recipe sets 3, see :mod:`panspectra_hsi.models.recipes`).
+    """
     params = {"C": 100.0, "gamma": "scale", "class_weight": "balanced"}
     params |= overrides
     params["decision_function_shape"] = "ovr"
     return SpectralSklearnClassifier(
-        make_pipeline(StandardScaler(), SVC(**params)), num_bands, num_classes
+        make_pipeline(StandardScaler(), SVC(**params)), num_bands, num_classes, score_scale
     )
 
 

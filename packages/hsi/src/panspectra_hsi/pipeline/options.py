@@ -15,7 +15,8 @@ class TrainOptions:
     Attributes:
         model: registry name (domain "hsi").
         protocol: "random" | "disjoint" | "fixed" (fixed = user train/test label maps).
-        train_fraction / train_count / min_per_class / val_fraction: sampling (see protocols).
+        train_fraction / train_count / min_per_class / val_fraction: sampling (see protocols);
+            ``val_fraction`` None = :data:`DEFAULT_VAL_FRACTION`.
         guard_radius: disjoint guard band (default: patch radius + smoothing radius — the
             prediction at a training pixel is close to its label, so a test pixel's smoothing
             window must not reach one either; only the patch radius with
@@ -35,6 +36,9 @@ class TrainOptions:
             no prediction fitted to a label is averaged into a test pixel: the filter is then
             leak-free without a guard band, and the test set is every labelled pixel beyond the
             patch radius (a saved model's ``predict`` filters every pixel, as usual).
+        nuisance_dims: project this many between-region nuisance axes out of the standardized
+            spectra (``SpectralPreprocessor``, estimated from the 4-connected training regions
+            of each class); None or 0 = off. Needs several training regions per class.
         members: the models of a ``mixed_ensemble`` (default: its recipe's). Each member is
             trained with its own recipe; the hyper-parameters set here apply to every member,
             while smoothing and the guard band are the ensemble's.
@@ -49,7 +53,7 @@ class TrainOptions:
     train_fraction: float = 0.1
     train_count: int | None = None
     min_per_class: int = 5
-    val_fraction: float = 0.1
+    val_fraction: float | None = None
     guard_radius: int | None = None
     patch_size: int | None = None
     pca_components: int | None = None
@@ -69,6 +73,7 @@ class TrainOptions:
     smooth_radius: int | None = None
     smooth_method: str | None = None
     smooth_exclude_training: bool = False
+    nuisance_dims: int | None = None
     finetune: str | None = None
     lora_rank: int | None = None
     members: list[str] | None = None
@@ -99,6 +104,8 @@ _FROM_RECIPE = (
 
 
 MIXED_ENSEMBLE = "mixed_ensemble"
+#: share of the training pixels carved out for validation unless the options say otherwise
+DEFAULT_VAL_FRACTION = 0.1
 
 
 def resolve_options(options: TrainOptions) -> TrainOptions:
@@ -115,6 +122,8 @@ def resolve_options(options: TrainOptions) -> TrainOptions:
     values["model_kwargs"] = {**getattr(recipe, "model_kwargs", {}), **options.model_kwargs}
     if values["patch_size"] is None:
         values["patch_size"] = 1
+    if values["val_fraction"] is None:
+        values["val_fraction"] = DEFAULT_VAL_FRACTION
     if values["guard_radius"] is None:
         values["guard_radius"] = values["patch_size"] // 2 + _smoothing_reach(values)
     return TrainOptions(**values)
@@ -144,6 +153,8 @@ def _resolve_mixed(options: TrainOptions) -> TrainOptions:
     recipe = get_recipe(MIXED_ENSEMBLE)
     values = options.to_dict()
     values["members"] = list(options.members or recipe.members)
+    if values["val_fraction"] is None:
+        values["val_fraction"] = DEFAULT_VAL_FRACTION
     for key in ("smooth_radius", "smooth_method"):
         if values[key] is None:
             values[key] = getattr(recipe, key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from panspectra_hsi.data.protocols import (
     fixed_split,
     guard_band,
     random_split,
+    training_regions,
 )
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.eval.metrics import classification_metrics
@@ -267,10 +269,7 @@ def _fit_classifier(
             options.finetune, cube.shape[-1], num_classes
         )
     else:
-        standardize = True if options.standardize_bands is None else options.standardize_bands
-        preprocessor = SpectralPreprocessor.fit(
-            cube[split.train], options.pca_components or None, standardize_bands=standardize
-        )
+        preprocessor = _fit_preprocessor(options, cube, labels, split)
         model_kwargs = {
             "num_bands": preprocessor.num_features,
             "num_classes": num_classes,
@@ -334,6 +333,7 @@ def _fit_classifier(
         "epochs": epochs,
         "best_epoch": best_epoch,
         "time_limit_reached": time_limit_reached,
+        "nuisance_axes": 0 if preprocessor.nuisance is None else len(preprocessor.nuisance),
         **parameter_counts,
     }
     classifier = PixelClassifier(
@@ -350,6 +350,39 @@ def _fit_classifier(
         smooth_method=options.smooth_method or "box",
     )
     return classifier, info
+
+
+def _fit_preprocessor(
+    options: TrainOptions, cube: np.ndarray, labels: np.ndarray, split: Split
+) -> SpectralPreprocessor:
+    """Band standardization, nuisance projection and PCA of ``options``, fitted on the
+    training pixels (the nuisance from their 4-connected regions per class).
+
+    When no class has two separate training regions (a training map with one field per class)
+    there is no nuisance to estimate: a warning is logged and the spectra are not projected
+    (``nuisance_axes`` 0 in the run's record).
+    """
+    standardize = True if options.standardize_bands is None else options.standardize_bands
+    dims = int(options.nuisance_dims or 0)
+    if dims < 0:
+        raise UserError(f"--nuisance-dims {dims}: must be >= 0")
+    fit = partial(
+        SpectralPreprocessor.fit,
+        cube[split.train],
+        options.pca_components or None,
+        standardize_bands=standardize,
+    )
+    if not dims:
+        return fit()
+    try:
+        return fit(
+            nuisance_dims=dims,
+            labels=labels[split.train],
+            regions=training_regions(split.train, labels),
+        )
+    except ValueError as error:
+        log.warning("--nuisance-dims %d: %s; training without it", dims, error)
+        return fit()
 
 
 def _fit_mixed(
