@@ -154,7 +154,7 @@ def test_envi_input_fixed_split_with_sklearn_baseline(tmp_path, scene_factory):
 
 @pytest.mark.parametrize(
     ("protocol", "model", "smooth_radius"),
-    [("disjoint", "mixed_ensemble", 6), ("random", "mixed_ensemble", 1)],
+    [("disjoint", "svm", 6), ("random", "mixed_ensemble", 1)],
 )
 def test_without_model_the_protocols_benchmark_winner_is_used(
     tmp_path, monkeypatch, scene_factory, protocol, model, smooth_radius
@@ -170,7 +170,7 @@ def test_without_model_the_protocols_benchmark_winner_is_used(
 
     def spy(scene, options, **kwargs):
         chosen.append(resolve_options(options))
-        if chosen[-1].members != ["svm", "spectral_mlp"]:  # the patch models are not trained here
+        if chosen[-1].model != "svm":  # the patch models are not trained here
             raise SystemExit(0)
         return real(scene, options, **kwargs)
 
@@ -185,10 +185,11 @@ def test_without_model_the_protocols_benchmark_winner_is_used(
     assert (resolved.model, resolved.smooth_radius) == (model, smooth_radius)
     if protocol == "disjoint":
         metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-        assert metrics["model"] == "mixed_ensemble"
-        assert [m["model"] for m in metrics["members"]] == ["svm", "spectral_mlp"]
+        assert metrics["model"] == "svm"
         assert metrics["options"]["smooth_method"] == "guided"
-        assert metrics["options"]["balanced_loss"] and metrics["options"]["label_smoothing"] == 0.1
+        assert metrics["options"]["nuisance_dims"] == 1
+        # every training pixel trains (nothing is chosen on validation pixels)
+        assert metrics["options"]["val_fraction"] == 0.0 and metrics["protocol"]["val_pixels"] == 0
         # patch radius 0, training pixels out of the filter windows: no guard band needed
         assert metrics["protocol"]["guard_radius"] == 0
     # an explicit flag still wins over the protocol default
@@ -246,10 +247,10 @@ def test_list_models_and_info(tmp_path, capsys, scene_factory):
     listing = capsys.readouterr().out
     assert TINY in listing and "Stand-in model" in listing
     defaults = {line.split()[0]: line for line in listing.splitlines() if "(default for" in line}
-    assert set(defaults) == {"mixed_ensemble"}  # winner of random and of disjoint (other members)
+    assert set(defaults) == {"mixed_ensemble", "svm"}  # winners of random and of disjoint
     assert "default for --protocol random" in defaults["mixed_ensemble"]
-    assert "--protocol disjoint, with --members svm,spectral_mlp" in defaults["mixed_ensemble"]
-    assert "--smooth-exclude-training" in defaults["mixed_ensemble"]
+    assert "--protocol disjoint, with --nuisance-dims 1 --val-fraction 0.0" in defaults["svm"]
+    assert "--smooth-exclude-training" in defaults["svm"]
     cube, labels = scene_factory(height=10, width=10)
     np.save(tmp_path / "cube.npy", cube)
     np.save(tmp_path / "gt.npy", labels)
