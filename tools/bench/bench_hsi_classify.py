@@ -59,6 +59,7 @@ FLAGS = {
     "members": "--members",
     "balanced_loss": "--balanced-loss",
     "smooth_exclude_training": "--smooth-exclude-training",
+    "nuisance_dims": "--nuisance-dims",
 }
 #: the precision a row is trained with unless ``--precision`` says otherwise (not named in rows)
 DEFAULT_PRECISION = TrainConfig.precision

@@ -30,11 +30,11 @@ Prints one line per seed and variant, a mean ± std summary, and writes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 
 import numpy as np
+from hsi_probe_seeds import percent_mean_std, write_probe_results
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_disjoint_svm_probe.json"
 #: name -> settings: T (score temperature), rf (input window radius), rs (smoothing radius),
@@ -140,21 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             print(seed, name, f"{100 * rows[name][-1]['overall_accuracy']:.2f}", flush=True)
     summary = {}
     for name, per_seed in rows.items():
-        oa = 100 * np.array([r["overall_accuracy"] for r in per_seed])
-        std = float(oa.std(ddof=1)) if len(oa) > 1 else 0.0
-        summary[name] = {"oa_mean": round(float(oa.mean()), 2), "oa_std": round(std, 2)}
+        mean, std = percent_mean_std(r["overall_accuracy"] for r in per_seed)
+        summary[name] = {"oa_mean": mean, "oa_std": std}
         summary[name]["test_pixels_first_seed"] = per_seed[0]["test_pixels"]
-        print(f"{name}: OA {oa.mean():.2f} ± {std:.2f} %")
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "command": "python tools/bench/probe_hsi_disjoint_svm.py --seeds " + args.seeds,
-        "variants": VARIANTS,
-        "summary": summary,
-        "per_seed": rows,
-    }
-    tmp = args.results.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    tmp.replace(args.results)
+        print(f"{name}: OA {mean:.2f} ± {std:.2f} %")
+    write_probe_results(args.results, Path(__file__).name, args.seeds, VARIANTS, summary, rows)
     return 0
 
 
