@@ -18,11 +18,10 @@ et al. 2017) on *tuning* seeds (default 100–109), never the benchmark's 0–4,
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
-from hsi_probe_seeds import percent_mean_std, run_probe_seeds, write_probe_results
+from hsi_probe_seeds import DisjointTuningSplit, filtered_probe_main
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_nuisance_probe.json"
 #: variant -> number of nuisance axes, or "gain" for the uniform-brightness direction
@@ -30,27 +29,19 @@ VARIANTS: dict[str, int | str] = {"D 0": 0, "D 1": 1, "D 2": 2, "D 3": 3, "gain"
 
 
 def probe_seed(scene, seed: int) -> dict:
-    from panspectra_core.registry import create_model
     from panspectra_hsi.data.preprocessing import SpectralPreprocessor
-    from panspectra_hsi.data.protocols import disjoint_split, training_regions
-    from panspectra_hsi.models.recipes import get_recipe
-    from panspectra_hsi.pipeline.smoothing import smooth_probabilities
 
-    cube = np.asarray(scene.cube, dtype=np.float32)
-    labels = scene.labels
-    height, width, _ = cube.shape
-    split = disjoint_split(labels, guard_radius=0, val_fraction=0.0, seed=seed)
-    train = split.train
-    regions = training_regions(train, labels)
-    everywhere = np.ones((height, width), dtype=bool)
-    truth = labels[split.test] - 1
-    row: dict = {"seed": seed, "test_pixels": int(split.test.sum())}
+    data = DisjointTuningSplit.of(scene, seed)
+    row: dict = {"seed": seed, "test_pixels": int(data.test.sum())}
     for name, variant in VARIANTS.items():
         dims = variant if isinstance(variant, int) else 0
         prep = SpectralPreprocessor.fit(
-            cube[train], nuisance_dims=dims, labels=labels[train], regions=regions
+            data.cube[data.train],
+            nuisance_dims=dims,
+            labels=data.labels[data.train],
+            regions=data.regions,
         )
-        features = prep.transform(cube)
+        features = prep.transform(data.cube)
         if variant == "gain":
             gain = prep.mean / prep.std
             gain = (gain / np.linalg.norm(gain)).astype(np.float32)
@@ -58,40 +49,19 @@ def probe_seed(scene, seed: int) -> dict:
         if variant == 1:
             gain = prep.mean / prep.std
             row["cos_axis1_gain"] = float(abs(prep.nuisance[0] @ gain) / np.linalg.norm(gain))
-        svm = create_model(
-            "svm",
-            num_bands=features.shape[-1],
-            num_classes=scene.num_classes,
-            **get_recipe("svm").model_kwargs,
-        ).fit(features[train], labels[train] - 1)
-        proba = svm.predict_proba(features.reshape(-1, features.shape[-1]))
-        proba = proba.reshape(height, width, -1)
-        filtered = smooth_probabilities(proba, everywhere, 6, prep.guide(cube), sources=~train)
-        row[name] = {
-            "oa_spectra": float((proba[split.test].argmax(-1) == truth).mean()),
-            "oa_filtered": float((filtered[split.test].argmax(-1) == truth).mean()),
-        }
+        row[name] = data.oa(*data.default_svm_and_filter(prep, features))
     return row
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="100,101,102,103,104,105,106,107,108,109")
-    parser.add_argument("--results", type=Path, default=RESULTS, help="JSON file to write")
-    args = parser.parse_args(argv)
-    rows = run_probe_seeds(probe_seed, args.seeds)
-    summary = {}
-    for name in VARIANTS:
-        summary[name] = {}
-        for key in ("oa_spectra", "oa_filtered"):
-            mean, std = percent_mean_std(r[name][key] for r in rows)
-            summary[name][key] = {"mean": mean, "std": std}
-        print(f"{name}: {summary[name]}")
+def _cosine_range(rows: list[dict]) -> dict:
     cosines = [r["cos_axis1_gain"] for r in rows]
-    summary["cos_axis1_gain"] = {"min": round(min(cosines), 3), "max": round(max(cosines), 3)}
-    print("|cos(axis 1, gain)|:", summary["cos_axis1_gain"])
-    write_probe_results(args.results, Path(__file__).name, args.seeds, VARIANTS, summary, rows)
-    return 0
+    print("|cos(axis 1, gain)|:", round(min(cosines), 3), "-", round(max(cosines), 3))
+    return {"cos_axis1_gain": {"min": round(min(cosines), 3), "max": round(max(cosines), 3)}}
+
+
+main = filtered_probe_main(
+    probe_seed, VARIANTS, __file__, RESULTS, __doc__, extra_summary=_cosine_range
+)
 
 
 if __name__ == "__main__":
