@@ -9,7 +9,9 @@ first principal component as guide, training pixels out of the windows), one thi
   of the standardized training spectra — in units of the first one's std (``pc3``) or each at
   unit variance (``pc3 unit``), as in Kang et al. 2014's EPF-G-c;
 - the SVM: ``gamma`` × 0.5 / × 2 of scikit-learn's ``"scale"``, ``C`` 10 / 1000, and the first
-  derivative of the spectrum appended to the standardized spectrum (brightness-robust shape).
+  derivative of the spectrum appended to the standardized spectrum (brightness-robust shape);
+- the preprocessing: PCA to 10 / 20 / 40 components after the projection (``--pca N``), and one
+  global scale instead of per-band standardization (``--no-band-std``).
 
 Scored on the spatially disjoint split of Indian Pines (10 % per class, Liang et al. 2017) on
 *tuning* seeds (default 100–109), never the benchmark's 0–4; OA on all test pixels. Prints one
@@ -43,8 +45,12 @@ VARIANTS: dict[str, dict] = {
     "C 10": {"C": 10.0},
     "C 1000": {"C": 1000.0},
     "+ derivative": {"derivative": True},
+    "pca 10": {"pca": 10},
+    "pca 20": {"pca": 20},
+    "pca 40": {"pca": 40},
+    "global scale": {"global_scale": True},
 }
-_SVM_KEYS = ("gamma", "C", "derivative")
+_SVM_KEYS = ("gamma", "C", "derivative", "pca", "global_scale")
 
 
 def color_guided_filter(
@@ -73,45 +79,53 @@ def color_guided_filter(
 
 def probe_seed(scene, seed: int) -> dict:
     from scipy import ndimage
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
 
+    from panspectra_core.registry import create_model
     from panspectra_hsi.data.preprocessing import SpectralPreprocessor
-    from panspectra_hsi.models.sklearn_baselines import scores_to_probabilities
+    from panspectra_hsi.models.recipes import get_recipe
     from panspectra_hsi.pipeline.smoothing import smooth_probabilities
 
     data = DisjointTuningSplit.of(scene, seed)
     cube, labels, train = data.cube, data.labels, data.train
     height, width, _ = cube.shape
     everywhere = np.ones((height, width), dtype=bool)
-    prep = SpectralPreprocessor.fit(
-        cube[train], nuisance_dims=1, labels=labels[train], regions=data.regions
-    )
-    standardized = prep.transform(cube)
-    scaled = (cube - prep.mean) / prep.std
-    _, singular, vt = np.linalg.svd(scaled[train], full_matrices=False)
-    vt = vt[:3] * np.sign(vt[np.arange(3), np.abs(vt[:3]).argmax(axis=1)])[:, None]
-    stds = singular[:3] / np.sqrt(train.sum())
-    guides = {"pc3": (scaled @ vt[:3].T) / stds[0], "pc3 unit": (scaled @ vt[:3].T) / stds}
+
+    def preprocessor(pca: int | None = None, global_scale: bool = False) -> SpectralPreprocessor:
+        return SpectralPreprocessor.fit(
+            cube[train],
+            pca,
+            standardize_bands=not global_scale,
+            nuisance_dims=1,
+            labels=labels[train],
+            regions=data.regions,
+        )
+
+    prep = preprocessor()
+    # the first 3 principal components of the standardized training spectra (no projection)
+    components = SpectralPreprocessor.fit(cube[train], 3).transform(cube)
+    stds = components[train].std(axis=0)
+    guides = {"pc3": components / stds[0], "pc3 unit": components / stds}
 
     probas: dict = {}
 
     def svm_proba(settings: dict) -> np.ndarray:
         key = tuple(settings.get(k) for k in _SVM_KEYS)
         if key not in probas:
-            features = standardized
+            features = preprocessor(settings.get("pca"), settings.get("global_scale", False))
+            features = features.transform(cube)
             if settings.get("derivative"):
-                features = np.concatenate([features, np.diff(standardized, axis=-1)], axis=-1)
-            # the svm builder's pipeline: StandardScaler, then gamma "scale" = 1 / n_features
-            gamma = settings.get("gamma", 1.0) / features.shape[-1]
-            svm = make_pipeline(
-                StandardScaler(),
-                SVC(C=settings.get("C", 100.0), gamma=gamma, class_weight="balanced"),
-            )
-            svm.fit(features[train], labels[train] - 1)
-            scores = svm.decision_function(features.reshape(-1, features.shape[-1]))
-            probas[key] = scores_to_probabilities(3.0 * scores).reshape(height, width, -1)
+                features = np.concatenate([features, np.diff(features, axis=-1)], axis=-1)
+            # the registered svm (StandardScaler first, so gamma "scale" = 1 / n_features)
+            svm = create_model(
+                "svm",
+                num_bands=features.shape[-1],
+                num_classes=data.num_classes,
+                **get_recipe("svm").model_kwargs,
+                C=settings.get("C", 100.0),
+                gamma=settings.get("gamma", 1.0) / features.shape[-1],
+            ).fit(features[train], labels[train] - 1)
+            proba = svm.predict_proba(features.reshape(-1, features.shape[-1]))
+            probas[key] = proba.reshape(height, width, -1)
         return probas[key]
 
     row: dict = {"seed": seed, "test_pixels": int(data.test.sum())}

@@ -40,22 +40,15 @@ VARIANTS: dict[str, dict] = {
 
 def _scene_regions(filtered: np.ndarray, train: np.ndarray, labels: np.ndarray, settings: dict):
     """(pixel mask, class, region) of the segments of the first pass's filtered map."""
-    from scipy import ndimage
+    from panspectra_hsi.data.protocols import training_regions
 
-    predicted = filtered.argmax(-1) + 1
-    predicted = np.where(train, labels, predicted)
+    predicted = np.where(train, labels, filtered.argmax(-1) + 1)
     keep = train | (filtered.max(-1) >= settings["confidence"])
-    ids = np.zeros(labels.shape, dtype=np.int64)
-    offset = 0
-    four = ndimage.generate_binary_structure(2, 1)
-    for k in np.unique(predicted[keep]):
-        components, n = ndimage.label(keep & (predicted == k), structure=four)
-        sizes = np.bincount(components.ravel(), minlength=n + 1)
-        components = np.where(sizes[components] >= settings["min_pixels"], components, 0)
-        ids = np.where(components > 0, components + offset, ids)
-        offset += n
-    mask = ids > 0
-    return mask, predicted[mask], ids[mask]
+    ids = training_regions(keep, predicted)  # 4-connected segments of each predicted class
+    large = np.bincount(ids)[ids] >= settings["min_pixels"]
+    mask = keep.copy()
+    mask[keep] = large
+    return mask, predicted[mask], ids[large]
 
 
 def probe_seed(scene, seed: int) -> dict:

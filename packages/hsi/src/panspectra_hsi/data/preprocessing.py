@@ -24,6 +24,12 @@ import numpy as np
 _EPS = 1e-8
 
 
+def _largest_loading_positive(axes: np.ndarray) -> np.ndarray:
+    """``(D, B)`` axes with each row's sign flipped so that its largest-magnitude entry is
+    positive (SVD signs are arbitrary; this makes fitted states deterministic)."""
+    return axes * np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])[:, None]
+
+
 @dataclass
 class SpectralPreprocessor:
     """``x ↦ ((x − mean) / std) @ components.T`` (PCA part optional).
@@ -84,8 +90,7 @@ class SpectralPreprocessor:
             nuisance = nuisance_axes(standardized, labels, regions, nuisance_dims)
         # SVD of the (already centred) standardized pixels: rows of vt are the principal axes.
         _, singular, vt = np.linalg.svd(standardized, full_matrices=False)
-        # Fix the sign so that the largest-magnitude loading of every axis is positive.
-        vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]
+        vt = _largest_loading_positive(vt)
         first_std = singular[0] / np.sqrt(len(spectra)) if len(singular) else 0.0
         guide_axis = vt[0] / (first_std if first_std > _EPS else 1.0) if len(vt) else None
         if not pca_components:
@@ -93,7 +98,7 @@ class SpectralPreprocessor:
         if nuisance is not None:  # PCA of what the model will see
             projected = standardized - (standardized @ nuisance.T) @ nuisance
             _, singular, vt = np.linalg.svd(projected, full_matrices=False)
-            vt = vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]
+            vt = _largest_loading_positive(vt)
         n_components = min(pca_components, *standardized.shape)
         variance = singular**2
         return cls(
@@ -108,6 +113,11 @@ class SpectralPreprocessor:
     @property
     def num_bands_in(self) -> int:
         return int(self.mean.shape[0])
+
+    @property
+    def num_nuisance_axes(self) -> int:
+        """Number of nuisance axes projected out (0 = none)."""
+        return 0 if self.nuisance is None else len(self.nuisance)
 
     @property
     def num_features(self) -> int:
@@ -194,24 +204,31 @@ def nuisance_axes(
             from one field), so no nuisance can be estimated.
     """
     standardized = np.asarray(standardized, dtype=np.float64)
-    labels, regions = np.asarray(labels), np.asarray(regions)
-    rows = []
-    for k in np.unique(labels):
-        in_class = labels == k
-        class_mean = standardized[in_class].mean(axis=0)
-        class_regions = np.unique(regions[in_class])
-        if len(class_regions) < 2:
-            continue
-        for r in class_regions:
-            member = in_class & (regions == r)
-            rows.append(np.sqrt(member.sum()) * (standardized[member].mean(axis=0) - class_mean))
-    if not rows:
+    _, region_of = np.unique(np.asarray(regions), return_inverse=True)
+    _, class_of = np.unique(np.asarray(labels), return_inverse=True)
+    # per region: its class, size and mean; per class: its size and mean (one pass each)
+    region_class = np.zeros(region_of.max() + 1, dtype=np.int64)
+    region_class[region_of] = class_of
+    region_size = np.bincount(region_of).astype(np.float64)
+    region_mean = np.zeros((len(region_size), standardized.shape[1]))
+    np.add.at(region_mean, region_of, standardized)
+    region_mean /= region_size[:, None]
+    class_size = np.bincount(class_of).astype(np.float64)
+    class_mean = np.zeros((len(class_size), standardized.shape[1]))
+    np.add.at(class_mean, class_of, standardized)
+    class_mean /= class_size[:, None]
+    regions_per_class = np.bincount(region_class, minlength=len(class_size))
+    drifting = regions_per_class[region_class] >= 2  # regions of a class with two or more
+    rows = np.sqrt(region_size[drifting])[:, None] * (
+        region_mean[drifting] - class_mean[region_class[drifting]]
+    )
+    if not len(rows):
         raise ValueError(
             "nuisance projection: no class has training pixels in two separate regions, so "
             "there is no between-region variation to remove (it needs several training fields "
             "per class, as in --protocol disjoint)"
         )
-    _, singular, vt = np.linalg.svd(np.stack(rows), full_matrices=False)
+    _, singular, vt = np.linalg.svd(rows, full_matrices=False)
     rank = int((singular > _EPS * max(singular[0], 1.0)).sum())
     vt = vt[: min(dims, rank)]
-    return vt * np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(axis=1)])[:, None]
+    return _largest_loading_positive(vt)

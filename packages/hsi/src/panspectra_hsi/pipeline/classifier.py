@@ -125,9 +125,7 @@ class PixelClassifier:
             "pca_components": (
                 None if self.preprocessor.components is None else self.preprocessor.num_features
             ),
-            "nuisance_axes": (
-                0 if self.preprocessor.nuisance is None else len(self.preprocessor.nuisance)
-            ),
+            "nuisance_axes": self.preprocessor.num_nuisance_axes,
             "class_names": list(self.class_names),
             "label_values": [int(v) for v in self.label_values],
             "ignore_label": int(self.ignore_label),

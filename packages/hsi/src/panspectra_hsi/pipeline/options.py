@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -112,6 +112,8 @@ def resolve_options(options: TrainOptions) -> TrainOptions:
     """Fill unset hyper-parameters from ``panspectra_hsi.models.recipes.get_recipe(model)``."""
     from panspectra_hsi.models.recipes import get_recipe
 
+    if options.val_fraction is None:
+        options = replace(options, val_fraction=DEFAULT_VAL_FRACTION)
     if options.model == MIXED_ENSEMBLE:
         return _resolve_mixed(options)
     recipe = get_recipe(options.model)
@@ -122,8 +124,6 @@ def resolve_options(options: TrainOptions) -> TrainOptions:
     values["model_kwargs"] = {**getattr(recipe, "model_kwargs", {}), **options.model_kwargs}
     if values["patch_size"] is None:
         values["patch_size"] = 1
-    if values["val_fraction"] is None:
-        values["val_fraction"] = DEFAULT_VAL_FRACTION
     if values["guard_radius"] is None:
         values["guard_radius"] = values["patch_size"] // 2 + _smoothing_reach(values)
     return TrainOptions(**values)
@@ -153,8 +153,6 @@ def _resolve_mixed(options: TrainOptions) -> TrainOptions:
     recipe = get_recipe(MIXED_ENSEMBLE)
     values = options.to_dict()
     values["members"] = list(options.members or recipe.members)
-    if values["val_fraction"] is None:
-        values["val_fraction"] = DEFAULT_VAL_FRACTION
     for key in ("smooth_radius", "smooth_method"):
         if values[key] is None:
             values[key] = getattr(recipe, key)

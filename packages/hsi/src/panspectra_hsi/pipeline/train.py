@@ -333,7 +333,7 @@ def _fit_classifier(
         "epochs": epochs,
         "best_epoch": best_epoch,
         "time_limit_reached": time_limit_reached,
-        "nuisance_axes": 0 if preprocessor.nuisance is None else len(preprocessor.nuisance),
+        "nuisance_axes": preprocessor.num_nuisance_axes,
         **parameter_counts,
     }
     classifier = PixelClassifier(
