@@ -154,7 +154,7 @@ def test_envi_input_fixed_split_with_sklearn_baseline(tmp_path, scene_factory):
 
 @pytest.mark.parametrize(
     ("protocol", "model", "smooth_radius"),
-    [("disjoint", "svm", 6), ("random", "mixed_ensemble", 1)],
+    [("disjoint", "svm", 10), ("random", "mixed_ensemble", 1)],
 )
 def test_without_model_the_protocols_benchmark_winner_is_used(
     tmp_path, monkeypatch, scene_factory, protocol, model, smooth_radius
@@ -186,7 +186,7 @@ def test_without_model_the_protocols_benchmark_winner_is_used(
     if protocol == "disjoint":
         metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
         assert metrics["model"] == "svm"
-        assert metrics["options"]["smooth_method"] == "guided"
+        assert metrics["options"]["smooth_method"] == "random_walker"
         assert metrics["options"]["nuisance_dims"] == 1
         # every training pixel trains (nothing is chosen on validation pixels)
         assert metrics["options"]["val_fraction"] == 0.0 and metrics["protocol"]["val_pixels"] == 0

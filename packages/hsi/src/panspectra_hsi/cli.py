@@ -155,6 +155,11 @@ def _add_train_args(parser: argparse.ArgumentParser) -> None:
     add_trainer_args(parser)
 
 
+#: ``panspectra_hsi.pipeline.smoothing.SMOOTH_METHODS``, spelled out so that ``--help`` does not
+#: import the pipeline (torch); a test keeps the two equal
+SMOOTH_CHOICES = ("box", "guided", "random_walker")
+
+
 def _add_inference_args(group) -> None:
     group.add_argument(
         "--tta", type=int, choices=(1, 2, 4, 8), help="test-time augmentation views (1 = off)"
@@ -162,12 +167,14 @@ def _add_inference_args(group) -> None:
     group.add_argument(
         "--smooth-radius",
         type=int,
-        help="filter the predicted probability map over (2r+1)² pixels (0 = off; no labels)",
+        help="filter the predicted probability map over (2r+1)² pixels (0 = off; no labels); "
+        "for random_walker: its diffusion length in pixels",
     )
     group.add_argument(
         "--smooth-method",
-        choices=("box", "guided"),
-        help="box mean or edge-preserving guided filter (guidance: first principal component)",
+        choices=SMOOTH_CHOICES,
+        help="box mean, edge-preserving guided filter (guidance: first principal component) "
+        "or random walker over the spectrally weighted 8-neighbour pixel graph",
     )
 
 
@@ -347,6 +354,11 @@ def cmd_predict(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for name in ("tta", "smooth_radius", "smooth_method"):
         if getattr(args, name) is not None:
             setattr(classifier, name, getattr(args, name))
+    if classifier.smooth_method == "random_walker" and not classifier.smooth_edge_scale > 0:
+        raise UserError(
+            f"--smooth-method random_walker: {args.checkpoint} holds no edge scale (trained "
+            "with another smoothing); train with --smooth-method random_walker"
+        )
     source = open_cube(args.cube, args.cube_key)
     bands = source.shape[2] - len(args.drop_bands or [])
     if bands != classifier.num_bands:

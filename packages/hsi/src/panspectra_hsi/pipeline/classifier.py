@@ -43,8 +43,11 @@ class PixelClassifier:
             every patch (1 = off, 2, 4 or 8; see ``TTA_ORDER``). Torch models only.
         smooth_radius: radius of the filter applied to the predicted probability map before
             the arg-max (0 = off; :mod:`panspectra_hsi.pipeline.smoothing`).
-        smooth_method: ``"box"`` mean or ``"guided"`` filter (guidance: the preprocessor's
-            first principal component).
+        smooth_method: ``"box"`` mean, ``"guided"`` filter (guidance: the preprocessor's
+            first principal component) or ``"random_walker"`` (``smooth_radius`` is then its
+            diffusion length; edges weighed on the preprocessed features).
+        smooth_edge_scale: the random walker's edge scale
+            (:func:`~panspectra_hsi.pipeline.smoothing.edge_scale` of the training scene).
     """
 
     model: Any
@@ -59,6 +62,7 @@ class PixelClassifier:
     tta: int = 1
     smooth_radius: int = 0
     smooth_method: str = "box"
+    smooth_edge_scale: float = 0.0
 
     def __post_init__(self) -> None:
         if self.tta not in TTA_VIEWS:
@@ -71,6 +75,11 @@ class PixelClassifier:
     @property
     def radius(self) -> int:
         return self.patch_size // 2
+
+    @property
+    def edge_preprocessor(self) -> SpectralPreprocessor:
+        """The preprocessor whose features weigh the random walker's edges."""
+        return self.preprocessor
 
     @property
     def is_sklearn(self) -> bool:
@@ -133,6 +142,7 @@ class PixelClassifier:
             "tta": int(self.tta),
             "smooth_radius": int(self.smooth_radius),
             "smooth_method": self.smooth_method,
+            "smooth_edge_scale": float(self.smooth_edge_scale),
             "standardization": "per-band mean/std of the training pixels (extra tensors)",
         }
 
@@ -198,4 +208,5 @@ class PixelClassifier:
             tta=int(prep.get("tta", 1)),
             smooth_radius=int(prep.get("smooth_radius", 0)),
             smooth_method=str(prep.get("smooth_method", "box")),
+            smooth_edge_scale=float(prep.get("smooth_edge_scale", 0.0)),
         )

@@ -39,12 +39,15 @@ class MixedClassifier:
             same classes and input bands; their ``smooth_radius`` is ignored.
         weights: one non-negative weight per member (normalised to sum 1); ``None`` = equal.
         smooth_radius, smooth_method: filter of the averaged probability map (0 = off).
+        smooth_edge_scale: the random walker's edge scale (edges weighed on the first member's
+            features).
     """
 
     members: list[PixelClassifier]
     weights: list[float] | None = None
     smooth_radius: int = 0
     smooth_method: str = "box"
+    smooth_edge_scale: float = 0.0
     model_name: str = field(default=MIXED_ENSEMBLE, init=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +87,11 @@ class MixedClassifier:
     @property
     def num_bands(self) -> int:
         return self.members[0].num_bands
+
+    @property
+    def edge_preprocessor(self):
+        """The preprocessor whose features weigh the random walker's edges (first member's)."""
+        return self.members[0].preprocessor
 
     @property
     def radius(self) -> int:
@@ -133,6 +141,7 @@ class MixedClassifier:
                 "wavelengths": self.wavelengths,
                 "smooth_radius": int(self.smooth_radius),
                 "smooth_method": self.smooth_method,
+                "smooth_edge_scale": float(self.smooth_edge_scale),
                 "weights": self.weights,
                 "members": [m.checkpoint_preprocessing() for m in self.members],
             },
@@ -179,6 +188,7 @@ class MixedClassifier:
             weights=[float(w) for w in prep["weights"]],
             smooth_radius=int(prep.get("smooth_radius", 0)),
             smooth_method=str(prep.get("smooth_method", "box")),
+            smooth_edge_scale=float(prep.get("smooth_edge_scale", 0.0)),
         )
 
 

@@ -30,7 +30,8 @@ class TrainOptions:
         ensemble: independently trained copies of the model whose probabilities are averaged;
         augment: random dihedral flips/rotations of training patches; tta: test-time
         augmentation views (1, 2, 4, 8); smooth_radius, smooth_method: "box" or "guided" filter of
-        the predicted probability map (radius 0 = off) — all recipe defaults.
+        the predicted probability map (radius 0 = off), or "random_walker" (the radius is its
+        diffusion length) — all recipe defaults.
         smooth_exclude_training: when the run classifies its scene, leave out of every smoothing
             window the training and validation pixels and every pixel whose patch reaches one, so
             no prediction fitted to a label is averaged into a test pixel: the filter is then
@@ -124,15 +125,31 @@ def resolve_options(options: TrainOptions) -> TrainOptions:
     values["model_kwargs"] = {**getattr(recipe, "model_kwargs", {}), **options.model_kwargs}
     if values["patch_size"] is None:
         values["patch_size"] = 1
+    reach = _smoothing_reach(values)  # checked also when the guard is given
     if values["guard_radius"] is None:
-        values["guard_radius"] = values["patch_size"] // 2 + _smoothing_reach(values)
+        values["guard_radius"] = values["patch_size"] // 2 + reach
     return TrainOptions(**values)
 
 
 def _smoothing_reach(values: dict) -> int:
     """How far the probability filter carries a training pixel's prediction into the guard:
-    the smoothing radius, or 0 when training pixels are left out of the filter windows."""
-    return 0 if values["smooth_exclude_training"] else values["smooth_radius"] or 0
+    the smoothing radius, or 0 when training pixels are left out of the filter windows.
+
+    Raises:
+        UserError: the random walker under the disjoint protocol with the training pixels in
+            the graph's sources: its reach is the whole scene, so no guard band would do.
+    """
+    from panspectra_core.errors import UserError
+
+    if values["smooth_exclude_training"]:
+        return 0
+    radius = values["smooth_radius"] or 0
+    if values["smooth_method"] == "random_walker" and radius and values["protocol"] == "disjoint":
+        raise UserError(
+            "--smooth-method random_walker with --protocol disjoint needs "
+            "--smooth-exclude-training (the walk reaches the whole scene, past any guard band)"
+        )
+    return radius
 
 
 def member_options(options: TrainOptions, name: str) -> TrainOptions:
@@ -163,7 +180,8 @@ def _resolve_mixed(options: TrainOptions) -> TrainOptions:
     for name in values["members"]:
         if name not in known or name in ("ensemble", MIXED_ENSEMBLE):
             raise UserError(f"--members {name}: not an hsi model (see hsi-classify list-models)")
+    reach = _smoothing_reach(values)
     if values["guard_radius"] is None:
         widest = max(member_options(options, n).patch_size for n in values["members"])
-        values["guard_radius"] = widest // 2 + _smoothing_reach(values)
+        values["guard_radius"] = widest // 2 + reach
     return TrainOptions(**values)

@@ -4,6 +4,9 @@ Each tile ``rows r0:r1, cols c0:c1`` is read together with a halo of ``radius = 
 pixels (plus twice the smoothing radius, if any; clipped to the scene), preprocessed, and
 reflect-padded only where the halo fell off the scene border — so every pixel gets exactly the
 patch it would get from the whole padded scene, and the tiled map equals the in-memory map.
+The random walker's reach is the whole graph: it is solved on the tile grown by
+``RANDOM_WALKER_HALO`` diffusion lengths, which agrees with the whole-scene solution up to the
+``exp(-6)``-small pull of the pixels beyond.
 Memory is ``O(tile² · bands)``, independent of the scene size; the output is written tile by
 tile (GeoTIFF via rasterio, or a ``.npy`` memmap).
 """
@@ -21,7 +24,11 @@ from panspectra_hsi.data.sources import CubeSource
 from panspectra_hsi.georef import class_map_profile, class_table_tags, map_dtype
 from panspectra_hsi.pipeline.classifier import PixelClassifier
 from panspectra_hsi.pipeline.mixed import MixedClassifier
-from panspectra_hsi.pipeline.smoothing import smooth_probabilities
+from panspectra_hsi.pipeline.smoothing import (
+    RANDOM_WALKER_HALO,
+    random_walker_probabilities,
+    smooth_probabilities,
+)
 
 
 def tiles(height: int, width: int, tile: int) -> Iterator[tuple[int, int, int, int]]:
@@ -44,7 +51,8 @@ def classify_window(
 
     With ``classifier.smooth_radius = s > 0`` the probabilities are computed on the tile
     grown by ``2s`` pixels (clipped to the scene), filtered, and cropped back, so the tiled
-    map still equals the whole-scene map.
+    map still equals the whole-scene map (the random walker: grown by ``RANDOM_WALKER_HALO · s``
+    pixels, see the module docstring).
 
     Args:
         read: ``read(rows, cols) -> (h, w, B)`` raw cube window.
@@ -57,18 +65,31 @@ def classify_window(
     """
     height, width = shape
     r0, r1, c0, c1 = window
-    grow = 2 * classifier.smooth_radius
+    walker = classifier.smooth_method == "random_walker" and classifier.smooth_radius > 0
+    if walker and not classifier.smooth_edge_scale > 0:
+        raise ValueError("random-walker smoothing needs the edge scale of its training scene")
+    grow = (RANDOM_WALKER_HALO if walker else 2) * classifier.smooth_radius
     g0, g1 = max(0, r0 - grow), min(height, r1 + grow)
     h0, h1 = max(0, c0 - grow), min(width, c1 + grow)
     proba, valid, guide = window_probabilities(
-        classifier, read, shape, (g0, g1, h0, h1), nodata, batch_size
+        classifier, read, shape, (g0, g1, h0, h1), nodata, batch_size, features=walker
     )
-    if classifier.smooth_method == "box":
-        guide = None
-    elif guide is None and classifier.smooth_radius:
-        raise ValueError("guided smoothing needs a preprocessor with a guide axis (re-train)")
     sources = None if exclude is None else ~exclude[g0:g1, h0:h1]
-    proba = smooth_probabilities(proba, valid, classifier.smooth_radius, guide, sources=sources)
+    if walker:
+        proba = random_walker_probabilities(
+            proba,
+            valid,
+            guide,
+            classifier.smooth_radius,
+            classifier.smooth_edge_scale,
+            sources=sources,
+        )
+    else:
+        if classifier.smooth_method == "box":
+            guide = None
+        elif guide is None and classifier.smooth_radius:
+            raise ValueError("guided smoothing needs a preprocessor with a guide axis (re-train)")
+        proba = smooth_probabilities(proba, valid, classifier.smooth_radius, guide, sources=sources)
     classes = np.where(valid, proba.argmax(axis=-1), -1)
     return classes[r0 - g0 : r1 - g0, c0 - h0 : c1 - h0]
 
@@ -80,15 +101,20 @@ def window_probabilities(
     window: tuple[int, int, int, int],
     nodata: float | None = None,
     batch_size: int = 1024,
+    features: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Class probabilities ``(h, w, K)``, valid-pixel mask ``(h, w)`` and guidance image
-    ``(h, w)`` (None when the preprocessor has no guide axis) of one window.
+    ``(h, w)`` (None when the preprocessor has no guide axis) of one window; with
+    ``features=True`` the guidance is instead the preprocessed features ``(h, w, F)`` (the
+    random walker's edge weights; a mixed ensemble's first member's).
 
     The window is read with a halo of the patch radius (clipped to the scene) and reflect-padded
     only where the halo fell off the border. Nodata pixels get all-zero probabilities.
     """
     if isinstance(classifier, MixedClassifier):
-        return _mixed_window_probabilities(classifier, read, shape, window, nodata, batch_size)
+        return _mixed_window_probabilities(
+            classifier, read, shape, window, nodata, batch_size, features
+        )
     height, width = shape
     r0, r1, c0, c1 = window
     radius = classifier.radius
@@ -97,11 +123,15 @@ def window_probabilities(
     raw = read(slice(hr0, hr1), slice(hc0, hc1))
     valid = ~nodata_mask_of(raw, nodata)[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
     raw = np.nan_to_num(raw)
-    features = classifier.preprocessor.transform(raw)
+    transformed = classifier.preprocessor.transform(raw)
     inner = raw[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
-    has_guide = classifier.preprocessor.guide_axis is not None
-    guide = classifier.preprocessor.guide(inner) if has_guide else None
-    chw = torch.from_numpy(np.moveaxis(features, -1, 0).copy())
+    if features:
+        guide = transformed[r0 - hr0 : r1 - hr0, c0 - hc0 : c1 - hc0]
+    elif classifier.preprocessor.guide_axis is not None:
+        guide = classifier.preprocessor.guide(inner)
+    else:
+        guide = None
+    chw = torch.from_numpy(np.moveaxis(transformed, -1, 0).copy())
     pad = (radius - (c0 - hc0), radius - (hc1 - c1), radius - (r0 - hr0), radius - (hr1 - r1))
     if any(pad):
         chw = torch.nn.functional.pad(chw[None], pad, mode="reflect")[0]
@@ -120,6 +150,7 @@ def _mixed_window_probabilities(
     window: tuple[int, int, int, int],
     nodata: float | None,
     batch_size: int,
+    features: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """:func:`window_probabilities` of a mixed ensemble: the window is read once, with the
     widest member's halo, and every member classifies its own patches of it; the probabilities
@@ -138,7 +169,7 @@ def _mixed_window_probabilities(
     proba, valid, guide = None, None, None
     for member, weight in zip(classifier.members, classifier.weights):
         member_proba, valid, member_guide = window_probabilities(
-            member, read_cached, shape, window, nodata, batch_size
+            member, read_cached, shape, window, nodata, batch_size, features
         )
         proba = weight * member_proba if proba is None else proba + weight * member_proba
         guide = member_guide if guide is None else guide

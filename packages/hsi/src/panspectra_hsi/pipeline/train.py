@@ -39,6 +39,7 @@ from panspectra_hsi.pipeline.options import (
     member_options,
     resolve_options,
 )
+from panspectra_hsi.pipeline.smoothing import edge_scale
 from panspectra_hsi.pipeline.tiling import classify_window, tiles
 
 log = logging.getLogger("panspectra.hsi")
@@ -211,6 +212,8 @@ def train_classifier(
         classifier, info = _fit_mixed(options, seed=seed, workdir=Path(workdir), **fit_args)
     else:
         classifier, info = _fit_classifier(options, seed=seed, workdir=Path(workdir), **fit_args)
+    if classifier.smooth_method == "random_walker" and classifier.smooth_radius > 0:
+        classifier.smooth_edge_scale = _training_edge_scale(classifier, scene, split.train)
     exclude = None
     if options.smooth_exclude_training:
         # every pixel whose patch holds a training or validation pixel predicts from it
@@ -240,6 +243,21 @@ def train_classifier(
         metrics["train_seconds"],
     )
     return TrainResult(classifier, split, metrics, prediction, options)
+
+
+def _training_edge_scale(
+    classifier: PixelClassifier | MixedClassifier, scene: Scene, train: np.ndarray
+) -> float:
+    """The random walker's edge scale from the training pixels' 8-neighbour edges of the
+    scene (:func:`~panspectra_hsi.pipeline.smoothing.edge_scale`), on the classifier's
+    features."""
+    cube = np.nan_to_num(np.asarray(scene.cube, dtype=np.float32))
+    features = classifier.edge_preprocessor.transform(cube)
+    valid = None if scene.nodata_mask is None else ~scene.nodata_mask
+    try:
+        return edge_scale(features, train, valid)
+    except ValueError as error:
+        raise UserError(f"--smooth-method random_walker: {error}") from None
 
 
 def _fit_classifier(
