@@ -193,3 +193,15 @@ def test_the_cli_offers_every_smoothing_method():
     from panspectra_hsi.cli import SMOOTH_CHOICES
 
     assert SMOOTH_CHOICES == SMOOTH_METHODS
+
+
+def test_edge_distances_in_chunks_equal_all_at_once(monkeypatch):
+    import panspectra_hsi.pipeline.smoothing as smoothing
+
+    proba, features = _random_maps(height=9, width=11)
+    valid = np.ones(proba.shape[:2], dtype=bool)
+    whole = random_walker_probabilities(proba, valid, features, 2.0, 3.0)
+    monkeypatch.setattr(smoothing, "EDGE_CHUNK", 7)  # 320 edges in 46 chunks, the last short
+    np.testing.assert_array_equal(
+        random_walker_probabilities(proba, valid, features, 2.0, 3.0), whole
+    )

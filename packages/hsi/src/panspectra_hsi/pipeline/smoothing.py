@@ -119,9 +119,20 @@ def neighbour_edges(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i[keep], j[keep]
 
 
+#: edges per chunk of :func:`_squared_distances` (bounds its memory: chunk × features × 8 bytes)
+EDGE_CHUNK = 1 << 16
+
+
 def _squared_distances(features: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    flat = features.reshape(-1, features.shape[-1]).astype(np.float64)
-    return ((flat[i] - flat[j]) ** 2).sum(axis=1)
+    """``‖f_i − f_j‖²`` ``(E,)`` float64 of the flat pixel pairs ``(i, j)``, in chunks of
+    ``EDGE_CHUNK`` edges (a tile has millions of edges; all at once would cost GBs)."""
+    flat = features.reshape(-1, features.shape[-1])
+    out = np.empty(len(i), dtype=np.float64)
+    for start in range(0, len(i), EDGE_CHUNK):
+        stop = start + EDGE_CHUNK
+        difference = flat[i[start:stop]].astype(np.float64) - flat[j[start:stop]]
+        out[start:stop] = np.einsum("ef,ef->e", difference, difference)
+    return out
 
 
 def edge_scale(features: np.ndarray, mask: np.ndarray, valid: np.ndarray | None = None) -> float:
