@@ -12,20 +12,20 @@ across sizes shows the tiled reader/writer works.
     python tools/bench/bench_hsi_predict.py --sizes 256,1024,2048 --model svm \
         --smooth-method random_walker --smooth-radius 10 --tile-size 512
 
-Writes tools/bench/results/hsi_predict.json and .md (rows of other models are kept). The model
-weights are untrained (speed and memory do not depend on them); its recipe's patch size, PCA
-width and inference settings (TTA views, smoothing) are used. The sklearn baselines cannot
-predict untrained: they are fitted on a 10 % stratified sample of Indian Pines (seed 0; an SVM's
-cost grows with its support vectors, i.e. with the training set). ``--smooth-method``
-/ ``--smooth-radius`` replace the recipe's smoothing (the random walker's edge scale is taken
-from the labelled pixels' edges; the row is named after the smoothing). ``--threads`` torch
-threads.
+Writes tools/bench/results/hsi_predict.json and .md (rows of other models and sizes are kept).
+The model weights are untrained (speed and memory do not depend on them); its recipe's patch
+size, PCA width and inference settings (TTA views, smoothing) are used. The sklearn baselines
+cannot predict untrained: they are fitted on a 10 % stratified sample of Indian Pines (seed 0;
+an SVM's cost grows with its support vectors, i.e. with the training set). ``--smooth-method`` /
+``--smooth-radius`` replace the recipe's smoothing (the random walker's edge scale is taken from
+the labelled pixels' edges; the row is named after the smoothing). ``--threads`` torch threads.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -142,6 +142,14 @@ def make_checkpoint(
     classifier.save(path, config={}, metrics={}, protocol={})
 
 
+def _tile_size(row: dict) -> int:
+    """A row's tile size (older rows have it only in their command)."""
+    if "tile_size" in row:
+        return int(row["tile_size"])
+    found = re.search(r"--tile-size (\d+)", row.get("command", ""))
+    return int(found.group(1)) if found else 256
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="512,1024,2048,4096")
@@ -190,6 +198,7 @@ def main() -> None:
                 {
                     "model": name,
                     "threads": args.threads,
+                    "tile_size": args.tile_size,
                     "size": size,
                     "pixels": size * size,
                     "seconds": float(seconds),
@@ -213,18 +222,21 @@ def main() -> None:
     kept = [  # rows of other models (older files have one model at the top level)
         {"model": previous.get("model"), **r} if "model" not in r else r for r in previous["rows"]
     ]
-    rows = [r for r in kept if r["model"] != name] + rows
-    path.write_text(json.dumps({"tile_size": args.tile_size, "rows": rows}, indent=2) + "\n")
+    measured = {(r["model"], r["size"]) for r in rows}  # re-measured sizes replace their rows
+    rows = [r for r in kept if (r["model"], r["size"]) not in measured] + rows
+    rows.sort(key=lambda r: (r["model"] != name, r["model"], r["size"]))
+    path.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
     lines = [
-        f"# hsi-classify predict, tile {args.tile_size}, 200-band uint16 GeoTIFF (deflate)",
+        "# hsi-classify predict, 200-band uint16 GeoTIFF (deflate)",
         "",
-        "| model | scene | pixels | seconds | pixels/s | peak RSS (MiB) | file on disk (GiB) |",
-        "|---|---|---|---|---|---|---|",
+        "| model | scene | tile | pixels | seconds | pixels/s | peak RSS (MiB) | file (GiB) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         inherited = "" if r.get("peak_rss_source") == "VmHWM" else " *"
         lines.append(
-            f"| {r['model']} | {r['size']}×{r['size']} | {r['pixels']:,} | {r['seconds']:.1f} | "
+            f"| {r['model']} | {r['size']}×{r['size']} | {_tile_size(r)} | {r['pixels']:,} | "
+            f"{r['seconds']:.1f} | "
             f"{r['pixels_per_second']:,.0f} | {r['peak_rss_mib']:.0f}{inherited} | "
             f"{r['input_gib']:.2f} |"
         )
