@@ -205,3 +205,29 @@ def test_edge_distances_in_chunks_equal_all_at_once(monkeypatch):
     np.testing.assert_array_equal(
         random_walker_probabilities(proba, valid, features, 2.0, 3.0), whole
     )
+
+
+def test_evaluate_on_the_training_scene_reproduces_the_disjoint_run(tmp_path, scene_factory):
+    """``evaluate`` re-draws the split and, like training, keeps the training pixels'
+    predictions out of the walker: the same score, not one lifted by fitted labels."""
+    import json
+
+    from panspectra_hsi.cli import classify_main
+
+    cube, labels = scene_factory(height=40, width=40, noise=0.9)
+    np.save(tmp_path / "cube.npy", cube)
+    np.save(tmp_path / "gt.npy", labels)
+    scene = ["--cube", str(tmp_path / "cube.npy"), "--labels", str(tmp_path / "gt.npy")]
+    run = tmp_path / "run"
+    assert (
+        classify_main(["train", *scene, "--protocol", "disjoint", "--quiet", "--output", str(run)])
+        == 0
+    )
+    trained = json.loads((run / "metrics.json").read_text())
+    assert trained["options"]["smooth_method"] == "random_walker"
+    out = tmp_path / "eval"
+    evaluate = ["evaluate", "--checkpoint", str(run / "model.safetensors"), *scene]
+    assert classify_main([*evaluate, "--quiet", "--output", str(out)]) == 0
+    evaluated = json.loads((out / "metrics.json").read_text())
+    assert evaluated["evaluated_on"].startswith("test split")
+    assert evaluated["overall_accuracy"] == pytest.approx(trained["overall_accuracy"])

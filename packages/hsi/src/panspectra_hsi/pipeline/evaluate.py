@@ -9,7 +9,7 @@ from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.eval.metrics import classification_metrics
 from panspectra_hsi.pipeline.classifier import PixelClassifier
 from panspectra_hsi.pipeline.options import TrainOptions
-from panspectra_hsi.pipeline.train import classify_scene, make_split
+from panspectra_hsi.pipeline.train import classify_scene, make_split, smoothing_exclusion
 
 
 def align_scene_classes(scene: Scene, classifier: PixelClassifier) -> np.ndarray:
@@ -35,7 +35,9 @@ def evaluate_classifier(
 
     When the checkpoint was trained on this very scene (same name) with a known protocol and
     seed, the split is re-drawn and only its test pixels are scored (``"evaluated_on": "test
-    split"``); otherwise every labelled pixel is scored (``"all labelled pixels"``).
+    split"``), with the training pixels left out of the smoothing when the run left them out
+    (``smooth_exclude_training``), so the score is the training run's; otherwise every
+    labelled pixel is scored (``"all labelled pixels"``).
     """
     if scene.cube.shape[2] != classifier.num_bands:
         raise data_error(
@@ -52,16 +54,19 @@ def evaluate_classifier(
             "label_values": classifier.label_values,
         }
     )
-    mask, evaluated_on = labels > 0, "all labelled pixels"
+    mask, evaluated_on, exclude = labels > 0, "all labelled pixels", None
     config = checkpoint_config or {}
     if config.get("scene") == scene.name and config.get("options", {}).get("protocol") in (
         "random",
         "disjoint",
     ):
         options = TrainOptions(**config["options"])
-        mask = make_split(aligned, options, int(config.get("seed", 0))).test
+        split = make_split(aligned, options, int(config.get("seed", 0)))
+        mask = split.test
+        # as in training: the training pixels' predictions stay out of the smoothing
+        exclude = smoothing_exclusion(options, split, classifier)
         evaluated_on = f"test split of the training protocol ({options.protocol})"
-    prediction = classify_scene(classifier, aligned)
+    prediction = classify_scene(classifier, aligned, exclude=exclude)
     metrics = classification_metrics(labels[mask] - 1, prediction[mask], classifier.class_names)
     metrics["evaluated_on"] = evaluated_on
     metrics["model"] = classifier.model_name

@@ -169,6 +169,17 @@ def _fit_torch(model, features, labels, split, options, trainer_config, workdir,
     return fit(task, loader(split.train, True), loader(val_mask, False), trainer_config, workdir)
 
 
+def smoothing_exclusion(
+    options: TrainOptions, split: Split, classifier: PixelClassifier | MixedClassifier
+) -> np.ndarray | None:
+    """``(H, W)`` pixels to leave out of the smoothing when scoring ``split``'s test pixels
+    (``options.smooth_exclude_training``): every pixel whose patch holds a training or
+    validation pixel, since it predicts from it; None = nothing left out."""
+    if not options.smooth_exclude_training:
+        return None
+    return guard_band(split.train | split.val, classifier.radius)
+
+
 def train_classifier(
     scene: Scene,
     options: TrainOptions,
@@ -214,10 +225,7 @@ def train_classifier(
         classifier, info = _fit_classifier(options, seed=seed, workdir=Path(workdir), **fit_args)
     if classifier.smooth_method == "random_walker" and classifier.smooth_radius > 0:
         classifier.smooth_edge_scale = _training_edge_scale(classifier, scene, split.train)
-    exclude = None
-    if options.smooth_exclude_training:
-        # every pixel whose patch holds a training or validation pixel predicts from it
-        exclude = guard_band(split.train | split.val, classifier.radius)
+    exclude = smoothing_exclusion(options, split, classifier)
     prediction = classify_scene(classifier, scene, exclude=exclude)
     metrics = classification_metrics(
         labels[split.test] - 1, prediction[split.test], scene.class_names
