@@ -231,3 +231,15 @@ def test_evaluate_on_the_training_scene_reproduces_the_disjoint_run(tmp_path, sc
     evaluated = json.loads((out / "metrics.json").read_text())
     assert evaluated["evaluated_on"].startswith("test split")
     assert evaluated["overall_accuracy"] == pytest.approx(trained["overall_accuracy"])
+
+
+def test_training_edge_scale_from_the_bounding_box_equals_the_whole_scene(scene_factory):
+    from panspectra_hsi.pipeline.train import _training_edge_scale
+
+    cube, _ = scene_factory(height=30, width=30, noise=0.6)
+    classifier = tiny_classifier(cube, patch_size=3)
+    train = np.zeros((30, 30), dtype=bool)
+    train[0:4, 10:14] = True  # touches the border: the box is clipped there
+    train[20:23, 25:30] = True
+    whole = edge_scale(classifier.preprocessor.transform(cube), train)
+    assert _training_edge_scale(classifier, Scene(cube=cube), train) == pytest.approx(whole)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from hsi_probe_seeds import DisjointTuningSplit, filtered_probe_main
+from hsi_probe_seeds import DisjointTuningSplit, filtered_probe_main, percent_mean_std
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hsi_random_walker_probe.json"
 #: variant -> None (the guided filter r 6) or (diffusion length ℓ, edge-scale multiple)
@@ -68,13 +68,11 @@ def probe_seed(scene, seed: int) -> dict:
 
 
 def _average_accuracy(rows: list[dict]) -> dict:
-    from hsi_probe_seeds import percent_mean_std
-
     summary = {}
+    base = [r["guided r6 (the default)"]["oa_filtered"] for r in rows]
     for name in VARIANTS:
         mean, std = percent_mean_std(r[name]["aa_filtered"] for r in rows)
         summary[f"{name}: AA"] = {"mean": mean, "std": std}
-        base = [r["guided r6 (the default)"]["oa_filtered"] for r in rows]
         better = sum(r[name]["oa_filtered"] > b for r, b in zip(rows, base))
         summary[f"{name}: seeds better than the default"] = better
         print(f"{name}: AA {mean} ± {std}, better than the default on {better} seeds")

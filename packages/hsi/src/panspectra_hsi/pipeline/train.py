@@ -258,12 +258,19 @@ def _training_edge_scale(
 ) -> float:
     """The random walker's edge scale from the training pixels' 8-neighbour edges of the
     scene (:func:`~panspectra_hsi.pipeline.smoothing.edge_scale`), on the classifier's
-    features."""
-    cube = np.nan_to_num(np.asarray(scene.cube, dtype=np.float32))
+    features — computed on the training pixels' bounding box grown by one pixel, which holds
+    every such edge, not on the whole scene."""
+    rows, cols = np.nonzero(train)
+    height, width = train.shape
+    box = (
+        slice(max(rows.min() - 1, 0), min(rows.max() + 2, height)),
+        slice(max(cols.min() - 1, 0), min(cols.max() + 2, width)),
+    )
+    cube = np.nan_to_num(np.asarray(scene.cube[box], dtype=np.float32))
     features = classifier.edge_preprocessor.transform(cube)
-    valid = None if scene.nodata_mask is None else ~scene.nodata_mask
+    valid = None if scene.nodata_mask is None else ~scene.nodata_mask[box]
     try:
-        return edge_scale(features, train, valid)
+        return edge_scale(features, train[box], valid)
     except ValueError as error:
         raise UserError(f"--smooth-method random_walker: {error}") from None
 
