@@ -10,10 +10,18 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 domains=("$@")
-[ ${#domains[@]} -gt 0 ] || domains=(hsi ts)
-declare -A clis=([hsi]="hsi-classify hsi-unmix" [ts]="ts-forecast")
+if [ ${#domains[@]} -eq 0 ]; then
+  for pkg in "$root"/packages/*/; do
+    [ -f "$pkg/pyproject.toml" ] && domains+=("$(basename "$pkg")")
+  done
+fi
+declare -A clis=(
+  [hsi]="hsi-classify hsi-unmix" [ts]="ts-forecast"
+  [audio]="audio-classify audio-enhance audio-separate" [vision]="vision-classify"
+  [mol]="mol-predict mol-nmr"
+)
 constraints="$(mktemp)"
-grep -E '^(torch|torchaudio)==' "$root/tools/requirements-dev.txt" | sed 's/ *#.*//' > "$constraints"
+grep -E '^(torch|torchaudio|torchvision)==' "$root/tools/requirements-dev.txt" | sed 's/ *#.*//' > "$constraints"
 python="${PYTHON:-python3}"
 status=0
 for domain in "${domains[@]}"; do
