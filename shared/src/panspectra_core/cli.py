@@ -1,4 +1,8 @@
-"""Helpers shared by every domain CLI: common flags, error handling, devices, metrics, seeds.
+"""The argparse frame of the hsi and ts CLIs: common flags, one-line errors, ``--version``.
+
+New domains declare their CLI with :mod:`panspectra_core.kit` instead. The run-time helpers
+(seeds, devices, logging, versions) live in :mod:`panspectra_core.runtime` and the metrics files
+in :mod:`panspectra_core.reporting`; they are re-exported here for the existing callers.
 
 Conventions (the same in every domain):
 
@@ -13,27 +17,33 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
-import os
-import random
 import sys
-import time
-from collections.abc import Callable, Iterable, Sequence
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from panspectra_core.errors import UserError
 from panspectra_core.io import OutputDir, atomic_write, check_output_file, write_json
+from panspectra_core.reporting import parse_seed_list, summarize_seeds, write_metrics
+from panspectra_core.runtime import (
+    apply_lightning_log_level,
+    configure_logging,
+    cpu_description,
+    package_versions,
+    resolve_device,
+    seed_everything,
+    set_threads,
+)
 
 __all__ = [
     "OutputDir",
     "UserError",
     "add_common_args",
     "apply_common_args",
+    "apply_lightning_log_level",
     "atomic_write",
     "build_parser",
     "check_output_file",
+    "configure_logging",
     "cpu_description",
     "package_versions",
     "parse_seeds",
@@ -46,42 +56,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("panspectra")
-
-_VERSIONED = ("panspectra-core", "panspectra-hsi", "panspectra-ts", "torch", "lightning", "numpy")
-
-
-def package_versions(names: Iterable[str] = _VERSIONED) -> dict[str, str]:
-    """Installed versions of ``names`` (missing packages are omitted)."""
-    out = {}
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    out["python"] = sys.version.split()[0]
-    return out
-
-
-def cpu_description() -> str:
-    """The CPU model and its bf16 matrix units, e.g. ``"Intel(R) Xeon(R) Processor (amx_bf16,
-    avx512_bf16)"``: CPU-seconds of the same training differ about twofold between machines,
-    and ``--precision bf16-mixed`` pays only with such units, so runs and benchmarks record it.
-    Falls back to :func:`platform.processor` where ``/proc/cpuinfo`` is missing (not Linux)."""
-    import platform
-
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-                break  # the first processor describes them all
-    except OSError:
-        return model
-    units = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
-    return f"{model} ({', '.join(units) or 'no bf16 units'})"
 
 
 def build_parser(
@@ -135,93 +109,19 @@ def apply_common_args(args: argparse.Namespace) -> None:
     """
     configure_logging(getattr(args, "quiet", False))
     threads = getattr(args, "threads", None)
-    if threads is not None:
-        if threads < 1:
-            raise UserError(f"--threads {threads}: must be at least 1")
-        import torch
-
-        torch.set_num_threads(threads)
-
-
-def resolve_device(name: str = "auto"):
-    """``"auto"`` → CUDA if available else CPU; otherwise validate ``cpu``/``cuda[:N]``/``mps``."""
-    import torch
-
-    if name in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise UserError(f"--device {name!r}: expected auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {name}: CUDA is not available on this machine; use --device cpu")
-    return device
-
-
-def seed_everything(seed: int, deterministic: bool = False) -> None:
-    """Seed Python, NumPy and torch (all devices); optionally force deterministic algorithms."""
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 (seeds legacy global-state users too)
-    torch.manual_seed(seed)
-    if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
+    if threads is not None and threads < 1:
+        raise UserError(f"--threads {threads}: must be at least 1")
+    set_threads(threads)
 
 
 def parse_seeds(text: str) -> list[int]:
-    """``"0,1,2"`` or ``"0-4"`` → list of ints (UserError otherwise)."""
+    """``"0,1,2"`` or ``"0-4"`` → list of ints (UserError naming ``--seeds`` otherwise)."""
     try:
-        if "-" in text and "," not in text:
-            lo, hi = (int(p) for p in text.split("-"))
-            return list(range(lo, hi + 1))
-        return [int(p) for p in text.split(",") if p.strip()]
-    except ValueError:
+        return parse_seed_list(text)
+    except UserError:
         raise UserError(
             f"--seeds {text!r}: expected a list like 0,1,2 or a range like 0-4"
         ) from None
-
-
-def write_metrics(
-    directory: str | os.PathLike[str],
-    metrics: dict[str, Any],
-    *,
-    command: Sequence[str] | None = None,
-    seed: int | None = None,
-) -> Path:
-    """Write ``metrics.json`` = ``metrics`` plus a ``run`` block (versions, CPU, command, seed,
-    time)."""
-    payload = dict(metrics)
-    payload["run"] = {
-        "command": list(command) if command is not None else sys.argv,
-        "seed": seed,
-        "versions": package_versions(),
-        "cpu": cpu_description(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    return write_json(Path(directory) / "metrics.json", payload)
-
-
-def summarize_seeds(
-    runs: Sequence[dict[str, Any]], keys: Iterable[str]
-) -> dict[str, dict[str, Any]]:
-    """Mean ± sample std of scalar ``keys`` over several runs (one dict per seed)."""
-    summary = {}
-    for key in keys:
-        values = [float(r[key]) for r in runs if r.get(key) is not None]
-        if not values:
-            continue
-        mean = sum(values) / len(values)
-        std = (
-            math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-            if len(values) > 1
-            else 0.0
-        )
-        summary[key] = {"mean": mean, "std": std, "values": values}
-    return summary
 
 
 def run_main(
@@ -242,33 +142,3 @@ def run_main(
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     return int(code or 0)
-
-
-_LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "pytorch_lightning")
-#: the level :func:`configure_logging` chose for Lightning's loggers (None: never called)
-_lightning_level: int | None = None
-
-
-def configure_logging(quiet: bool) -> None:
-    """INFO-level progress messages on stderr unless ``--quiet``; Lightning's own INFO chatter
-    (accelerator banners, tips, "fit stopped") is hidden, and with ``--quiet`` its warnings too.
-    """
-    global _lightning_level
-    level = logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
-    _lightning_level = logging.ERROR if quiet else logging.WARNING
-    apply_lightning_log_level()
-
-
-def apply_lightning_log_level() -> None:
-    """Re-apply the level :func:`configure_logging` chose to Lightning's loggers.
-
-    Importing Lightning sets its loggers back to INFO, and the CLIs import it lazily (after
-    logging is configured), so the trainer factory calls this before building a trainer.
-    A no-op when :func:`configure_logging` was never called (library use keeps Lightning's
-    defaults).
-    """
-    if _lightning_level is None:
-        return
-    for name in _LIGHTNING_LOGGERS:
-        logging.getLogger(name).setLevel(_lightning_level)

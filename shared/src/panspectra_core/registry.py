@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import inspect
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+#: training settings attached to a model: option values, or a function of the task context
+Recipe = Mapping[str, Any] | Callable[..., Mapping[str, Any]]
 
 ENTRY_POINT_GROUP = "panspectra.models"
 
@@ -45,6 +49,23 @@ class Entry(Generic[T]):
     builder: Callable[..., T]
     tags: tuple[str, ...] = ()
     doc: str = field(default="", compare=False)
+    recipe: Recipe | None = field(default=None, compare=False)
+
+    def recipe_for(self, **context: Any) -> dict[str, Any]:
+        """The training settings this model's recipe gives for ``context`` (``{}`` without one).
+
+        A recipe is a dict of option values, or a function of the task context returning one
+        (e.g. of ``horizon`` and ``dataset`` for forecasting); the function receives only the
+        context keys it names, and unknown or ``None``-valued context is not passed.
+        """
+        if self.recipe is None:
+            return {}
+        if not callable(self.recipe):
+            return dict(self.recipe)
+        params = inspect.signature(self.recipe).parameters
+        takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        chosen = {k: v for k, v in context.items() if v is not None and (takes_all or k in params)}
+        return dict(self.recipe(**chosen))
 
 
 class Registry(Generic[T]):
@@ -63,9 +84,15 @@ class Registry(Generic[T]):
         self.failed_domains: dict[str, str] = {}
 
     def register(
-        self, name: str | None = None, *, domain: str, tags: Iterable[str] = ()
+        self,
+        name: str | None = None,
+        *,
+        domain: str,
+        tags: Iterable[str] = (),
+        recipe: Recipe | None = None,
     ) -> Callable[[Callable[..., T]], Callable[..., T]]:
-        """Decorator registering ``fn`` under ``name`` (default: the function's name)."""
+        """Decorator registering ``fn`` under ``name`` (default: the function's name), with
+        an optional training ``recipe`` (see :meth:`Entry.recipe_for`)."""
 
         def decorator(fn: Callable[..., T]) -> Callable[..., T]:
             key = name or fn.__name__
@@ -76,7 +103,7 @@ class Registry(Generic[T]):
                     f"{existing.builder.__module__}.{existing.builder.__qualname__}"
                 )
             doc = (fn.__doc__ or "").strip().splitlines()
-            self._entries[key] = Entry(key, domain, fn, tuple(tags), doc[0] if doc else "")
+            self._entries[key] = Entry(key, domain, fn, tuple(tags), doc[0] if doc else "", recipe)
             return fn
 
         return decorator
@@ -111,12 +138,16 @@ class Registry(Generic[T]):
     def create(self, name: str, **kwargs: Any) -> T:
         return self.get(name).builder(**kwargs)
 
-    def list(self, pattern: str = "*", domain: str | None = None) -> list[str]:
+    def list(
+        self, pattern: str = "*", domain: str | None = None, tag: str | None = None
+    ) -> list[str]:
         self._discover()
         return sorted(
             n
             for n, e in self._entries.items()
-            if fnmatch.fnmatchcase(n, pattern) and (domain is None or e.domain == domain)
+            if fnmatch.fnmatchcase(n, pattern)
+            and (domain is None or e.domain == domain)
+            and (tag is None or tag in e.tags)
         )
 
     def __contains__(self, name: str) -> bool:
@@ -128,10 +159,19 @@ MODELS: Registry[Any] = Registry("model", ENTRY_POINT_GROUP)
 
 
 def register_model(
-    name: str | None = None, *, domain: str, tags: Iterable[str] = ()
+    name: str | None = None,
+    *,
+    domain: str,
+    tags: Iterable[str] = (),
+    recipe: Recipe | None = None,
 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Register a model builder in the global model registry (decorator)."""
-    return MODELS.register(name, domain=domain, tags=tags)
+    """Register a model builder in the global model registry (decorator).
+
+    ``recipe`` attaches the model's training settings (timm's ``default_cfgs`` idea): a dict of
+    option values (``{"epochs": 40, "lr": 1e-3}``) or a function of the task context returning
+    one (``lambda horizon: {...}``), so adding a model is one edit in one file.
+    """
+    return MODELS.register(name, domain=domain, tags=tags, recipe=recipe)
 
 
 def create_model(name: str, **kwargs: Any) -> Any:
@@ -139,9 +179,15 @@ def create_model(name: str, **kwargs: Any) -> Any:
     return MODELS.create(name, **kwargs)
 
 
-def list_models(pattern: str = "*", domain: str | None = None) -> list[str]:
-    """Sorted names of registered models matching the glob ``pattern`` (and ``domain``)."""
-    return MODELS.list(pattern, domain)
+def list_models(pattern: str = "*", domain: str | None = None, tag: str | None = None) -> list[str]:
+    """Sorted names of registered models matching the glob ``pattern`` (and ``domain``, and
+    carrying ``tag``)."""
+    return MODELS.list(pattern, domain, tag)
+
+
+def get_recipe(name: str, **context: Any) -> dict[str, Any]:
+    """The training recipe of model ``name`` for the task ``context`` (``{}`` without one)."""
+    return MODELS.get(name).recipe_for(**context)
 
 
 def model_entry(name: str) -> Entry[Any]:

@@ -10,8 +10,8 @@ import argparse
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from panspectra_core.cli import resolve_device
 from panspectra_core.errors import UserError
+from panspectra_core.runtime import resolve_device
 
 #: Lightning precision settings the CLIs accept (``--precision``)
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")

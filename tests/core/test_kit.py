@@ -1,0 +1,247 @@
+"""The domain kit: options → flags/config/recipes, the multi-seed layout, built-in verbs,
+one-line errors, the Predictor base and the shared metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from panspectra_core.checkpoint import save_checkpoint
+from panspectra_core.errors import UserError
+from panspectra_core.kit import (
+    COMMON_OPTIONS,
+    TRAINING_OPTIONS,
+    ComponentRegistry,
+    DomainCLI,
+    Option,
+    Predictor,
+    RunConfig,
+    assignments,
+    fraction,
+    resolve,
+)
+from panspectra_core.metrics import classification_metrics, regression_metrics
+from panspectra_core.registry import MODELS, get_recipe, register_model
+
+DOMAIN = "kit_test"
+PROTOCOLS: ComponentRegistry = ComponentRegistry("split protocol")
+PROTOCOLS.register("random", "random", help="random samples")
+PROTOCOLS.register("blocked", "blocked", help="spatial blocks")
+
+
+@register_model(domain=DOMAIN, tags=("classify",), recipe={"lr": 0.5, "epochs": 3})
+def kit_linear(num_classes: int = 2, width: int = 4) -> torch.nn.Module:
+    """A linear layer (kit tests)."""
+    return torch.nn.Linear(width, num_classes)
+
+
+@register_model(
+    domain=DOMAIN,
+    tags=("classify",),
+    recipe=lambda horizon: {"batch_size": 8 * horizon, "model_kwargs": {"width": 6}},
+)
+def kit_context(num_classes: int = 2, width: int = 4) -> torch.nn.Module:
+    """A model whose recipe depends on the task context."""
+    return torch.nn.Linear(width, num_classes)
+
+
+DATA = (
+    Option("protocol", str, "random", "split protocol", "data", choices=PROTOCOLS),
+    Option("train_fraction", float, 0.1, "share of training samples", "data", validate=fraction),
+    Option("horizon", int, 1, "context for recipes", "data"),
+)
+
+
+def make_app(calls: list) -> DomainCLI:
+    app = DomainCLI(
+        "kit-test",
+        "kit tests",
+        domain=DOMAIN,
+        model_tag="classify",
+        default_model="kit_linear",
+        components={"split protocols": PROTOCOLS},
+    )
+
+    @app.verb(
+        "train", options=[*DATA, *COMMON_OPTIONS, *TRAINING_OPTIONS], output="dir", help="train"
+    )
+    def train(cfg: RunConfig, out: Path) -> dict:
+        calls.append(cfg)
+        (out / "model.txt").write_text(cfg.model)
+        score = 0.5 + 0.1 * cfg.seed
+        if cfg.train_fraction == 0.5:
+            score = float("nan")
+        return {"accuracy": score, "protocol": cfg.protocol}
+
+    return app
+
+
+def test_recipe_attached_to_model_and_context():
+    assert get_recipe("kit_linear") == {"lr": 0.5, "epochs": 3}
+    assert get_recipe("kit_context", horizon=2, dataset="x")["batch_size"] == 16
+    assert MODELS.get("kit_context").recipe is not None
+
+
+def test_precedence_flag_config_recipe_default():
+    options = {o.name: o for o in (*DATA, *TRAINING_OPTIONS)}
+    cfg = resolve(
+        options,
+        {"lr": 0.1},
+        from_config={"epochs": 7, "lr": 0.2},
+        recipe=lambda v: {"lr": 0.5, "epochs": 3, "batch_size": 4},
+    )
+    assert (cfg.lr, cfg.sources["lr"]) == (0.1, "user")
+    assert (cfg.epochs, cfg.sources["epochs"]) == (7, "config")
+    assert (cfg.batch_size, cfg.sources["batch_size"]) == (4, "recipe")
+    assert (cfg.weight_decay, cfg.sources["weight_decay"]) == (0.0, "default")
+
+
+def test_model_kwargs_merge_user_over_recipe():
+    options = {o.name: o for o in TRAINING_OPTIONS}
+    cfg = resolve(
+        options,
+        {"model_kwargs": {"depth": 2}},
+        recipe=lambda v: {"model_kwargs": {"depth": 1, "width": 6}},
+    )
+    assert cfg.model_kwargs == {"depth": 2, "width": 6}
+
+
+def test_validation_speaks_of_the_option():
+    options = {o.name: o for o in DATA}
+    with pytest.raises(UserError, match=r"--protocol 'disjoint': expected one of random, blocked"):
+        resolve(options, {"protocol": "disjoint"})
+    with pytest.raises(UserError, match=r"--train-fraction 0.0: expected a fraction"):
+        resolve(options, {"train_fraction": 0.0})
+    with pytest.raises(UserError, match="not NaN"):
+        options["train_fraction"].convert("nan")
+    assert assignments(["train-fraction=0.3"], options) == {"train_fraction": 0.3}
+    with pytest.raises(UserError, match="--set"):
+        assignments(["nope=1"], options)
+
+
+def test_train_writes_layout_and_config_reproduces(tmp_path, capsys):
+    calls: list = []
+    app = make_app(calls)
+    out = tmp_path / "run"
+    assert app.main(["train", "--output", str(out), "--lr", "0.25", "-q"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["accuracy"] == 0.5 and metrics["config"]["lr"] == 0.25
+    assert metrics["config"]["model"] == "kit_linear" and metrics["config"]["epochs"] == 3
+    assert "cpu" in metrics["run"] and "output" not in metrics["config"]
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    again = tmp_path / "again"
+    assert app.main(["train", "--config", str(out / "config.yaml"), "-o", str(again), "-q"]) == 0
+    assert calls[1].recorded() == calls[0].recorded() == config
+    # refused without --overwrite; nothing half-written
+    assert app.main(["train", "--output", str(out), "-q"]) == 2
+    assert "pass --overwrite" in capsys.readouterr().err
+
+
+def test_seeds_layout_mean_and_std(tmp_path):
+    app = make_app([])
+    out = tmp_path / "multi"
+    assert app.main(["train", "-o", str(out), "--seeds", "0,1,2", "-q"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["seeds"] == [0, 1, 2]
+    assert metrics["accuracy"] == pytest.approx(0.6)
+    assert metrics["seed_summary"]["accuracy"]["std"] == pytest.approx(0.1)
+    for seed in (0, 1, 2):
+        one = json.loads((out / f"seed_{seed}" / "metrics.json").read_text())
+        assert one["run"]["seed"] == seed and (out / f"seed_{seed}" / "model.txt").exists()
+
+
+def test_non_finite_metric_is_refused_and_nothing_is_left(tmp_path, capsys):
+    app = make_app([])
+    out = tmp_path / "nan"
+    assert app.main(["train", "-o", str(out), "--train-fraction", "0.5", "-q"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "non-finite" in err[0] and "accuracy" in err[0]
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_unknown_model_and_config_key_are_one_line_errors(tmp_path, capsys):
+    app = make_app([])
+    assert app.main(["train", "-o", str(tmp_path / "x"), "--model", "resnet"]) == 2
+    assert "--model 'resnet': expected one of kit_context, kit_linear" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("lr: 0.1\nlearning_rate: 2\n")
+    assert app.main(["train", "-o", str(tmp_path / "y"), "--config", str(bad)]) == 2
+    assert "unknown option(s) learning_rate" in capsys.readouterr().err
+
+
+def test_print_config_and_builtin_verbs(tmp_path, capsys):
+    app = make_app([])
+    assert (
+        app.main(
+            [
+                "train",
+                "-o",
+                str(tmp_path / "p"),
+                "--model",
+                "kit_context",
+                "--horizon",
+                "3",
+                "--print-config",
+            ]
+        )
+        == 0
+    )
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["batch_size"] == 24 and printed["model_kwargs"] == {"width": 6}
+    assert not (tmp_path / "p").exists()
+    assert app.main(["list-models"]) == 0
+    listing = capsys.readouterr().out
+    assert "kit_linear" in listing and "(default)" in listing
+    assert app.main(["info"]) == 0
+    assert "blocked" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        app.main(["--version"])
+    assert "panspectra-core=" in capsys.readouterr().out
+
+
+class _LinearPredictor(Predictor):
+    domain = DOMAIN
+
+
+def test_predictor_batches_and_refuses_other_domains(tmp_path):
+    model = kit_linear()
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(path, model, model_name="kit_linear", model_kwargs={}, domain=DOMAIN)
+    predictor = _LinearPredictor.load(path)
+    x = [torch.randn(4) for _ in range(5)]
+    out = list(predictor.predict(x, batch_size=2))
+    expected = model(torch.stack(x))
+    torch.testing.assert_close(torch.stack(out), expected.detach())
+
+    class Other(Predictor):
+        domain = "elsewhere"
+
+    with pytest.raises(UserError, match="expected one written by a 'elsewhere' command"):
+        Other.load(path)
+
+
+def test_classification_metrics_known_values():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    p = np.array([0, 1, 1, 1, 2, 0])
+    m = classification_metrics(y, p, class_names=["a", "b", "c"])
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["per_class_accuracy"] == {"a": 0.5, "b": 1.0, "c": 0.5}
+    assert m["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert m["balanced_accuracy"] == pytest.approx(2 / 3)
+    proba = np.eye(2)[[0, 1, 1, 0]] * 0.8 + 0.1
+    b = classification_metrics([0, 1, 1, 0], [0, 1, 1, 0], probabilities=proba)
+    assert b["roc_auc"] == 1.0 and b["kappa"] == 1.0
+
+
+def test_regression_metrics_masked_and_per_target():
+    t = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])
+    p = np.array([[1.0, 3.0], [4.0, 0.0], [5.0, 6.0]])
+    m = regression_metrics(t, p, mask=np.isfinite(t), names=["a", "b"])
+    assert m["mse"] == pytest.approx(2 / 5) and m["n"] == 5
+    assert m["per_target"]["a"]["mae"] == pytest.approx(1 / 3)
+    assert m["per_target"]["b"]["rmse"] == pytest.approx(np.sqrt(0.5))
