@@ -179,9 +179,9 @@ class DomainCLI:
     def _dispatch(self, argv: Sequence[str] | None) -> Any:
         parser = self.parser()
         args = parser.parse_args(argv)
-        if args.command == "list-models":
+        if args.command == "list-models" and "list-models" not in self.verbs:
             return self._list_models(args.pattern)
-        if args.command == "info":
+        if args.command == "info" and "info" not in self.verbs:
             return self._info()
         verb = self.verbs[args.command]
         explicit = {
@@ -232,9 +232,11 @@ class DomainCLI:
                 action="store_true",
                 help="print the resolved options as YAML and exit",
             )
-        models = sub.add_parser("list-models", help="registered models with their tags")
-        models.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*mamba*'")
-        sub.add_parser("info", help="datasets, choices, versions and the CPU")
+        if "list-models" not in self.verbs:
+            models = sub.add_parser("list-models", help="registered models with their tags")
+            models.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*mamba*'")
+        if "info" not in self.verbs:
+            sub.add_parser("info", help="datasets, choices, versions and the CPU")
         return parser
 
     def version_line(self) -> str:

@@ -126,6 +126,8 @@ class Option:
         record: written to ``config.yaml`` / ``metrics.json`` (not for ``output``,
             ``overwrite`` and other switches that do not change the result).
         cli: offered as a command-line flag (``False``: config file and recipes only).
+        off_flags: switches only: flags that set it to ``False`` (``("--no-augment",)``), for
+            options whose default (or recipe) may be ``True``.
     """
 
     name: str
@@ -142,6 +144,7 @@ class Option:
     merge: bool = False
     record: bool = True
     cli: bool = True
+    off_flags: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -187,7 +190,8 @@ class Option:
             return
         choices = self.valid_choices()
         if choices is not None and value not in choices:
-            raise UserError(f"{self.flag} {value!r}: expected one of {', '.join(choices)}")
+            valid = ", ".join(str(c) for c in choices)
+            raise UserError(f"{self.flag} {value!r}: expected one of {valid}")
         if self.validate is not None:
             problem = self.validate(value)
             if problem:
