@@ -245,3 +245,34 @@ def test_regression_metrics_masked_and_per_target():
     assert m["mse"] == pytest.approx(2 / 5) and m["n"] == 5
     assert m["per_target"]["a"]["mae"] == pytest.approx(1 / 3)
     assert m["per_target"]["b"]["rmse"] == pytest.approx(np.sqrt(0.5))
+
+
+def test_default_model_with_option_values_and_off_flags(tmp_path, capsys):
+    """A default model may come with option values (applied like its recipe, under the user's
+    flags); a switch's off flag sets it to False."""
+    app = DomainCLI(
+        "kit-test",
+        "kit tests",
+        domain=DOMAIN,
+        model_tag="classify",
+        default_model=lambda v: ("kit_linear", {"epochs": 9}) if v["horizon"] > 1 else "kit_linear",
+    )
+    options = [
+        *DATA,
+        Option("augment", bool, True, "flip", "data", recipe=True, off_flags=("--no-augment",)),
+        Option("views", int, 1, "views", "data", choices=(1, 2, 4)),
+        *COMMON_OPTIONS,
+        *TRAINING_OPTIONS,
+    ]
+    app.verb("train", options=options, output="dir", help="train")(lambda cfg, out: {})
+    verb = app.verbs["train"]
+    o = {"output": tmp_path}
+    assert app.resolve(verb, {**o, "horizon": 2}).epochs == 9
+    assert app.resolve(verb, {**o, "horizon": 2, "epochs": 4}).epochs == 4
+    assert app.resolve(verb, {**o, "horizon": 1}).epochs == 3
+    out = str(tmp_path / "x")
+    assert app.main(["train", "-o", out, "--no-augment", "--print-config"]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed["augment"] is False and printed["views"] == 1
+    assert app.main(["train", "-o", out, "--views", "3"]) == 2
+    assert "expected one of 1, 2, 4" in capsys.readouterr().err

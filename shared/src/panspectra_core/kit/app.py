@@ -74,7 +74,8 @@ class DomainCLI:
         model_tag: only models carrying this tag are listed / accepted (one domain, several
             programs: ``audio-classify`` vs ``audio-enhance``).
         default_model: the model used without ``--model``: a name, or a function of the
-            resolved values (e.g. of the protocol).
+            resolved values returning a name or ``(name, option values)``; those values are
+            applied like the default's recipe (over the model's recipe, under the user's flags).
         components: registries shown by ``info`` (``{"split protocols": PROTOCOLS}``).
         datasets_domain: the manifest folder ``info`` lists (default: ``domain``).
     """
@@ -83,7 +84,7 @@ class DomainCLI:
     description: str
     domain: str
     model_tag: str | None = None
-    default_model: str | Callable[[dict[str, Any]], str] | None = None
+    default_model: str | Callable[[dict[str, Any]], str | tuple[str, dict]] | None = None
     components: dict[str, ComponentRegistry] = field(default_factory=dict)
     datasets_domain: str | None = None
     verbs: dict[str, Verb] = field(default_factory=dict)
@@ -147,14 +148,15 @@ class DomainCLI:
         def recipe(values: dict[str, Any]) -> Mapping[str, Any]:
             from panspectra_core.registry import MODELS
 
+            extra: dict[str, Any] = {}
             if values.get("model") is None:
-                values["model"] = self._default_model(values)
+                values["model"], extra = _name_and_values(self._default_model(values))
             name = values["model"]
             if name is None:
                 return {}
             self.check_model(name)
             context = verb.context(values) if verb.context else values
-            recipe_values = dict(MODELS.get(name).recipe_for(**context))
+            recipe_values = {**MODELS.get(name).recipe_for(**context), **extra}
             recipe_values["model"] = name
             return recipe_values
 
@@ -250,7 +252,7 @@ class DomainCLI:
         from panspectra_core.registry import list_models, model_entry
 
         names = list_models(pattern, domain=self.domain, tag=self.model_tag)
-        default = self._default_model({}) if not callable(self.default_model) else None
+        default = None if callable(self.default_model) else self.default_model
         for name in names:
             entry = model_entry(name)
             marks = ",".join(t for t in entry.tags if t != self.model_tag)
@@ -279,6 +281,14 @@ class DomainCLI:
         return 0
 
 
+def _name_and_values(choice: Any) -> tuple[str | None, dict[str, Any]]:
+    """A default-model choice (a name, or ``(name, option values)``) → ``(name, values)``."""
+    if isinstance(choice, tuple):
+        name, values = choice
+        return name, dict(values)
+    return choice, {}
+
+
 class _OneLineParser(argparse.ArgumentParser):
     """argparse whose usage errors are :class:`UserError` (one line, exit 2) instead of a
     usage block."""
@@ -300,7 +310,7 @@ def _add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> 
         text = opt.help
         choices = opt.valid_choices() if not callable(opt.choices) else None
         if choices:
-            text = f"{text} [{', '.join(choices)}]"
+            text = f"{text} [{', '.join(str(c) for c in choices)}]"
         if opt.default is not None and not opt.is_switch and not opt.recipe:
             text = f"{text} (default: {opt.default})"
         flags = [opt.flag, *opt.aliases]
@@ -313,6 +323,15 @@ def _add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> 
                 default=argparse.SUPPRESS,
                 help=text,
             )
+            if opt.off_flags:
+                group.add_argument(
+                    *opt.off_flags,
+                    dest=opt.name,
+                    action="store_const",
+                    const=False,
+                    default=argparse.SUPPRESS,
+                    help=f"turn {opt.flag} off",
+                )
         else:
             group.add_argument(
                 *flags,
