@@ -1,5 +1,5 @@
-"""Recipes: every recipe builds its model, uses a known loss/scheduler, and matches the papers'
-headline settings."""
+"""Recipes: every ts model carries one, it builds its model, uses a known loss/scheduler, and
+matches the papers' headline settings; the CLI merges it under the user's flags."""
 
 from __future__ import annotations
 
@@ -7,67 +7,86 @@ import pytest
 import torch
 
 import panspectra_ts.models  # noqa: F401
-from panspectra_core.registry import create_model, list_models
+from panspectra_core.kit import SCHEDULERS
+from panspectra_core.registry import create_model, get_recipe, list_models, model_entry
 from panspectra_core.training.batch import forward_batch
-from panspectra_core.training.config import SCHEDULERS
-from panspectra_ts.models.recipes import (
-    DEFAULT_MODEL,
-    Recipe,
-    available_recipes,
-    get_recipe,
-)
+from panspectra_ts.cli import app
+from panspectra_ts.models.recipes import DEFAULT_MODEL
+from panspectra_ts.options import LOSSES, SETTINGS_KEYS
 
 DATASETS = [None, "ETTh1", "ETTh2", "ETTm1", "weather"]
+MODELS = [
+    name
+    for name in list_models(domain="ts")
+    if model_entry(name).builder.__module__.startswith("panspectra_ts.")
+]
 
 
-def test_default_model_is_registered_and_has_a_recipe():
-    assert DEFAULT_MODEL in list_models(domain="ts")
-    assert DEFAULT_MODEL in available_recipes()
+def test_every_shipped_model_has_a_recipe():
+    assert DEFAULT_MODEL in MODELS and len(MODELS) >= 7
+    assert all(model_entry(name).recipe is not None for name in MODELS)
 
 
-@pytest.mark.parametrize("name", available_recipes())
+@pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_recipe_is_usable(name, dataset):
-    recipe = get_recipe(name, 96, dataset)
-    assert isinstance(recipe, Recipe)
-    assert recipe.loss in {"mse", "mae", "huber", "arctan"}
-    assert recipe.scheduler in SCHEDULERS
-    assert recipe.epochs > 0 and recipe.lr > 0 and recipe.batch_size > 0
+    recipe = get_recipe(name, horizon=96, dataset=dataset)
+    assert set(SETTINGS_KEYS) <= set(recipe)
+    assert recipe["loss"] in LOSSES and recipe["scheduler"] in SCHEDULERS
+    assert recipe["epochs"] > 0 and recipe["lr"] > 0 and recipe["batch_size"] > 0
     torch.manual_seed(0)
     model = create_model(
-        name, lookback=recipe.lookback, horizon=24, num_channels=3, **recipe.model_kwargs
+        name, lookback=recipe["lookback"], horizon=24, num_channels=3, **recipe["model_kwargs"]
     ).eval()
     with torch.no_grad():
-        batch = {"x": torch.randn(2, recipe.lookback, 3), "time_index": torch.tensor([0, 9])}
+        batch = {"x": torch.randn(2, recipe["lookback"], 3), "time_index": torch.tensor([0, 9])}
         assert forward_batch(model, batch).shape == (2, 24, 3)
 
 
 def test_recipes_follow_the_papers():
-    xpatch = get_recipe("xpatch", 96, "ETTh1")
-    assert xpatch.loss == "arctan" and xpatch.model_kwargs["alpha"] == 0.3
-    assert (xpatch.scheduler, xpatch.lr, xpatch.batch_size) == ("sigmoid", 5e-4, 2048)
-    assert get_recipe("dlinear", 96, "ETTh1").model_kwargs["kernel_size"] == 25
+    xpatch = get_recipe("xpatch", horizon=96, dataset="ETTh1")
+    assert xpatch["loss"] == "arctan" and xpatch["model_kwargs"]["alpha"] == 0.3
+    assert (xpatch["scheduler"], xpatch["lr"], xpatch["batch_size"]) == ("sigmoid", 5e-4, 2048)
+    assert get_recipe("dlinear", horizon=96, dataset="ETTh1")["model_kwargs"]["kernel_size"] == 25
     # ETTm1: the 10-epoch cosine recipe picked on validation loss (docs/ts.md)
-    short = get_recipe("xpatch", 96, "ETTm1")
-    assert (short.scheduler, short.lr, short.batch_size, short.epochs) == ("cosine", 1e-3, 256, 10)
-    assert (short.loss, short.weight_decay) == ("arctan", 0.0)
-    assert get_recipe("xpatch", 720, "ETTm1").lr == 3e-4
-    assert get_recipe("xpatch", 96, "ETTm2").scheduler == "sigmoid"
-    etth = get_recipe("patchtst", 336, "ETTh1").model_kwargs
-    ettm = get_recipe("patchtst", 336, "ETTm1").model_kwargs
+    short = get_recipe("xpatch", horizon=96, dataset="ETTm1")
+    assert (short["scheduler"], short["lr"], short["batch_size"], short["epochs"]) == (
+        "cosine",
+        1e-3,
+        256,
+        10,
+    )
+    assert (short["loss"], short["weight_decay"]) == ("arctan", 0.0)
+    assert get_recipe("xpatch", horizon=720, dataset="ETTm1")["lr"] == 3e-4
+    assert get_recipe("xpatch", horizon=96, dataset="ETTm2")["scheduler"] == "sigmoid"
     keys = ("d_model", "num_heads", "d_ff", "dropout")
+    etth = get_recipe("patchtst", horizon=336, dataset="ETTh1")["model_kwargs"]
+    ettm = get_recipe("patchtst", horizon=336, dataset="ETTm1")["model_kwargs"]
     assert tuple(etth[k] for k in keys) == (16, 4, 128, 0.3)
     assert tuple(ettm[k] for k in keys) == (128, 16, 256, 0.2)
 
 
 def test_recipe_copies_are_independent():
-    first = get_recipe("xpatch", 96)
-    first.model_kwargs["alpha"] = 0.9
-    assert get_recipe("xpatch", 96).model_kwargs["alpha"] == 0.3
+    first = get_recipe("xpatch", horizon=96)
+    first["model_kwargs"]["alpha"] = 0.9
+    assert get_recipe("xpatch", horizon=96)["model_kwargs"]["alpha"] == 0.3
 
 
-def test_recipe_errors():
-    with pytest.raises(KeyError, match="no recipe"):
-        get_recipe("not_a_model", 96)
-    with pytest.raises(ValueError):
-        get_recipe("xpatch", 0)
+def _resolved(**flags):
+    verb = app.verbs["train"]
+    explicit = {k: verb.options[k].convert(v) for k, v in flags.items()}
+    return app.resolve(verb, explicit)
+
+
+def test_cli_merges_recipe_under_flags():
+    cfg = _resolved(
+        dataset="ETTh1", horizon="96", output="x", lr="0.01", model_kwargs='{"alpha": 0.5}'
+    )
+    assert cfg.model == DEFAULT_MODEL
+    assert cfg.lr == 0.01 and cfg.sources["lr"] == "user"
+    assert cfg.batch_size == 2048 and cfg.sources["batch_size"] == "recipe"
+    assert cfg.model_kwargs == {"patch_len": 16, "stride": 8, "alpha": 0.5}
+    dlinear = _resolved(dataset="ETTh2", horizon="96", output="x", model="dlinear")
+    assert (dlinear.lr, dlinear.lookback) == (0.05, 336)
+    own = _resolved(dataset="ETTh2", horizon="96", output="x", model="dlinear", lookback="48")
+    assert own.lookback == 48

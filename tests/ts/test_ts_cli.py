@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 from ts_test_helpers import STAND_IN, make_series_frame, write_csv
 
 from panspectra_ts.cli import main
@@ -226,8 +227,11 @@ def test_same_seed_same_metrics_and_seed_summary(tmp_path, capsys, series_csv):
     multi = json.loads((tmp_path / "y" / "metrics.json").read_text())
     again = json.loads((tmp_path / "y" / "seed_3" / "metrics.json").read_text())
     assert again["mse"] == single["mse"] and again["mae"] == single["mae"]
-    assert multi["seeds"]["mse"]["values"][0] == single["mse"]
-    assert multi["mse"] == pytest.approx(sum(multi["seeds"]["mse"]["values"]) / 2)
+    assert multi["seeds"] == [3, 4] and multi["model"] == single["model"]
+    assert multi["seed_summary"]["mse"]["values"][0] == single["mse"]
+    assert multi["mse"] == pytest.approx(sum(multi["seed_summary"]["mse"]["values"]) / 2)
+    assert (tmp_path / "y" / "seed_4" / "model.safetensors").is_file()
+    assert yaml.safe_load((tmp_path / "y" / "seed_4" / "config.yaml").read_text())["seed"] == 4
 
 
 @pytest.mark.data

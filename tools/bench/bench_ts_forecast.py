@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from panspectra_core.cli import summarize_seeds
 from panspectra_core.io import write_json
+from panspectra_core.reporting import summarize_seeds
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # targets from the project issue (L=96, MSE averaged over H ∈ {96, 192, 336, 720})
@@ -263,9 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from panspectra_ts.pipeline import default_model
+    from panspectra_ts.models.recipes import DEFAULT_MODEL
 
-    models = args.models.split(",") if args.models else [default_model()]
+    models = args.models.split(",") if args.models else [DEFAULT_MODEL]
     seeds = [int(s) for s in args.seeds.split(",")]
     extra = args.extra.split()
     args.results.mkdir(parents=True, exist_ok=True)

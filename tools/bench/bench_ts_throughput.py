@@ -47,11 +47,10 @@ def train_throughput(
     steps: int,
     warmup: int,
 ) -> float:
-    from panspectra_core.registry import create_model
+    from panspectra_core.registry import create_model, get_recipe
     from panspectra_core.training.batch import forward_batch
-    from panspectra_ts.pipeline import recipe_settings
 
-    kwargs = recipe_settings(model_name, horizon).model_kwargs
+    kwargs = get_recipe(model_name, horizon=horizon).get("model_kwargs", {})
     model = create_model(
         model_name, lookback=lookback, horizon=horizon, num_channels=channels, **kwargs
     )
@@ -74,15 +73,15 @@ def predict_latency(
     model_name: str, lookback: int, horizon: int, channels: int, repeats: int
 ) -> float:
     from panspectra_core.checkpoint import save_checkpoint
-    from panspectra_core.registry import create_model
+    from panspectra_core.registry import create_model, get_recipe
     from panspectra_ts.data import StandardScaler
-    from panspectra_ts.pipeline import predict_future, recipe_settings
+    from panspectra_ts.pipeline import predict_future
 
     kwargs = {
         "lookback": lookback,
         "horizon": horizon,
         "num_channels": channels,
-        **recipe_settings(model_name, horizon).model_kwargs,
+        **get_recipe(model_name, horizon=horizon).get("model_kwargs", {}),
     }
     model = create_model(model_name, **kwargs)
     frame = _history_frame(lookback * 4, channels)

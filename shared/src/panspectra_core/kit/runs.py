@@ -2,9 +2,10 @@
 
 A run with one seed writes its files straight into ``DIR``; ``seeds=[0, 1, 2]`` writes
 ``DIR/seed_<s>/`` (each with its own checkpoint, metrics and pictures) plus ``DIR/metrics.json``
-whose numeric keys are the means over seeds, with ``seed_summary`` (mean, std, values) and
-``per_seed``. Every ``metrics.json`` has a ``config`` block (the resolved options) and a ``run``
-block (command, seed, versions, CPU); ``DIR/config.yaml`` reproduces the run with
+whose numeric keys are the means over seeds, with ``seed_summary`` (mean, std, values),
+``per_seed`` and the text values every seed shares (model, dataset, …). Every
+``metrics.json`` has a ``config`` block (the resolved options) and a ``run`` block (command,
+seed, versions, CPU); ``DIR/config.yaml`` reproduces the run with
 ``train --config DIR/config.yaml``.
 """
 
@@ -51,6 +52,18 @@ def _finish(directory: Path, cfg: RunConfig, metrics: Mapping[str, Any]) -> dict
     return dict(metrics)
 
 
+def _shared_values(runs: list[dict[str, Any]], exclude: Mapping[str, Any]) -> dict[str, Any]:
+    """Top-level non-numeric values every seed agrees on (model, dataset, protocol, …)."""
+    first = runs[0]
+    return {
+        key: value
+        for key, value in first.items()
+        if key not in exclude
+        and isinstance(value, str | bool | type(None))
+        and all(run.get(key) == value for run in runs[1:])
+    }
+
+
 def run_seeds(cfg: RunConfig, out: Path, run_one: SeedRun) -> dict[str, Any]:
     """Run ``run_one`` once per seed of ``cfg`` and write the shared layout into ``out``.
 
@@ -80,6 +93,7 @@ def run_seeds(cfg: RunConfig, out: Path, run_one: SeedRun) -> dict[str, Any]:
         write_config(folder, one)
     summary = summarize_seeds(list(per_seed.values()), numeric_keys(per_seed[seeds[0]]))
     combined = {
+        **_shared_values(list(per_seed.values()), exclude=summary),
         **{key: stats["mean"] for key, stats in summary.items()},
         "seeds": seeds,
         "seed_summary": summary,

@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from panspectra_core.registry import register_model
+from panspectra_ts.models.recipes import family, recipe
 
 from .decomposition import MovingAverageDecomposition
 from .revin import RevIN
@@ -71,7 +72,24 @@ class DLinear(nn.Module):
         return self.revin.denormalize(y) if self.revin is not None else y
 
 
-@register_model(domain="ts", tags=("linear", "decomposition"))
+def dlinear_recipe(horizon: int, dataset: str | None = None) -> dict:
+    """LTSF-Linear scripts (Zeng et al. 2023): 10 epochs, lookback 336, lr per dataset."""
+    lr = {"etth1": 0.005, "etth2": 0.05, "ettm1": 0.0001, "ettm2": 0.001}.get(
+        family(dataset), 0.005
+    )
+    return recipe(
+        epochs=10,
+        lr=lr,
+        batch_size=32,
+        patience=3,
+        scheduler="halving",
+        lookback=336,
+        model_kwargs={"kernel_size": 25, "individual": False},
+        recipe_source="LTSF-Linear scripts (Zeng et al. 2023)",
+    )
+
+
+@register_model(domain="ts", tags=("linear", "decomposition"), recipe=dlinear_recipe)
 def dlinear(lookback: int, horizon: int, num_channels: int, **overrides) -> DLinear:
     """DLinear (Zeng et al. 2023): moving-average decomposition + linear trend/seasonal maps."""
     return DLinear(lookback, horizon, num_channels, **overrides)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from panspectra_core.registry import register_model
+from panspectra_ts.models.recipes import variate_token_recipe
 
 from .encoder import Encoder
 from .revin import RevIN
@@ -66,7 +67,12 @@ class ITransformer(nn.Module):
         return self.revin.denormalize(y) if self.revin is not None else y
 
 
-@register_model(domain="ts", tags=("transformer", "variate-tokens"))
+def itransformer_recipe(horizon: int, dataset: str | None = None) -> dict:
+    """iTransformer scripts (Liu et al. 2024)."""
+    return variate_token_recipe(dataset, {"num_heads": 8}, "iTransformer scripts (Liu et al. 2024)")
+
+
+@register_model(domain="ts", tags=("transformer", "variate-tokens"), recipe=itransformer_recipe)
 def itransformer(lookback: int, horizon: int, num_channels: int, **overrides) -> ITransformer:
     """iTransformer (Liu et al. 2024): variates as tokens, LayerNorm encoder, linear projection."""
     return ITransformer(lookback, horizon, num_channels, **overrides)

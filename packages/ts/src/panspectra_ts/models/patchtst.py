@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from panspectra_core.layers import PatchEmbed1d
 from panspectra_core.registry import register_model
+from panspectra_ts.models.recipes import family, recipe
 
 from .encoder import Encoder
 from .revin import RevIN
@@ -83,7 +84,27 @@ class PatchTST(nn.Module):
         return self.revin.denormalize(y) if self.revin is not None else y
 
 
-@register_model(domain="ts", tags=("transformer", "patch", "channel-independent"))
+def patchtst_recipe(horizon: int, dataset: str | None = None) -> dict:
+    """PatchTST/42 scripts (Nie et al. 2023): small model on ETTh, larger on ETTm and others."""
+    if family(dataset) in ("etth1", "etth2", "default"):
+        kwargs = {"d_model": 16, "num_heads": 4, "d_ff": 128, "num_layers": 3, "dropout": 0.3}
+    else:  # ETTm and the larger datasets
+        kwargs = {"d_model": 128, "num_heads": 16, "d_ff": 256, "num_layers": 3, "dropout": 0.2}
+    return recipe(
+        epochs=100,
+        lr=1e-4,
+        batch_size=128,
+        patience=20,
+        scheduler="onecycle",
+        lookback=336,
+        model_kwargs=kwargs,
+        recipe_source="PatchTST/42 scripts (Nie et al. 2023)",
+    )
+
+
+@register_model(
+    domain="ts", tags=("transformer", "patch", "channel-independent"), recipe=patchtst_recipe
+)
 def patchtst(lookback: int, horizon: int, num_channels: int, **overrides) -> PatchTST:
     """PatchTST (Nie et al. 2023): RevIN, patches of 16/stride 8, channel-independent encoder."""
     return PatchTST(lookback, horizon, num_channels, **overrides)

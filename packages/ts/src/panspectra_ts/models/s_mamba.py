@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from panspectra_core.registry import register_model
 from panspectra_core.ssm import BiMambaBlock
+from panspectra_ts.models.recipes import variate_token_recipe
 
 from .encoder import FeedForward
 from .revin import RevIN
@@ -84,7 +85,12 @@ class SMamba(nn.Module):
         return self.revin.denormalize(y) if self.revin is not None else y
 
 
-@register_model(domain="ts", tags=("ssm", "mamba", "variate-tokens"))
+def s_mamba_recipe(horizon: int, dataset: str | None = None) -> dict:
+    """S-Mamba scripts (Wang et al. 2024)."""
+    return variate_token_recipe(dataset, {"d_state": 2}, "S-Mamba scripts (Wang et al. 2024)")
+
+
+@register_model(domain="ts", tags=("ssm", "mamba", "variate-tokens"), recipe=s_mamba_recipe)
 def s_mamba(lookback: int, horizon: int, num_channels: int, **overrides) -> SMamba:
     """S-Mamba (Wang et al. 2024): variate tokens, bidirectional Mamba + FFN encoder."""
     return SMamba(lookback, horizon, num_channels, **overrides)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from panspectra_core.registry import register_model
+from panspectra_ts.models.recipes import family, recipe
 
 from .revin import RevIN
 
@@ -89,7 +90,26 @@ class TSMixer(nn.Module):
         return self.revin.denormalize(y) if self.revin is not None else y
 
 
-@register_model(domain="ts", tags=("mlp", "mixer"))
+def tsmixer_recipe(horizon: int, dataset: str | None = None) -> dict:
+    """TSMixer (Chen et al. 2023), Table 9 architecture, 20-epoch cosine schedule.
+
+    The paper trains 100 epochs at lr 1e-4 (Table 9); on a CPU budget a 20-epoch cosine run at
+    lr 1e-3 reaches the paper's ETTh1 H=96 error (docs/ts_models.md), so that is the default.
+    """
+    blocks = {"etth1": 2, "etth2": 4, "ettm1": 6, "ettm2": 2}.get(family(dataset), 2)
+    return recipe(
+        epochs=20,
+        lr=1e-3,
+        batch_size=128,
+        patience=5,
+        scheduler="cosine",
+        lookback=512,
+        model_kwargs={"num_blocks": blocks, "ff_dim": 64, "dropout": 0.9},
+        recipe_source="TSMixer (Chen et al. 2023), Table 9 architecture, 20-epoch cosine",
+    )
+
+
+@register_model(domain="ts", tags=("mlp", "mixer"), recipe=tsmixer_recipe)
 def tsmixer(lookback: int, horizon: int, num_channels: int, **overrides) -> TSMixer:
     """TSMixer (Chen et al. 2023): RevIN + time-mixing and feature-mixing MLP blocks."""
     return TSMixer(lookback, horizon, num_channels, **overrides)

@@ -1,8 +1,8 @@
 """The forecasting pipeline as plain functions; :mod:`panspectra_ts.cli` is a thin layer on top.
 
 - :func:`load_source` — dataset or file → cleaned table + protocol;
-- :func:`resolve_settings` — paper recipe + overrides;
-- :func:`train_forecaster` / :func:`train_runs` — fit, score all test windows, save;
+- :func:`settings_of` — the training settings of a resolved run (recipe + overrides);
+- :func:`train_forecaster` / :func:`write_run` — fit, score all test windows, save;
 - :func:`evaluate_checkpoint`, :func:`predict_future` — use a saved forecaster.
 """
 
@@ -12,14 +12,8 @@ from panspectra_ts.pipeline.forecast import (
     load_forecaster,
     predict_future,
 )
-from panspectra_ts.pipeline.runs import describe_file, describe_source, train_runs
-from panspectra_ts.pipeline.settings import (
-    DEFAULT_LOOKBACK,
-    TrainSettings,
-    default_model,
-    recipe_settings,
-    resolve_settings,
-)
+from panspectra_ts.pipeline.runs import describe_file, describe_source
+from panspectra_ts.pipeline.settings import settings_of, source_options
 from panspectra_ts.pipeline.source import LoadedSource, SourceOptions, load_source
 from panspectra_ts.pipeline.train import (
     CHECKPOINT_NAME,
@@ -34,16 +28,13 @@ from panspectra_ts.pipeline.train import (
 
 __all__ = [
     "CHECKPOINT_NAME",
-    "DEFAULT_LOOKBACK",
     "PLOT_NAME",
     "LoadedSource",
     "SourceOptions",
     "TargetChannels",
-    "TrainSettings",
     "TrainedForecaster",
     "build_model",
     "checkpoint_preprocessing",
-    "default_model",
     "describe_file",
     "describe_source",
     "evaluate_checkpoint",
@@ -51,9 +42,8 @@ __all__ = [
     "load_forecaster",
     "load_source",
     "predict_future",
-    "recipe_settings",
-    "resolve_settings",
+    "settings_of",
+    "source_options",
     "train_forecaster",
-    "train_runs",
     "write_run",
 ]

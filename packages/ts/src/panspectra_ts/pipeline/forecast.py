@@ -13,6 +13,7 @@ from pandas.tseries.frequencies import to_offset
 
 from panspectra_core.checkpoint import Checkpoint
 from panspectra_core.errors import UserError
+from panspectra_core.kit import Predictor
 from panspectra_core.training.batch import forward_batch
 from panspectra_ts.data.calendar import step_index
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
@@ -23,27 +24,34 @@ from panspectra_ts.eval.evaluate import evaluate_split
 from panspectra_ts.pipeline.source import LoadedSource, SourceOptions, load_source
 
 
-def load_forecaster(path: str | Path, device: torch.device | None = None):
-    """Load a ts checkpoint (``Checkpoint`` of :mod:`panspectra_core.checkpoint`), checked."""
-    from panspectra_core.checkpoint import load_checkpoint
+class Forecaster(Predictor):
+    """A saved ts forecaster: the model and the preprocessing ``predict`` rebuilds its input
+    with (columns, frequency, lookback/horizon, the train-split scaler)."""
 
+    domain = "ts"
+
+    @classmethod
+    def check_domain(cls, checkpoint: Checkpoint, path: str | Path) -> None:
+        if checkpoint.meta.domain != "ts" or not checkpoint.meta.preprocessing:
+            raise UserError(
+                f"--checkpoint {path}: not a time-series forecaster (domain "
+                f"{checkpoint.meta.domain!r}); train one with ts-forecast train"
+            )
+
+
+def load_forecaster(path: str | Path, device: torch.device | None = None) -> Forecaster:
+    """Load a ts checkpoint as a :class:`Forecaster` (``.model``, ``.meta``), checked."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"--checkpoint {path}: no such file (expected DIR/model.safetensors)")
     try:
-        checkpoint = load_checkpoint(path, map_location=device or "cpu")
+        return Forecaster.load(path, device=str(device or "cpu"))
     except UserError:
         raise
     except Exception as exc:
         raise UserError(
             f"--checkpoint {path}: not a readable panspectra checkpoint ({exc})"
         ) from None
-    if checkpoint.meta.domain != "ts" or not checkpoint.meta.preprocessing:
-        raise UserError(
-            f"--checkpoint {path}: not a time-series forecaster (domain "
-            f"{checkpoint.meta.domain!r}); train one with ts-forecast train"
-        )
-    return checkpoint
 
 
 def _options_from_checkpoint(pre: dict[str, Any], options: SourceOptions) -> SourceOptions:
@@ -62,7 +70,7 @@ def _options_from_checkpoint(pre: dict[str, Any], options: SourceOptions) -> Sou
 
 
 def checkpoint_series(
-    checkpoint: Checkpoint, options: SourceOptions
+    checkpoint: Checkpoint | Forecaster, options: SourceOptions
 ) -> tuple[LoadedSource, PreparedSeries]:
     """The source and windows a saved forecaster is evaluated on: ``options`` completed from
     the checkpoint (dataset, columns, frequency), its lookback/horizon/protocol, and its

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,6 @@ from panspectra_ts.data.calendar import default_cycle_length, feature_names
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.windows import make_loader
 from panspectra_ts.eval.evaluate import evaluate_split, sample_forecasts
-from panspectra_ts.pipeline.settings import TrainSettings
 from panspectra_ts.pipeline.source import LoadedSource
 from panspectra_ts.plotting import plot_forecasts
 
@@ -55,11 +55,13 @@ class TrainedForecaster:
     model_name: str
     model_kwargs: dict[str, Any]
     data: PreparedSeries
-    settings: TrainSettings
+    settings: dict[str, Any]
     metrics: dict[str, Any]
 
 
-def build_model(name: str, data: PreparedSeries, settings: TrainSettings) -> tuple[nn.Module, dict]:
+def build_model(
+    name: str, data: PreparedSeries, settings: Mapping[str, Any]
+) -> tuple[nn.Module, dict]:
     """``create_model(name, lookback, horizon, num_channels, **recipe kwargs)`` (ts contract).
 
     Models tagged ``periodic`` (CycleNet) also get ``cycle``, the length of the data's main
@@ -70,7 +72,7 @@ def build_model(name: str, data: PreparedSeries, settings: TrainSettings) -> tup
         "lookback": data.lookback,
         "horizon": data.horizon,
         "num_channels": data.num_channels,
-        **settings.model_kwargs,
+        **(settings.get("model_kwargs") or {}),
     }
     if "periodic" in entry.tags and "cycle" not in kwargs:
         kwargs["cycle"] = default_cycle_length(data.freq)
@@ -83,7 +85,7 @@ def build_model(name: str, data: PreparedSeries, settings: TrainSettings) -> tup
 def train_forecaster(
     source: LoadedSource,
     model_name: str,
-    settings: TrainSettings,
+    settings: Mapping[str, Any],
     *,
     horizon: int,
     seed: int,
@@ -92,15 +94,17 @@ def train_forecaster(
     eval_batch_size: int = 256,
 ) -> TrainedForecaster:
     """Fit ``model_name`` on the train split with early stopping on the val split, then score
-    all test windows. ``trainer_overrides`` are extra ``TrainConfig`` fields (accelerator,
-    precision, deterministic, max_time, ...)."""
-    from panspectra_core.cli import seed_everything
+    all test windows. ``settings`` holds the training options (:data:`SETTINGS_KEYS` of
+    :mod:`panspectra_ts.options`: epochs, lr, batch_size, patience, loss, scheduler,
+    weight_decay, lookback, model_kwargs); ``trainer_overrides`` are extra ``TrainConfig``
+    fields (accelerator, precision, deterministic, max_time, ...)."""
+    from panspectra_core.runtime import seed_everything
     from panspectra_core.training import ForecastingTask, TrainConfig, fit
 
     data = prepare_series(
         source.table,
         source.report,
-        lookback=settings.lookback,
+        lookback=settings["lookback"],
         horizon=horizon,
         protocol=source.protocol,
         name=source.name,
@@ -110,22 +114,24 @@ def train_forecaster(
     trained = model if not data.table.covariates else TargetChannels(model, data.num_targets)
     task = ForecastingTask(
         trained,
-        loss=settings.loss,
-        lr=settings.lr,
-        weight_decay=settings.weight_decay,
-        scheduler=settings.scheduler,
+        loss=settings["loss"],
+        lr=settings["lr"],
+        weight_decay=settings["weight_decay"],
+        scheduler=settings["scheduler"],
     )
     config = TrainConfig(
         **{
-            "max_epochs": settings.epochs,
-            "patience": settings.patience,
+            "max_epochs": settings["epochs"],
+            "patience": settings["patience"],
             "seed": seed,
             "monitor": "val_loss",
             "mode": "min",
             **(trainer_overrides or {}),
         }
     )
-    train_loader = make_loader(data.windows("train"), settings.batch_size, shuffle=True, seed=seed)
+    train_loader = make_loader(
+        data.windows("train"), settings["batch_size"], shuffle=True, seed=seed
+    )
     val_loader = make_loader(data.windows("val"), eval_batch_size)
     log.info(
         "training %s on %s: L=%d H=%d channels=%d, %d train / %d val windows",
@@ -160,7 +166,7 @@ def train_forecaster(
             "model_kwargs": dict(model_kwargs),
         }
     )
-    return TrainedForecaster(model, model_name, model_kwargs, data, settings, metrics)
+    return TrainedForecaster(model, model_name, model_kwargs, data, dict(settings), metrics)
 
 
 def _as_float(value: Any) -> float | None:
@@ -197,17 +203,16 @@ def write_run(
     *,
     fill: str,
     duplicates: str,
-    command: list[str] | None,
     seed: int,
     plot: bool = True,
 ) -> dict:
-    """Write ``model.safetensors``, ``forecast.png`` and ``metrics.json`` into ``directory``."""
+    """Write ``model.safetensors`` and ``forecast.png`` into ``directory``; return the run's
+    metrics (the caller writes ``metrics.json``: :func:`panspectra_core.kit.run_seeds`)."""
     from panspectra_core.checkpoint import save_checkpoint
-    from panspectra_core.cli import write_metrics
 
     directory.mkdir(parents=True, exist_ok=True)
     metrics = dict(run.metrics)
-    metrics["settings"] = run.settings.to_dict()
+    metrics["settings"] = dict(run.settings)
     metrics["data_quality"] = run.data.report.to_dict()
     metrics["checkpoint"] = CHECKPOINT_NAME
     save_checkpoint(
@@ -217,7 +222,7 @@ def write_run(
         model_kwargs=run.model_kwargs,
         domain="ts",
         preprocessing=checkpoint_preprocessing(run.data, fill=fill, duplicates=duplicates),
-        config={**run.settings.to_dict(), "seed": seed},
+        config={**run.settings, "seed": seed},
         metrics={k: metrics[k] for k in ("mse", "mae", "test_windows") if k in metrics},
         input_spec={
             "x": ["batch", run.data.lookback, run.data.num_channels],
@@ -233,5 +238,4 @@ def write_run(
             f"H={run.data.horizon}, test windows",
         )
         metrics["plot"] = PLOT_NAME
-    write_metrics(directory, metrics, command=command, seed=seed)
     return metrics

@@ -1,0 +1,233 @@
+"""Every option of ``ts-forecast``, declared once (see :mod:`panspectra_core.kit.options`).
+
+The flags, the merge of a model's recipe with the user's values, ``--config``, the benchmark's
+``--set`` and the ``config`` block of ``metrics.json`` all come from these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from panspectra_core.kit import (
+    COMMON_OPTIONS,
+    TRAINING_OPTIONS,
+    Option,
+    name_list,
+    positive,
+    registry_of,
+)
+from panspectra_ts.data.prepare import EVAL_SPLITS
+
+DEFAULT_LOOKBACK = 96
+
+FILL = registry_of(
+    {
+        "error": "refuse gaps and missing values (default)",
+        "ffill": "carry the last value forward",
+        "interpolate": "linear interpolation in time",
+        "zero": "fill with 0",
+        "drop": "drop the incomplete rows",
+    },
+    "fill policy",
+)
+DUPLICATES = registry_of(
+    {
+        "error": "refuse duplicated timestamps (default)",
+        "first": "keep the first row",
+        "last": "keep the last row",
+        "mean": "average the rows",
+    },
+    "duplicate policy",
+)
+LOSSES = registry_of(
+    {
+        "mse": "mean squared error",
+        "mae": "mean absolute error",
+        "huber": "Huber loss",
+        "arctan": "arctan-weighted MAE over the horizon (xPatch)",
+    },
+    "loss",
+)
+
+
+def split_fractions(value: Any) -> tuple[float, float] | None:
+    """``"0.7,0.2"`` → ``(0.7, 0.2)``: chronological train and test fractions of a file."""
+    if value is None:
+        return None
+    parts = value if isinstance(value, list | tuple) else str(value).split(",")
+    try:
+        train, test = (float(v) for v in parts)
+    except ValueError:
+        raise ValueError("expected two fractions like 0.7,0.2") from None
+    return train, test
+
+
+def _split_ok(value: tuple[float, float] | None) -> str | None:
+    if value is None:
+        return None
+    train, test = value
+    if not (0 < train < 1 and 0 < test < 1 and train + test < 1):
+        return "expected train and test fractions in (0, 1) leaving room for validation"
+    return None
+
+
+DATASET = Option("dataset", str, None, "named dataset (ETTh1, ETTh2, ETTm1, ...; see info)", "data")
+DATA = Option("data", Path, None, "your own CSV or Parquet file", "data", metavar="FILE")
+CHECKPOINT = Option(
+    "checkpoint",
+    Path,
+    None,
+    "a ts-forecast model.safetensors",
+    "model",
+    required=True,
+    metavar="CKPT",
+)
+
+#: where the series comes from and how it is checked (train, evaluate, info)
+SOURCE_OPTIONS: tuple[Option, ...] = (
+    DATASET,
+    DATA,
+    Option("date_column", str, None, "timestamp column (default: auto-detected)", "data"),
+    Option(
+        "targets",
+        name_list,
+        None,
+        "comma-separated columns to forecast (default: all numeric)",
+        "data",
+    ),
+    Option(
+        "covariates", name_list, None, "comma-separated extra input columns (not forecast)", "data"
+    ),
+    Option(
+        "fill",
+        str,
+        "error",
+        "gaps/NaNs: refuse (error, default) or repair explicitly",
+        "data",
+        choices=FILL,
+    ),
+    Option(
+        "duplicates",
+        str,
+        "error",
+        "duplicated timestamps: refuse (default) or merge",
+        "data",
+        choices=DUPLICATES,
+    ),
+    Option("freq", str, None, "sampling frequency as a pandas alias (default: inferred)", "data"),
+    Option(
+        "split",
+        split_fractions,
+        None,
+        "chronological train,test fractions for files (default 0.7,0.2)",
+        "data",
+        validate=_split_ok,
+        metavar="TRAIN,TEST",
+    ),
+)
+
+#: the generic values a model without a recipe trains with (Time-Series-Library-like)
+_GENERIC = {
+    "epochs": 10,
+    "lr": 1e-3,
+    "batch_size": 32,
+    "patience": 3,
+    "scheduler": "cosine",
+    "weight_decay": 0.0,
+}
+
+TRAIN_OPTIONS: tuple[Option, ...] = (
+    *SOURCE_OPTIONS,
+    Option("horizon", int, None, "forecast length H", "forecast", required=True, validate=positive),
+    Option(
+        "lookback",
+        int,
+        DEFAULT_LOOKBACK,
+        "input length L (default: recipe, else 96)",
+        "forecast",
+        recipe=True,
+        validate=positive,
+    ),
+    Option(
+        "loss",
+        str,
+        "mse",
+        "training loss (default: recipe)",
+        "training",
+        recipe=True,
+        choices=LOSSES,
+    ),
+    Option(
+        "recipe_source",
+        str,
+        None,
+        "where the recipe's values come from",
+        "training",
+        recipe=True,
+        cli=False,
+    ),
+    Option("no_plot", bool, False, "skip forecast.png", "output", record=False),
+    *COMMON_OPTIONS,
+    *(
+        opt.with_default(_GENERIC[opt.name]) if opt.name in _GENERIC else opt
+        for opt in TRAINING_OPTIONS
+    ),
+)
+
+EVALUATE_OPTIONS: tuple[Option, ...] = (
+    CHECKPOINT,
+    *SOURCE_OPTIONS,
+    Option(
+        "on",
+        str,
+        "test",
+        "which windows to score (default: test split)",
+        "data",
+        choices=EVAL_SPLITS,
+    ),
+    *(
+        opt
+        if opt.name != "output"
+        else Option(
+            "output",
+            Path,
+            None,
+            "write metrics.json into this folder",
+            "output",
+            aliases=("-o",),
+            metavar="PATH",
+            record=False,
+        )
+        for opt in COMMON_OPTIONS
+    ),
+)
+
+PREDICT_OPTIONS: tuple[Option, ...] = (
+    CHECKPOINT,
+    replace(DATA, required=True),
+    Option("fill", str, None, "(default: the training policy)", "data", choices=FILL),
+    Option("duplicates", str, None, "(default: the training policy)", "data", choices=DUPLICATES),
+    *COMMON_OPTIONS,
+)
+
+INFO_OPTIONS: tuple[Option, ...] = (
+    *SOURCE_OPTIONS,
+    Option("checkpoint", Path, None, "describe a checkpoint instead", "data", metavar="CKPT"),
+    Option("lookback", int, DEFAULT_LOOKBACK, "input length L", "forecast", validate=positive),
+    Option("horizon", int, 96, "forecast length H", "forecast", validate=positive),
+)
+
+#: the options a recipe sets: what ``metrics.json``'s ``settings`` block reports
+SETTINGS_KEYS = (
+    "epochs",
+    "lr",
+    "batch_size",
+    "patience",
+    "loss",
+    "scheduler",
+    "weight_decay",
+    "lookback",
+    "model_kwargs",
+)
