@@ -1,0 +1,134 @@
+"""Training graph models with the core's Lightning loop, and batched prediction.
+
+Multi-task targets with missing values are handled by :class:`MaskedLoss`: MSE on
+standardized regression columns, binary cross-entropy on logits of classification columns,
+both averaged over the present values only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from panspectra_mol.models.graph_batch import collate_graphs
+
+
+class MaskedLoss:
+    """Mean loss over the finite target entries.
+
+    Args:
+        classification: per target, whether it is a binary label (BCE on logits) or a
+            regression value (MSE).
+
+    Shapes: output and target (B, T) (or (N,) for one target per atom); NaN = missing.
+    """
+
+    def __init__(self, classification: Sequence[bool]) -> None:
+        self.classification = list(classification)
+
+    def __call__(self, output: Tensor, target: Tensor) -> Tensor:
+        present = torch.isfinite(target)
+        y = torch.where(present, target, torch.zeros_like(target))
+        squared = (output - y) ** 2
+        if any(self.classification):
+            is_cls = torch.as_tensor(self.classification, device=output.device)
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(output, y, reduction="none")
+            squared = torch.where(is_cls, bce, squared)
+        return (squared * present).sum() / present.sum().clamp_min(1)
+
+
+def masked_task(model: torch.nn.Module, loss: MaskedLoss, **kwargs):
+    """A core ``RegressionTask`` with the masked loss and no NaN-unsafe extra metrics."""
+    from panspectra_core.training import RegressionTask
+
+    class _MaskedTask(RegressionTask):
+        def validation_metrics(self, output: Tensor, target: Tensor) -> dict:
+            return {}
+
+    return _MaskedTask(model, loss=loss, **kwargs)
+
+
+def graph_loader(
+    graphs: Sequence,
+    descriptors: np.ndarray,
+    targets: np.ndarray | None,
+    index: np.ndarray,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    dense: bool,
+    seed: int = 0,
+) -> DataLoader:
+    """A loader of :func:`collate_graphs` batches over the molecules at ``index``
+    (never drops the last batch)."""
+
+    def collate(ids: list[int]) -> dict[str, Tensor]:
+        return collate_graphs(
+            [graphs[i] for i in ids],
+            descriptors=descriptors[ids],
+            targets=None if targets is None else targets[ids],
+            dense=dense,
+        )
+
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(
+        [int(i) for i in index],
+        batch_size=batch_size,
+        shuffle=shuffle,
+        collate_fn=collate,
+        generator=generator if shuffle else None,
+    )
+
+
+def needs_dense(model: torch.nn.Module) -> bool:
+    return "spd" in tuple(getattr(model, "batch_inputs", ()))
+
+
+def fit_graph_model(
+    model: torch.nn.Module,
+    loaders: tuple[DataLoader, DataLoader | None],
+    loss: MaskedLoss,
+    train_config,
+    workdir: Path,
+    *,
+    lr: float,
+    weight_decay: float,
+    scheduler: str,
+):
+    """Train ``model`` in place (best validation weights kept) → the core ``FitResult``."""
+    from panspectra_core.training import fit
+
+    task = masked_task(
+        model, loss, lr=lr, weight_decay=weight_decay, scheduler=scheduler, warmup_epochs=2
+    )
+    return fit(task, loaders[0], loaders[1], train_config, workdir)
+
+
+@torch.no_grad()
+def predict_graphs(
+    model: torch.nn.Module,
+    graphs: Sequence,
+    descriptors: np.ndarray,
+    *,
+    batch_size: int = 256,
+    index: np.ndarray | None = None,
+) -> np.ndarray:
+    """Model outputs for the molecules at ``index`` (default all): ``(N, T)``, or
+    ``(M, N, T)`` for a seed ensemble of M members."""
+    from panspectra_core.training.batch import forward_batch
+
+    index = np.arange(len(graphs)) if index is None else index
+    loader = graph_loader(
+        graphs, descriptors, None, index, batch_size=batch_size, shuffle=False,
+        dense=needs_dense(model),
+    )  # fmt: skip
+    model.eval()
+    device = next(model.parameters()).device
+    outputs = [forward_batch(model, batch, device).cpu() for batch in loader]
+    axis = 1 if outputs and outputs[0].dim() == 3 else 0
+    return torch.cat(outputs, dim=axis).numpy() if outputs else np.zeros((0,))
