@@ -1,4 +1,7 @@
 import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,14 @@ from panspectra_core.cli import (
     summarize_seeds,
     write_metrics,
 )
-from panspectra_core.io import OutputDir, atomic_write, check_output_file
+from panspectra_core.io import (
+    PROGRESS_DIR,
+    OutputDir,
+    _host,
+    atomic_write,
+    check_output_file,
+    progress_dir_for,
+)
 
 
 def test_output_dir_moves_into_place_only_on_success(tmp_path):
@@ -53,12 +63,102 @@ def test_output_dir_creates_missing_parents(tmp_path):
     assert (tmp_path / "runs" / "first" / "m.json").exists()
 
 
-def test_output_dir_resume_starts_from_previous_files(tmp_path):
+def test_output_dir_resume_continues_an_interrupted_run_and_refuses_a_finished_one(tmp_path):
     target = tmp_path / "run"
     with OutputDir(target) as out:
-        (out / "last.ckpt").write_text("state")
-    with OutputDir(target, resume=True) as out:
-        assert (out / "last.ckpt").read_text() == "state"
+        (out / "metrics.json").write_text("{}")
+    with pytest.raises(UserError, match=r"finished run.*--overwrite"):
+        OutputDir(target, resume=True)  # nothing to resume: would silently retrain
+    interrupted = tmp_path / "interrupted"
+    (interrupted / PROGRESS_DIR / "train").mkdir(parents=True)
+    (interrupted / PROGRESS_DIR / "train" / "last.ckpt").write_text("state")
+    with pytest.raises(UserError, match=r"interrupted run.*--resume.*--overwrite"):
+        OutputDir(interrupted)
+    with OutputDir(interrupted, resume=True) as out:
+        assert progress_dir_for(out / "train") == interrupted / PROGRESS_DIR / "train"
+        assert (progress_dir_for(out / "train") / "last.ckpt").read_text() == "state"
+        assert not (out / PROGRESS_DIR).exists()  # progress is not copied into the outputs
+        (out / "metrics.json").write_text("{}")
+    assert sorted(p.name for p in interrupted.iterdir()) == ["metrics.json"]  # progress gone
+    assert progress_dir_for(tmp_path / "elsewhere") is None
+
+
+def test_output_dir_overwrite_discards_progress_and_failure_keeps_only_saved_progress(tmp_path):
+    target = tmp_path / "run"
+    (target / PROGRESS_DIR).mkdir(parents=True)
+    (target / PROGRESS_DIR / "last.ckpt").write_text("old")
+    with pytest.raises(RuntimeError), OutputDir(target, overwrite=True) as out:
+        assert not (target / PROGRESS_DIR).exists()  # --overwrite starts over
+        raise RuntimeError("bad input found before any checkpoint")
+    assert list(tmp_path.iterdir()) == []  # nothing at all is left
+    with pytest.raises(RuntimeError), OutputDir(target) as out:
+        saved = progress_dir_for(out / "train") / "lightning" / "last.ckpt"
+        saved.parent.mkdir(parents=True)
+        saved.write_text("epoch 3")
+        raise RuntimeError("crash after a checkpoint")
+    assert saved.read_text() == "epoch 3"  # kept for --resume
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_staging_and_partial_files_of_dead_processes_are_removed(tmp_path):
+    target = tmp_path / "run"
+    host = _host()
+    dead, alive = _dead_pid(), os.getpid()
+    stale = tmp_path / f".run.partial-{host}-{dead}-abc123"
+    live = tmp_path / f".run.partial-{host}-{alive}-def456"
+    other_host = tmp_path / f".run.partial-otherhost-{dead}-x"
+    for folder in (stale, live, other_host):
+        folder.mkdir()
+    with OutputDir(target) as out:
+        (out / "m.json").write_text("{}")
+    assert not stale.exists() and live.exists() and other_host.exists()
+
+    tif = tmp_path / "map.tif"
+    stale_file = tmp_path / f".map.{host}-{dead}-q1w2.partial.tif"
+    live_file = tmp_path / f".map.{host}-{alive}-e3r4.partial.tif"
+    for file in (stale_file, live_file, Path(f"{stale_file}.aux.xml")):
+        file.write_text("half")
+    check_output_file(tif, overwrite=False)
+    assert not stale_file.exists() and not Path(f"{stale_file}.aux.xml").exists()
+    assert live_file.exists()
+
+
+def test_atomic_write_cleans_up_on_keyboard_interrupt_and_sidecars(tmp_path):
+    path = tmp_path / "map.tif"
+    with pytest.raises(KeyboardInterrupt), atomic_write(path) as tmp:
+        tmp.write_text("half")
+        Path(f"{tmp}.aux.xml").write_text("gdal sidecar")
+        raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["/proc/panspectra-x", "/proc/panspectra-x/deeper/run"])
+def test_unwritable_output_is_one_line_user_error(where):
+    with pytest.raises(UserError, match="cannot write in /proc") as info:
+        OutputDir(where)
+    assert "\n" not in str(info.value)
+    with pytest.raises(UserError, match="cannot write in /proc"):
+        check_output_file(f"{where}.tif", overwrite=False)
+    assert not Path(where).exists()
+
+
+def test_output_under_a_read_only_folder_is_refused(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write into a read-only folder")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(UserError, match="cannot write in"):
+            OutputDir(locked / "run")
+    finally:
+        locked.chmod(0o700)
 
 
 def test_atomic_write_and_check_output_file(tmp_path):

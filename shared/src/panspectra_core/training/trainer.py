@@ -1,9 +1,10 @@
 """A Lightning trainer factory with the conventions every domain CLI shares.
 
 CPU by default and the GPU when present (``accelerator="auto"``); ``--devices``,
-``--strategy ddp`` and ``--num-nodes`` are passed through so a user can scale out; best and
-last checkpoints (Lightning's own files, for ``--resume``); early stopping; progress bar;
-CSV log; ``--seed`` and ``--deterministic``.
+``--strategy ddp`` and ``--num-nodes`` are passed through so a user can scale out; a
+``last.ckpt`` written every epoch (Lightning's own file, for ``--resume``: inside an
+:class:`~panspectra_core.io.OutputDir` it lives in ``DIR/.progress/``, see :func:`fit`);
+early stopping; progress bar; CSV log; ``--seed`` and ``--deterministic``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from panspectra_core.training.config import (  # noqa: F401 (re-exported)
     max_time_from_minutes,
     trainer_config_from_args,
 )
+from panspectra_core.training.resume import ResumeMarker, RngState, loader_generators
 from panspectra_core.training.tasks import find_timer
 
 log = logging.getLogger("panspectra")
@@ -45,6 +47,9 @@ class FitResult:
     """CPU time of this process (all its threads) during training."""
     time_limit_reached: bool = False
     """Whether ``TrainConfig.max_time`` ended training before ``max_epochs``/early stopping."""
+    resumed_from_epoch: int | None = None
+    """Epochs already done when this run resumed from ``last.ckpt`` (None: a fresh start);
+    for ``metrics.json``."""
 
 
 class _KeepBestWeights(Callback):
@@ -69,6 +74,14 @@ class _KeepBestWeights(Callback):
                 {k: v.detach().cpu() for k, v in pl_module.state_dict().items()}
             )
 
+    def state_dict(self) -> dict:
+        """Saved in ``last.ckpt``: a resumed run keeps the best weights seen before the kill."""
+        return {"best": self.best, "best_epoch": self.best_epoch, "state": self.state}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.best, self.best_epoch = state_dict["best"], state_dict["best_epoch"]
+        self.state = state_dict["state"]
+
 
 def _devices(value: str | int | list[int]) -> str | int | list[int]:
     if isinstance(value, int | list) or value == "auto":
@@ -76,14 +89,21 @@ def _devices(value: str | int | list[int]) -> str | int | list[int]:
     return int(value) if value.isdigit() else value
 
 
-def build_trainer(config: TrainConfig, workdir: Path, *, has_validation: bool = True) -> L.Trainer:
-    """A ``lightning.Trainer``: checkpoints in workdir/lightning, CSV logs in workdir/logs."""
+def build_trainer(
+    config: TrainConfig,
+    workdir: Path,
+    *,
+    has_validation: bool = True,
+    checkpoint_dir: Path | None = None,
+) -> L.Trainer:
+    """A ``lightning.Trainer``: ``best.ckpt``/``last.ckpt`` in ``checkpoint_dir`` (default
+    workdir/lightning), CSV logs in workdir/logs."""
     apply_lightning_log_level()  # importing Lightning reset its loggers to INFO
     callbacks: list[Callback] = []
     monitor = config.monitor if has_validation else "train_loss"
     callbacks.append(
         ModelCheckpoint(
-            dirpath=workdir / "lightning",
+            dirpath=checkpoint_dir or workdir / "lightning",
             filename="best",
             monitor=monitor,
             mode=config.mode,
@@ -94,7 +114,7 @@ def build_trainer(config: TrainConfig, workdir: Path, *, has_validation: bool = 
     )
     if config.patience is not None and has_validation:
         callbacks.append(EarlyStopping(monitor=monitor, mode=config.mode, patience=config.patience))
-    callbacks.append(_KeepBestWeights(monitor, config.mode))
+    callbacks += [_KeepBestWeights(monitor, config.mode), RngState(), ResumeMarker()]
     return L.Trainer(
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
@@ -116,30 +136,68 @@ def build_trainer(config: TrainConfig, workdir: Path, *, has_validation: bool = 
     )
 
 
+def checkpoint_dir_for(workdir: str | Path) -> Path:
+    """Where :func:`fit` keeps Lightning's ``best.ckpt``/``last.ckpt`` for ``workdir``.
+
+    Inside an active :class:`~panspectra_core.io.OutputDir` staging folder ``S`` (the usual
+    case: ``workdir = S / "train"`` or ``S / "seed_1" / "train"``) this is
+    ``DIR/.progress/<workdir relative to S>/lightning``, a predictable place that survives a
+    kill and is deleted when the run finishes; elsewhere ``workdir/lightning``.
+    """
+    from panspectra_core.io import progress_dir_for
+
+    progress = progress_dir_for(workdir)
+    return (progress if progress is not None else Path(workdir)) / "lightning"
+
+
 def fit(
     task: L.LightningModule,
     train_loader: DataLoader,
     val_loader: DataLoader | None,
     config: TrainConfig,
     workdir: str | Path,
+    *,
+    resume: bool | None = None,
 ) -> FitResult:
     """Seed, train, and load the best weights (by ``config.monitor``) back into ``task``.
 
-    With ``config.resume`` training continues from ``workdir/lightning/last.ckpt`` (a file
-    this function wrote earlier; it is Lightning's format and is loaded by Lightning).
+    A ``last.ckpt`` is written after every epoch in :func:`checkpoint_dir_for` (workdir). With
+    ``resume`` (default ``config.resume``) training continues from it when it exists — weights,
+    optimizer, schedulers, early stopping, time budget, best weights so far and the random
+    generators (:mod:`.resume`) — and ``FitResult.resumed_from_epoch`` says from where. The
+    file is Lightning's format, written by this function, loaded with ``weights_only=True``.
     """
+    from panspectra_core.errors import UserError
+
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    resume = config.resume if resume is None else resume
     # Lightning seeds Python, NumPy, torch and the loader workers; the Trainer applies
-    # ``deterministic`` itself.
+    # ``deterministic`` itself. A resumed run gets its generators back from the checkpoint.
     L.seed_everything(config.seed, workers=True, verbose=False)
-    trainer = build_trainer(config, workdir, has_validation=val_loader is not None)
-    last = workdir / "lightning" / "last.ckpt"
-    ckpt_path = str(last) if config.resume and last.exists() else None
-    if config.resume and ckpt_path is None:
+    checkpoints = checkpoint_dir_for(workdir)
+    trainer = build_trainer(
+        config, workdir, has_validation=val_loader is not None, checkpoint_dir=checkpoints
+    )
+    rng = next(c for c in trainer.callbacks if isinstance(c, RngState))
+    rng.generators = loader_generators(train_loader)
+    last = checkpoints / "last.ckpt"
+    ckpt_path = str(last) if resume and last.exists() else None
+    if resume and ckpt_path is None:
         log.warning("--resume: no %s yet, starting from scratch", last)
+    elif ckpt_path is not None:
+        log.info("--resume: continuing from %s", last)
     start, cpu_start = time.perf_counter(), time.process_time()
-    trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path)
+    marker = next(c for c in trainer.callbacks if isinstance(c, ResumeMarker))
+    try:
+        trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+    except Exception as exc:
+        if ckpt_path is None or marker.loaded:  # not a failure to read last.ckpt
+            raise
+        raise UserError(
+            f"--resume: {last} cannot be loaded ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}); pass --overwrite to start over"
+        ) from None
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     timer = find_timer(trainer)
     keeper = next(c for c in trainer.callbacks if isinstance(c, _KeepBestWeights))
@@ -152,6 +210,7 @@ def fit(
         best_epoch=keeper.best_epoch,
         cpu_seconds=cpu_seconds,
         time_limit_reached=timer is not None and timer.time_remaining("train") <= 0,
+        resumed_from_epoch=marker.resumed_from_epoch,
     )
 
 
