@@ -5,7 +5,8 @@ Nothing is repaired silently. :func:`inspect_series` lists every problem with fi
 :class:`~panspectra_core.errors.UserError` naming file, column, rows and the flag that fixes it)
 or applies the policy the user chose and records what it did in the report.
 
-Fill policies (``--fill``), for missing timestamps (gaps) and NaN values:
+Fill policies (``--fill``), for missing timestamps (gaps) and missing values — NaN, ``inf``
+and stray text cells in a numeric column (``oops``) are all treated as missing values:
 
 - ``error``: refuse (default);
 - ``ffill``: put gaps on the regular grid, carry the last value forward (leading NaNs: first value);
@@ -51,7 +52,9 @@ class QualityReport:
         duplicate_rows: rows repeating an earlier timestamp.
         gaps: ``{"after_row", "start", "missing"}`` per run of missing timestamps on the grid.
         off_grid_rows: rows whose timestamp is not on the regular grid from the first timestamp.
-        nan_rows: column → rows with a NaN value.
+        nan_rows: column → rows with a NaN value (an empty cell).
+        inf_rows: column → rows with an infinite value (``inf``, ``-inf``).
+        text_cells: column → rows whose cell in a numeric column is not a number.
         actions: what :func:`clean_series` changed (empty when nothing was needed).
     """
 
@@ -62,6 +65,8 @@ class QualityReport:
     gaps: list[dict] = field(default_factory=list)
     off_grid_rows: list[int] = field(default_factory=list)
     nan_rows: dict[str, list[int]] = field(default_factory=dict)
+    inf_rows: dict[str, list[int]] = field(default_factory=dict)
+    text_cells: dict[str, list[int]] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
 
     @property
@@ -76,7 +81,14 @@ class QualityReport:
             or self.gaps
             or self.off_grid_rows
             or self.nan_rows
+            or self.inf_rows
+            or self.text_cells
         )
+
+    @property
+    def has_missing_values(self) -> bool:
+        """NaN, inf or stray text cells: what the fill policies repair."""
+        return bool(self.nan_rows or self.inf_rows or self.text_cells)
 
     def issues(self) -> list[str]:
         """One human-readable line per problem found."""
@@ -98,6 +110,10 @@ class QualityReport:
             )
         for column, rows in self.nan_rows.items():
             lines.append(f"column {column!r} has NaN at rows {_rows_text(rows)}")
+        for column, rows in self.inf_rows.items():
+            lines.append(f"column {column!r} has inf at rows {_rows_text(rows)}")
+        for column, rows in self.text_cells.items():
+            lines.append(f"column {column!r} has non-numeric cells at rows {_rows_text(rows)}")
         return lines
 
     def to_dict(self) -> dict:
@@ -106,7 +122,8 @@ class QualityReport:
         for key in ("unsorted_rows", "duplicate_rows", "off_grid_rows"):
             out[key] = out[key][:100]
         out["gaps"] = out["gaps"][:100]
-        out["nan_rows"] = {k: v[:100] for k, v in out["nan_rows"].items()}
+        for key in ("nan_rows", "inf_rows", "text_cells"):
+            out[key] = {k: v[:100] for k, v in out[key].items()}
         out["missing_timestamps"] = self.missing_timestamps
         return out
 
@@ -172,9 +189,15 @@ def inspect_series(table: SeriesTable, freq: pd.DateOffset | None = None) -> Qua
         duplicate_rows=table.file_rows(duplicated),
     )
     for column in table.columns:
-        nan_positions = np.flatnonzero(table.frame[column].isna().to_numpy())
+        values = table.frame[column].to_numpy(dtype=np.float64)
+        text = [position for position, _ in table.text_cells.get(column, [])]
+        nan_positions = np.setdiff1d(np.flatnonzero(np.isnan(values)), text)
         if nan_positions.size:
             report.nan_rows[column] = table.file_rows(nan_positions)
+        if (inf_positions := np.flatnonzero(np.isinf(values))).size:
+            report.inf_rows[column] = table.file_rows(inf_positions)
+        if text:
+            report.text_cells[column] = table.file_rows(text)
     if freq is None or unsorted.size:
         return report
     grid = pd.date_range(dates[0], dates[-1], freq=freq)
@@ -217,6 +240,48 @@ def _fill_values(frame: pd.DataFrame, dates: pd.DatetimeIndex, policy: str) -> p
     raise ValueError(policy)
 
 
+_FILL_FLAGS = "pass --fill ffill|interpolate|zero|drop"
+
+
+def _refuse_missing_values(table: SeriesTable, report: QualityReport) -> None:
+    """One-line UserError for the first column with stray text, inf or NaN cells."""
+    src = table.source
+    for column, cells in table.text_cells.items():
+        rows = report.text_cells[column]
+        raise UserError(
+            f"{src}: column {column!r} is numeric except for {len(rows)} non-numeric cell(s) "
+            f"(e.g. {cells[0][1]!r}) at rows {_rows_text(rows)}; fix them, {_FILL_FLAGS} to "
+            "treat them as missing, or choose other columns with --targets"
+        )
+    for column, rows in report.inf_rows.items():
+        raise UserError(
+            f"{src}: column {column!r} has inf at rows {_rows_text(rows)}; fix them or "
+            f"{_FILL_FLAGS} to treat them as missing"
+        )
+    for column, rows in report.nan_rows.items():
+        raise UserError(
+            f"{src}: column {column!r} has NaN at rows {_rows_text(rows)}; {_FILL_FLAGS}"
+        )
+
+
+def _missing_as_nan(
+    table: SeriesTable, report: QualityReport
+) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """The frame with inf set to NaN (stray text cells already are), the actions recorded."""
+    frame = table.frame
+    for column, rows in report.text_cells.items():
+        report.actions.append(
+            f"treated {len(rows)} non-numeric cell(s) in column {column!r} as missing "
+            f"(rows {_rows_text(rows)})"
+        )
+    if report.inf_rows:
+        frame = frame.replace([np.inf, -np.inf], np.nan)
+        count = sum(len(rows) for rows in report.inf_rows.values())
+        columns = ", ".join(repr(c) for c in report.inf_rows)
+        report.actions.append(f"treated {count} inf value(s) in {columns} as missing")
+    return frame, table.dates
+
+
 def clean_series(
     table: SeriesTable,
     *,
@@ -244,7 +309,7 @@ def clean_series(
             f"{_rows_text(report.unsorted_rows)}; sort the file by {date_col!r}"
         )
     for column, rows in report.nan_rows.items():
-        if len(rows) == len(table):
+        if len(rows) + len(report.text_cells.get(column, [])) == len(table):
             raise UserError(f"{src}: column {column!r} is empty (all NaN); drop it from --targets")
     if report.freq is None:
         raise UserError(f"{src}: cannot infer a frequency from fewer than 3 timestamps")
@@ -273,13 +338,9 @@ def clean_series(
             f"{first['start']}); pass --fill ffill|interpolate|zero to fill, "
             "or --fill drop to keep the gaps"
         )
-    if report.nan_rows and fill == "error":
-        column, rows = next(iter(report.nan_rows.items()))
-        raise UserError(
-            f"{src}: column {column!r} has NaN at rows {_rows_text(rows)}; pass --fill "
-            "ffill|interpolate|zero|drop"
-        )
-    frame, dates = table.frame, table.dates
+    if fill == "error":
+        _refuse_missing_values(table, report)
+    frame, dates = _missing_as_nan(table, report)
     if fill == "drop":
         keep = frame.notna().all(axis=1).to_numpy()
         if not keep.all():
@@ -290,7 +351,7 @@ def clean_series(
                 f"kept {len(report.gaps)} gap(s) and {len(report.off_grid_rows)} "
                 "off-grid row(s) as is"
             )
-    elif report.gaps or report.nan_rows:
+    elif report.gaps or report.has_missing_values:
         grid = pd.date_range(dates[0], dates[-1], freq=offset)
         if len(grid) != len(dates):
             frame = frame.set_axis(dates).reindex(grid).reset_index(drop=True)

@@ -8,7 +8,7 @@ NaNs) is :mod:`panspectra_ts.data.quality`'s job. Every mistake is a one-line
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,9 @@ class SeriesTable:
         covariates: names of extra input-only columns (observed, not forecast in the metrics).
         first_row: file row number (1-based, header = row 1) of ``frame``'s first row, so
             reports can name the lines a user sees in an editor.
+        text_cells: column → ``[(position, raw text)]`` of the cells of a numeric column that
+            are not numbers (stray text, ``oops``); they are NaN in ``frame`` and a finding for
+            :func:`~panspectra_ts.data.quality.clean_series` (refused or repaired by ``--fill``).
     """
 
     source: str
@@ -42,6 +45,7 @@ class SeriesTable:
     targets: list[str]
     covariates: list[str]
     first_row: int = 2
+    text_cells: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -89,6 +93,27 @@ def read_frame(path: str | Path) -> pd.DataFrame:
         raise UserError(f"{path}: the file has no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+NUMERIC_SHARE = 0.5
+"""A text column is numeric with stray cells when at least this share of its non-empty cells
+parse as numbers (otherwise it is a text column: skipped by default, refused as a target)."""
+
+
+def numeric_column(column: pd.Series) -> tuple[pd.Series, list[tuple[int, str]]] | None:
+    """``column`` as float64 and its stray (non-numeric) cells ``[(position, raw text)]``;
+    None for a text column (fewer than :data:`NUMERIC_SHARE` of its non-empty cells are
+    numbers). Stray cells become NaN in the returned series."""
+    if pd.api.types.is_numeric_dtype(column) or column.isna().all():
+        return column.astype(np.float64), []
+    if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return None
+    numeric = pd.to_numeric(column, errors="coerce")
+    present = column.notna() & (column.astype(str).str.strip() != "")
+    bad = np.flatnonzero((numeric.isna() & present).to_numpy())
+    if present.sum() == 0 or (present.sum() - bad.size) / present.sum() < NUMERIC_SHARE:
+        return None
+    return numeric.astype(np.float64), [(int(p), str(column.iloc[p])) for p in bad]
 
 
 def detect_date_column(frame: pd.DataFrame, source: str) -> str:
@@ -172,7 +197,7 @@ def load_table(
         targets = [
             c
             for c in frame.columns
-            if c != date_column and c not in covariates and pd.api.types.is_numeric_dtype(frame[c])
+            if c != date_column and c not in covariates and numeric_column(frame[c]) is not None
         ]
         if not targets:
             raise UserError(f"{source}: no numeric columns to forecast; pass --targets")
@@ -185,20 +210,22 @@ def load_table(
         raise UserError(
             f"{source}: the date column {date_column!r} cannot be a target or covariate"
         )
-    selected = {}
+    selected, text_cells = {}, {}
     for name in [*targets, *covariates]:
-        column = frame[name]
-        if not pd.api.types.is_numeric_dtype(column) and not column.isna().all():
-            numeric = pd.to_numeric(column, errors="coerce")
-            bad = np.flatnonzero(numeric.isna() & column.notna())
-            if bad.size:
-                rows = ", ".join(str(r + 2) for r in bad[:5])
-                raise UserError(
-                    f"{source}: column {name!r} is not numeric (e.g. {column.iloc[bad[0]]!r} at "
-                    f"file row {rows.split(',')[0]}); choose numeric columns with --targets"
-                )
-            column = numeric
-        selected[name] = column.astype(np.float64)
+        converted = numeric_column(frame[name])
+        if converted is None:
+            column = frame[name]
+            nan = np.flatnonzero(pd.to_numeric(column, errors="coerce").isna().to_numpy())
+            first = int(nan[0]) if nan.size else 0
+            raise UserError(
+                f"{source}: column {name!r} is not numeric (e.g. {column.iloc[first]!r} at "
+                f"file row {first + 2}); choose numeric columns with --targets"
+            )
+        selected[name], stray = converted
+        if stray:
+            text_cells[name] = stray
     dates = _parse_dates(frame[date_column], source, date_column)
     values = pd.DataFrame(selected, index=pd.RangeIndex(len(frame)))
-    return SeriesTable(source, date_column, dates, values, targets, covariates)
+    return SeriesTable(
+        source, date_column, dates, values, targets, covariates, text_cells=text_cells
+    )
