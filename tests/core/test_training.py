@@ -13,6 +13,7 @@ from panspectra_core.errors import UserError
 from panspectra_core.training import (
     ClassificationTask,
     ForecastingTask,
+    RegressionTask,
     TrainConfig,
     add_trainer_args,
     arctan_loss,
@@ -215,3 +216,37 @@ def test_balanced_class_weights_give_every_class_the_same_total_weight():
     weights = balanced_class_weights(targets, 3)
     totals = weights * torch.bincount(targets)
     torch.testing.assert_close(totals, torch.full((3,), 10 / 3))
+
+
+class _PoisonedRegression(Dataset):
+    """Targets with one NaN: the loss (and then every weight) becomes NaN."""
+
+    def __init__(self, n: int = 32) -> None:
+        gen = torch.Generator().manual_seed(0)
+        self.x = torch.randn(n, 3, generator=gen)
+        self.y = self.x.sum(1, keepdim=True)
+        self.y[5] = float("nan")
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i: int) -> dict:
+        return {"x": self.x[i], "y": self.y[i]}
+
+
+@pytest.mark.parametrize("with_validation", [True, False])
+def test_diverged_training_is_a_user_error_naming_metric_or_parameter(tmp_path, with_validation):
+    task = RegressionTask(nn.Linear(3, 1), lr=0.01)
+    loader = DataLoader(_PoisonedRegression(), batch_size=8)
+    val = DataLoader(_PoisonedRegression(), batch_size=8) if with_validation else None
+    expected = r"val_loss was never finite" if with_validation else r"'model\.weight'.*NaN/inf"
+    with pytest.raises(UserError, match=expected):
+        fit(task, loader, val, quiet_config(max_epochs=2), tmp_path)
+
+
+def test_check_finite_values_names_every_bad_metric():
+    from panspectra_core.finite import check_finite_values
+
+    with pytest.raises(UserError, match=r"metrics: mse, per_target\.a not finite"):
+        check_finite_values({"mse": float("nan"), "ok": 1.0, "per_target": {"a": float("inf")}})
+    check_finite_values({"mse": 0.5, "skipped": None, "flag": True})

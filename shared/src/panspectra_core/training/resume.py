@@ -90,11 +90,18 @@ class RngState(Callback):
 
 
 class ResumeMarker(Callback):
-    """Record how many epochs were already done when training resumed from a checkpoint."""
+    """Record how many epochs were already done when training resumed from a checkpoint,
+    and whether any validation logged the monitored value (``saw_monitor``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, monitor: str = "val_loss") -> None:
+        self.monitor = monitor
         self.resumed_from_epoch: int | None = None
         self.loaded = False
+        self.saw_monitor = False
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.sanity_checking and self.monitor in trainer.callback_metrics:
+            self.saw_monitor = True
 
     def on_load_checkpoint(
         self, trainer: L.Trainer, pl_module: L.LightningModule, checkpoint: dict[str, Any]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,8 @@ class _KeepBestWeights(Callback):
         if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
             return
         value = float(trainer.callback_metrics[self.monitor])
+        if not math.isfinite(value):  # a diverged epoch is never the best one
+            return
         better = self.best is None or (
             value < self.best if self.mode == "min" else value > self.best
         )
@@ -114,7 +117,7 @@ def build_trainer(
     )
     if config.patience is not None and has_validation:
         callbacks.append(EarlyStopping(monitor=monitor, mode=config.mode, patience=config.patience))
-    callbacks += [_KeepBestWeights(monitor, config.mode), RngState(), ResumeMarker()]
+    callbacks += [_KeepBestWeights(monitor, config.mode), RngState(), ResumeMarker(monitor)]
     return L.Trainer(
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
@@ -203,6 +206,7 @@ def fit(
     keeper = next(c for c in trainer.callbacks if isinstance(c, _KeepBestWeights))
     if keeper.state is not None:
         task.load_state_dict(keeper.state)
+    _check_finite_result(task, keeper, marker)
     return FitResult(
         train_seconds=seconds,
         epochs=trainer.current_epoch,
@@ -212,6 +216,20 @@ def fit(
         time_limit_reached=timer is not None and timer.time_remaining("train") <= 0,
         resumed_from_epoch=marker.resumed_from_epoch,
     )
+
+
+def _check_finite_result(task: L.LightningModule, keeper: _KeepBestWeights, marker) -> None:
+    """No diverged training goes on to metrics and checkpoints: UserError naming the
+    monitored value (never finite) or the parameter holding NaN/inf."""
+    from panspectra_core.errors import UserError
+    from panspectra_core.finite import check_finite_parameters
+
+    if keeper.state is None and marker.saw_monitor:
+        raise UserError(
+            f"training: {keeper.monitor} was never finite (NaN/inf in every epoch); the data "
+            "or the learning rate made training diverge; nothing was written"
+        )
+    check_finite_parameters(task, "training")
 
 
 @torch.no_grad()
