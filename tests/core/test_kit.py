@@ -276,3 +276,39 @@ def test_default_model_with_option_values_and_off_flags(tmp_path, capsys):
     assert printed["augment"] is False and printed["views"] == 1
     assert app.main(["train", "-o", out, "--views", "3"]) == 2
     assert "expected one of 1, 2, 4" in capsys.readouterr().err
+
+
+def test_adapt_to_data_keeps_large_data_and_user_values():
+    from panspectra_core.kit import adapt_to_data
+
+    recipe = {"batch_size": 2048, "lr": 5e-4, "epochs": 100}
+    same, changes = adapt_to_data(recipe, 8449)  # xPatch on ETTh1: 5 steps, kept
+    assert same == recipe and changes == {}
+    small, changes = adapt_to_data(recipe, 617)  # a weekly file: 1 step per epoch
+    assert small["batch_size"] == 128 and -(-617 // 128) >= 4
+    assert small["lr"] == pytest.approx(5e-4 * (128 / 2048) ** 0.5)
+    assert changes["batch_size"] == {"recipe": 2048, "adapted": 128} and "reason" in changes
+    kept, changes = adapt_to_data(recipe, 617, fixed={"batch_size"})
+    assert kept == recipe and changes == {}
+    only_batch, _ = adapt_to_data(recipe, 617, fixed={"lr"})
+    assert only_batch["lr"] == 5e-4 and only_batch["batch_size"] == 128
+
+
+def test_data_defaults_fill_unset_options_over_the_recipe():
+    options = {o.name: o for o in (*DATA, *TRAINING_OPTIONS)}
+    seen = {}
+
+    def recipe(values):
+        seen.update(values)
+        return {"lr": 0.5, "batch_size": 4}
+
+    cfg = resolve(
+        options,
+        {"lr": 0.1},
+        recipe=recipe,
+        data_defaults=lambda v: {"horizon": 24, "batch_size": 16, "lr": 9.0},
+    )
+    assert (cfg.horizon, cfg.sources["horizon"]) == (24, "dataset")
+    assert seen["horizon"] == 24  # the recipe sees the dataset's horizon
+    assert (cfg.batch_size, cfg.sources["batch_size"]) == (16, "dataset")
+    assert (cfg.lr, cfg.sources["lr"]) == (0.1, "user")

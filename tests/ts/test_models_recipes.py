@@ -15,10 +15,11 @@ from panspectra_ts.models.recipes import DEFAULT_MODEL
 from panspectra_ts.options import LOSSES, SETTINGS_KEYS
 
 DATASETS = [None, "ETTh1", "ETTh2", "ETTm1", "weather"]
-MODELS = [
+MODELS = [  # the shipped learned models (the naive baselines need no recipe)
     name
     for name in list_models(domain="ts")
     if model_entry(name).builder.__module__.startswith("panspectra_ts.")
+    and "baseline" not in model_entry(name).tags
 ]
 
 
@@ -87,6 +88,9 @@ def test_cli_merges_recipe_under_flags():
     assert cfg.batch_size == 2048 and cfg.sources["batch_size"] == "recipe"
     assert cfg.model_kwargs == {"patch_len": 16, "stride": 8, "alpha": 0.5}
     dlinear = _resolved(dataset="ETTh2", horizon="96", output="x", model="dlinear")
-    assert (dlinear.lr, dlinear.lookback) == (0.05, 336)
+    # the recipe's lr; the lookback of ETTh2's standard protocol (96) over the recipe's 336
+    assert (dlinear.lr, dlinear.lookback, dlinear.sources["lookback"]) == (0.05, 96, "dataset")
+    on_file = _resolved(data="my.csv", horizon="96", output="x", model="dlinear")
+    assert on_file.lookback == 336
     own = _resolved(dataset="ETTh2", horizon="96", output="x", model="dlinear", lookback="48")
     assert own.lookback == 48

@@ -68,11 +68,28 @@ def _source(cfg: RunConfig):
     return _SOURCE_CACHE[key]
 
 
+def dataset_protocol_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """A named dataset's standard lookback and first horizon (its manifest's protocol), for
+    the user who gives none: the weekly ILI set gets L=36, H=24 as its papers use."""
+    if not values.get("dataset"):
+        return {}
+    from panspectra_core.datasets import DatasetError, load_manifest
+    from panspectra_ts.data.named import resolve_dataset_name
+
+    try:
+        protocol = load_manifest("ts", resolve_dataset_name(values["dataset"])).protocol or {}
+    except DatasetError:
+        return {}  # an unknown name is reported when the data is read
+    horizons = protocol.get("horizons") or [None]
+    return {"lookback": protocol.get("lookback"), "horizon": horizons[0]}
+
+
 @app.verb(
     "train",
     options=TRAIN_OPTIONS,
     output="dir",
-    help="train a model and score it on every test window",
+    data_defaults=dataset_protocol_defaults,
+    help="train a model and score it on every test window and the naive baselines",
 )
 def train(cfg: RunConfig, out: Path) -> dict:
     from panspectra_ts.pipeline import settings_of, train_forecaster, write_run
@@ -88,6 +105,8 @@ def train(cfg: RunConfig, out: Path) -> dict:
         seed=cfg.seed,
         workdir=workdir,
         trainer_overrides={k: getattr(tc, k) for k in _TRAINER_FIELDS},
+        season=cfg.season,
+        fixed=frozenset(k for k, s in cfg.sources.items() if s in ("user", "config")),
     )
     shutil.rmtree(workdir, ignore_errors=True)
     metrics = write_run(
@@ -129,6 +148,7 @@ def predict(cfg: RunConfig, output: Path) -> int:
         fill=cfg.fill,
         duplicates=cfg.duplicates,
         device=resolve_device(cfg.device),
+        fallback_to_baseline=cfg.fallback_to_baseline,
     )
     with atomic_write(output) as tmp:
         frame.to_csv(tmp, index=False)

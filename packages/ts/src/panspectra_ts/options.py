@@ -52,25 +52,19 @@ LOSSES = registry_of(
 )
 
 
-def split_fractions(value: Any) -> tuple[float, float] | None:
-    """``"0.7,0.2"`` → ``(0.7, 0.2)``: chronological train and test fractions of a file."""
+def split_values(value: Any) -> tuple[float, ...] | None:
+    """``"0.7,0.2"`` or ``"12,4,4"`` → a tuple of numbers (checked against ``split_unit`` when
+    the series is read: :func:`panspectra_ts.pipeline.source.split_protocol`)."""
     if value is None:
         return None
     parts = value if isinstance(value, list | tuple) else str(value).split(",")
     try:
-        train, test = (float(v) for v in parts)
+        values = tuple(float(v) for v in parts)
     except ValueError:
-        raise ValueError("expected two fractions like 0.7,0.2") from None
-    return train, test
-
-
-def _split_ok(value: tuple[float, float] | None) -> str | None:
-    if value is None:
-        return None
-    train, test = value
-    if not (0 < train < 1 and 0 < test < 1 and train + test < 1):
-        return "expected train and test fractions in (0, 1) leaving room for validation"
-    return None
+        raise ValueError("expected numbers like 0.7,0.2 or 12,4,4") from None
+    if len(values) not in (2, 3):
+        raise ValueError("expected TRAIN,TEST fractions or TRAIN,VAL,TEST amounts")
+    return values
 
 
 DATASET = Option("dataset", str, None, "named dataset (ETTh1, ETTh2, ETTm1, ...; see info)", "data")
@@ -119,12 +113,30 @@ SOURCE_OPTIONS: tuple[Option, ...] = (
     Option("freq", str, None, "sampling frequency as a pandas alias (default: inferred)", "data"),
     Option(
         "split",
-        split_fractions,
+        split_values,
         None,
-        "chronological train,test fractions for files (default 0.7,0.2)",
+        "chronological split of a file: TRAIN,TEST fractions (default 0.7,0.2, validation "
+        "between) or TRAIN,VAL,TEST amounts in --split-unit",
         "data",
-        validate=_split_ok,
-        metavar="TRAIN,TEST",
+        metavar="A,B[,C]",
+    ),
+    Option(
+        "split_unit",
+        str,
+        "fraction",
+        "unit of --split: fraction, rows, days, weeks or months (30 days, as the standard ETT "
+        "borders: --split 12,4,4 --split-unit months)",
+        "data",
+        choices=("fraction", "rows", "days", "weeks", "months"),
+    ),
+    Option(
+        "season",
+        int,
+        None,
+        "season in steps of the seasonal-naive baseline (default: from the sampling "
+        "frequency: 24 for hourly data, 7 for daily, 52 for weekly)",
+        "data",
+        validate=positive,
     ),
 )
 
@@ -209,6 +221,14 @@ PREDICT_OPTIONS: tuple[Option, ...] = (
     replace(DATA, required=True),
     Option("fill", str, None, "(default: the training policy)", "data", choices=FILL),
     Option("duplicates", str, None, "(default: the training policy)", "data", choices=DUPLICATES),
+    Option(
+        "fallback_to_baseline",
+        bool,
+        False,
+        "forecast with the naive baseline the checkpoint recorded when the model did not beat "
+        "it on the validation windows",
+        "model",
+    ),
     *COMMON_OPTIONS,
 )
 

@@ -6,6 +6,7 @@ recipe merging, seeds and the output layout, staged outputs, one-line errors, ``
 ``info``, ``--version`` and checkpoint loading — comes from here. See ``CONTRIBUTING.md``.
 """
 
+from panspectra_core.kit.adapt import adapt_to_data
 from panspectra_core.kit.app import DomainCLI, Verb
 from panspectra_core.kit.common import (
     COMMON_OPTIONS,
@@ -46,6 +47,7 @@ __all__ = [
     "Predictor",
     "RunConfig",
     "Verb",
+    "adapt_to_data",
     "assignments",
     "fraction",
     "json_dict",

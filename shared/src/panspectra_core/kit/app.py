@@ -52,6 +52,8 @@ class Verb:
             (a single output file, checked before any work) or ``None``.
         context: ``resolved values → recipe context`` (default: the values themselves; a
             recipe function receives only the keys it names).
+        data_defaults: ``values → option values the data prescribe`` (see
+            :func:`~panspectra_core.kit.options.resolve`).
     """
 
     name: str
@@ -61,6 +63,7 @@ class Verb:
     output: Output = None
     context: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     description: str = ""
+    data_defaults: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None
 
 
 @dataclass
@@ -100,6 +103,7 @@ class DomainCLI:
         output: Output = None,
         context: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
         description: str = "",
+        data_defaults: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Decorator declaring ``handler`` as the verb ``name``."""
         by_name: dict[str, Option] = {}
@@ -109,7 +113,9 @@ class DomainCLI:
             by_name[opt.name] = opt
 
         def decorator(handler: Handler) -> Handler:
-            self.verbs[name] = Verb(name, handler, by_name, help, output, context, description)
+            self.verbs[name] = Verb(
+                name, handler, by_name, help, output, context, description, data_defaults
+            )
             return handler
 
         return decorator
@@ -139,7 +145,13 @@ class DomainCLI:
         self, verb: Verb, explicit: Mapping[str, Any], from_config: Mapping | None = None
     ) -> RunConfig:
         """Resolve a verb's options, applying the default model and its recipe."""
-        return resolve(verb.options, explicit, from_config=from_config, recipe=self._recipe(verb))
+        return resolve(
+            verb.options,
+            explicit,
+            from_config=from_config,
+            recipe=self._recipe(verb),
+            data_defaults=verb.data_defaults,
+        )
 
     def _recipe(self, verb: Verb) -> Callable[[dict[str, Any]], Mapping[str, Any]] | None:
         if "model" not in verb.options:

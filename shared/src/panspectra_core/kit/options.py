@@ -309,8 +309,10 @@ def resolve(
     *,
     from_config: Mapping[str, Any] | None = None,
     recipe: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
+    data_defaults: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
 ) -> RunConfig:
-    """Resolve every option: flag > config file > recipe > default, then validate.
+    """Resolve every option: flag > config file > data defaults > recipe > default, then
+    validate.
 
     Args:
         options: the verb's options by name.
@@ -318,6 +320,9 @@ def resolve(
         from_config: converted values of ``--config``.
         recipe: ``values so far → recipe values``; keys of options without ``recipe=True``
             are ignored, unknown keys are an error (a recipe naming no option is a bug).
+        data_defaults: ``values so far → values the data prescribe`` (a named dataset's
+            protocol, e.g. its lookback and horizon); they fill what the user left unset,
+            win over the recipe, and are known to the recipe as its context.
     """
     values = {name: opt.default for name, opt in options.items()}
     sources = dict.fromkeys(options, "default")
@@ -325,6 +330,11 @@ def resolve(
         for key, value in layer.items():
             values[key] = value
             sources[key] = label
+    if data_defaults is not None:
+        for key, value in data_defaults(dict(values)).items():
+            if key in options and sources[key] == "default" and value is not None:
+                values[key] = value
+                sources[key] = "dataset"
     if recipe is not None:
         _apply_recipe(options, values, sources, recipe(dict(values)))
     for name, opt in options.items():
@@ -347,7 +357,7 @@ def _apply_recipe(
         opt = options[key]
         if not opt.recipe:
             continue
-        if sources[key] in ("user", "config"):
+        if sources[key] in ("user", "config", "dataset"):
             if opt.merge and isinstance(value, Mapping):
                 values[key] = {**value, **(values[key] or {})}
             continue

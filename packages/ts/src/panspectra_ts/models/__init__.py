@@ -5,6 +5,7 @@ returns a module mapping x (batch, lookback, num_channels) -> (batch, horizon, n
 Per-paper training defaults live in :mod:`panspectra_ts.models.recipes`.
 """
 
+from .baselines import LastValue, SeasonalNaive
 from .cyclenet import CycleNet, RecurrentCycle
 from .decomposition import (
     EMADecomposition,
@@ -27,11 +28,13 @@ __all__ = [
     "DLinear",
     "EMADecomposition",
     "ITransformer",
+    "LastValue",
     "MovingAverageDecomposition",
     "PatchTST",
     "RecurrentCycle",
     "RevIN",
     "SMamba",
+    "SeasonalNaive",
     "TSMixer",
     "XPatch",
     "exponential_moving_average",

@@ -134,8 +134,13 @@ def predict_future(
     fill: str | None = None,
     duplicates: str | None = None,
     device: torch.device | None = None,
+    fallback_to_baseline: bool = False,
 ) -> pd.DataFrame:
     """Forecast the checkpoint's horizon after the last timestamp of ``data_path``.
+
+    With ``fallback_to_baseline``, a model that did not beat the best naive baseline on the
+    validation windows at training time is replaced by that baseline (recorded in the
+    checkpoint; a one-line note says so).
 
     Returns:
         DataFrame: the date column (future timestamps at the trained frequency) and one column
@@ -169,7 +174,7 @@ def predict_future(
         )
     scaler = StandardScaler.from_dict(pre["scaler"])
     history = scaler.transform(table.values[-lookback:]).astype(np.float32)
-    model = checkpoint.model
+    model = _forecasting_model(checkpoint, fallback_to_baseline)
     parameter = next(model.parameters(), None)
     first = step_index(table.dates[-lookback:], freq)[0]
     batch = {"x": torch.from_numpy(history)[None], "time_index": torch.tensor([first])}
@@ -181,3 +186,22 @@ def predict_future(
     frame = pd.DataFrame(values, columns=table.targets)
     frame.insert(0, table.date_column, future_dates(table.dates[-1], freq, horizon))
     return frame
+
+
+def _forecasting_model(checkpoint: Forecaster, fallback_to_baseline: bool) -> torch.nn.Module:
+    """The checkpoint's model, or its recorded baseline when asked for and better."""
+    import logging
+
+    from panspectra_ts.pipeline.baselines import baseline_model
+
+    record = checkpoint.meta.preprocessing.get("baseline")
+    if not fallback_to_baseline or record is None or record["model_beats_it"]:
+        return checkpoint.model
+    logging.getLogger("panspectra.ts").warning(
+        "forecasting with the %s baseline: %s did not beat it on the validation windows",
+        record["name"],
+        checkpoint.meta.model_name,
+    )
+    return baseline_model(
+        record["name"], checkpoint.meta.preprocessing["horizon"], record["season"]
+    )

@@ -24,6 +24,7 @@ from panspectra_ts.data.calendar import default_cycle_length, feature_names
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.windows import make_loader
 from panspectra_ts.eval.evaluate import evaluate_split, sample_forecasts
+from panspectra_ts.pipeline.baselines import score_baselines, verdict
 from panspectra_ts.pipeline.source import LoadedSource
 from panspectra_ts.plotting import plot_forecasts
 
@@ -92,14 +93,24 @@ def train_forecaster(
     workdir: Path,
     trainer_overrides: dict | None = None,
     eval_batch_size: int = 256,
+    season: int | None = None,
+    fixed: frozenset[str] = frozenset(),
 ) -> TrainedForecaster:
     """Fit ``model_name`` on the train split with early stopping on the val split, then score
-    all test windows. ``settings`` holds the training options (:data:`SETTINGS_KEYS` of
-    :mod:`panspectra_ts.options`: epochs, lr, batch_size, patience, loss, scheduler,
-    weight_decay, lookback, model_kwargs); ``trainer_overrides`` are extra ``TrainConfig``
-    fields (accelerator, precision, deterministic, max_time, ...)."""
+    all test windows and the naive baselines.
+
+    Args:
+        settings: the training options (:data:`~panspectra_ts.options.SETTINGS_KEYS`: epochs,
+            lr, batch_size, patience, loss, scheduler, weight_decay, lookback, model_kwargs).
+            Recipe values are adapted to the number of training windows
+            (:func:`panspectra_core.kit.adapt_to_data`) unless named in ``fixed``.
+        trainer_overrides: extra ``TrainConfig`` fields (accelerator, precision, max_time, …).
+        season: the seasonal-naive baseline's season in steps (default: the data's main
+            cycle from its sampling frequency).
+        fixed: settings the user chose explicitly (never adapted).
+    """
+    from panspectra_core.kit import adapt_to_data
     from panspectra_core.runtime import seed_everything
-    from panspectra_core.training import ForecastingTask, TrainConfig, fit
 
     data = prepare_series(
         source.table,
@@ -109,8 +120,49 @@ def train_forecaster(
         protocol=source.protocol,
         name=source.name,
     )
+    settings, adapted = adapt_to_data(settings, len(data.windows("train")), fixed=fixed)
     seed_everything(seed)
     model, model_kwargs = build_model(model_name, data, settings)
+    model, fit_info = _fit(model, data, settings, seed, workdir, trainer_overrides)
+    metrics = evaluate_split(model, data, "test", batch_size=eval_batch_size)
+    val_mse = evaluate_split(model, data, "val", batch_size=eval_batch_size)["mse"]
+    baselines = score_baselines(data, season or default_cycle_length(data.freq))
+    metrics.update(fit_info)
+    metrics.update(
+        {
+            "val_mse": val_mse,
+            "baselines": baselines,
+            **verdict(model_name, val_mse, baselines),
+            "model": model_name,
+            "dataset": data.name,
+            "lookback": data.lookback,
+            "horizon": horizon,
+            "num_channels": data.num_channels,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            # what the model was built with, defaults filled in (e.g. CycleNet's cycle length)
+            "model_kwargs": dict(model_kwargs),
+        }
+    )
+    if adapted:
+        metrics["adapted_to_data"] = adapted
+    return TrainedForecaster(model, model_name, model_kwargs, data, dict(settings), metrics)
+
+
+def _fit(
+    model: nn.Module,
+    data: PreparedSeries,
+    settings: Mapping[str, Any],
+    seed: int,
+    workdir: Path,
+    trainer_overrides: dict | None,
+    eval_batch_size: int = 256,
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Train ``model`` (early stopping on the validation windows, best weights restored);
+    a model without trainable parameters (the naive baselines) is returned as it is."""
+    from panspectra_core.training import ForecastingTask, TrainConfig, fit
+
+    if not any(p.requires_grad for p in model.parameters()):
+        return model, {"train_seconds": 0.0, "train_cpu_seconds": 0.0, "epochs": 0}
     trained = model if not data.table.covariates else TargetChannels(model, data.num_targets)
     task = ForecastingTask(
         trained,
@@ -134,11 +186,10 @@ def train_forecaster(
     )
     val_loader = make_loader(data.windows("val"), eval_batch_size)
     log.info(
-        "training %s on %s: L=%d H=%d channels=%d, %d train / %d val windows",
-        model_name,
+        "training on %s: L=%d H=%d channels=%d, %d train / %d val windows",
         data.name,
         data.lookback,
-        horizon,
+        data.horizon,
         data.num_channels,
         len(train_loader.dataset),
         len(val_loader.dataset),
@@ -147,26 +198,14 @@ def train_forecaster(
     result = fit(task, train_loader, val_loader, config, workdir)
     train_seconds = getattr(result, "train_seconds", None) or time.perf_counter() - started
     model = task.model.model if isinstance(task.model, TargetChannels) else task.model
-    metrics = evaluate_split(model, data, "test", batch_size=eval_batch_size)
-    metrics.update(
-        {
-            "train_seconds": float(train_seconds),
-            "train_cpu_seconds": _as_float(getattr(result, "cpu_seconds", None)),
-            "time_limit_reached": bool(getattr(result, "time_limit_reached", False)),
-            "epochs": getattr(result, "epochs", None),
-            "best_epoch": getattr(result, "best_epoch", None),
-            "best_val_loss": _as_float(getattr(result, "best_score", None)),
-            "model": model_name,
-            "dataset": data.name,
-            "lookback": data.lookback,
-            "horizon": horizon,
-            "num_channels": data.num_channels,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            # what the model was built with, defaults filled in (e.g. CycleNet's cycle length)
-            "model_kwargs": dict(model_kwargs),
-        }
-    )
-    return TrainedForecaster(model, model_name, model_kwargs, data, dict(settings), metrics)
+    return model, {
+        "train_seconds": float(train_seconds),
+        "train_cpu_seconds": _as_float(getattr(result, "cpu_seconds", None)),
+        "time_limit_reached": bool(getattr(result, "time_limit_reached", False)),
+        "epochs": getattr(result, "epochs", None),
+        "best_epoch": getattr(result, "best_epoch", None),
+        "best_val_loss": _as_float(getattr(result, "best_score", None)),
+    }
 
 
 def _as_float(value: Any) -> float | None:
@@ -197,6 +236,17 @@ def checkpoint_preprocessing(data: PreparedSeries, *, fill: str, duplicates: str
     }
 
 
+def baseline_record(metrics: dict) -> dict:
+    """What ``predict --fallback-to-baseline`` needs: the best baseline on the validation
+    windows, its season, and whether the model beat it."""
+    best = metrics["best_baseline"]
+    return {
+        "name": best,
+        "season": metrics["baselines"]["seasonal_naive"]["season"],
+        "model_beats_it": bool(metrics["beats_baselines"]),
+    }
+
+
 def write_run(
     run: TrainedForecaster,
     directory: Path,
@@ -221,7 +271,10 @@ def write_run(
         model_name=run.model_name,
         model_kwargs=run.model_kwargs,
         domain="ts",
-        preprocessing=checkpoint_preprocessing(run.data, fill=fill, duplicates=duplicates),
+        preprocessing={
+            **checkpoint_preprocessing(run.data, fill=fill, duplicates=duplicates),
+            "baseline": baseline_record(metrics),
+        },
         config={**run.settings, "seed": seed},
         metrics={k: metrics[k] for k in ("mse", "mae", "test_windows") if k in metrics},
         input_spec={

@@ -1,0 +1,69 @@
+"""The naive baselines every ts run is scored against, and the verdict a run reports.
+
+Every ``metrics.json`` carries ``baselines: {last_value: {...}, seasonal_naive: {...}}`` with
+MSE/MAE on the validation and test windows of the same split and scaler. When the trained model
+is not better than the best baseline on the *validation* split (never the test split: choosing
+on it would be leakage), the run says so in one line and the checkpoint remembers the baseline,
+so ``ts-forecast predict --fallback-to-baseline`` can use it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from torch import nn
+
+from panspectra_ts.data.prepare import PreparedSeries
+from panspectra_ts.eval.evaluate import evaluate_split
+from panspectra_ts.models.baselines import LastValue, SeasonalNaive
+
+log = logging.getLogger("panspectra.ts")
+
+BASELINES = ("last_value", "seasonal_naive")
+
+
+def baseline_model(name: str, horizon: int, season: int) -> nn.Module:
+    """The baseline ``name`` for ``horizon`` steps (``season`` for the seasonal one)."""
+    if name == "last_value":
+        return LastValue(horizon)
+    if name == "seasonal_naive":
+        return SeasonalNaive(horizon, season)
+    raise ValueError(f"unknown baseline {name!r}; expected one of {BASELINES}")
+
+
+def score_baselines(data: PreparedSeries, season: int, batch_size: int = 256) -> dict[str, Any]:
+    """MSE/MAE of each baseline on the validation (``val_mse``, ``val_mae``) and test windows
+    (``mse``, ``mae``) of ``data``; ``season`` is clipped to the lookback."""
+    season = max(1, min(season, data.lookback))
+    scores: dict[str, Any] = {}
+    for name in BASELINES:
+        model = baseline_model(name, data.horizon, season)
+        val = evaluate_split(model, data, "val", batch_size=batch_size)
+        test = evaluate_split(model, data, "test", batch_size=batch_size)
+        scores[name] = {
+            "mse": test["mse"],
+            "mae": test["mae"],
+            "val_mse": val["mse"],
+            "val_mae": val["mae"],
+        }
+    scores["seasonal_naive"]["season"] = season
+    return scores
+
+
+def verdict(model_name: str, model_val_mse: float, baselines: dict[str, Any]) -> dict[str, Any]:
+    """Whether the model beats the best baseline on the validation windows; logs one line
+    when it does not. Returns ``beats_baselines``, ``best_baseline`` and its ``val_mse``."""
+    best = min(BASELINES, key=lambda name: baselines[name]["val_mse"])
+    best_mse = baselines[best]["val_mse"]
+    beats = model_val_mse < best_mse
+    if not beats:
+        log.warning(
+            "%s does not beat the %s baseline on the validation windows (MSE %.4g vs %.4g); "
+            "`ts-forecast predict --fallback-to-baseline` forecasts with the baseline",
+            model_name,
+            best,
+            model_val_mse,
+            best_mse,
+        )
+    return {"beats_baselines": beats, "best_baseline": best, "best_baseline_val_mse": best_mse}

@@ -1,0 +1,119 @@
+"""Naive baselines in every result, the fallback to them, fixed-border splits for a user's own
+file, and a named dataset's protocol defaults."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from panspectra_core.errors import UserError
+from panspectra_ts.cli import app, dataset_protocol_defaults, main
+from panspectra_ts.models.baselines import LastValue, SeasonalNaive
+from panspectra_ts.pipeline.source import split_protocol
+
+FLAGS = ["--lookback", "48", "--horizon", "12", "--quiet", "--no-plot", "--accelerator", "cpu"]
+
+
+def test_last_value_and_seasonal_naive_forecasts():
+    x = torch.arange(2 * 10 * 1, dtype=torch.float32).reshape(2, 10, 1)
+    assert torch.equal(LastValue(3)(x), x[:, -1:].expand(-1, 3, -1))
+    season = SeasonalNaive(horizon=7, season=3)(x)[0, :, 0]
+    assert season.tolist() == [7, 8, 9, 7, 8, 9, 7]
+    torch.testing.assert_close(SeasonalNaive(4, 1)(x), LastValue(4)(x))
+    with pytest.raises(ValueError, match="longer than the lookback"):
+        SeasonalNaive(4, 11)(x)
+
+
+def test_every_run_reports_baselines_and_a_pure_season_is_repeated(tmp_path, series_csv):
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(series_csv), "--targets", "a", "--model", "seasonal_naive"]
+    assert main([*argv, *FLAGS, "--season", "24", "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 0 and metrics["train_seconds"] == 0.0
+    base = metrics["baselines"]
+    assert set(base) == {"last_value", "seasonal_naive"} and base["seasonal_naive"]["season"] == 24
+    # the model is the seasonal baseline itself: same test error, so it does not beat it
+    assert metrics["mse"] == pytest.approx(base["seasonal_naive"]["mse"])
+    assert base["seasonal_naive"]["mse"] < base["last_value"]["mse"]  # "a" has a 24-h cycle
+    assert metrics["beats_baselines"] is False
+
+
+def test_a_model_worse_than_the_baseline_says_so_and_predict_can_fall_back(
+    tmp_path, series_csv, capsys
+):
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(series_csv), "--targets", "a", "--model", "ts_test_linear"]
+    argv += [*FLAGS, "--epochs", "1", "--lr", "1e-6", "--season", "24", "--output", str(out)]
+    assert main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["beats_baselines"] is False and metrics["best_baseline"] == "seasonal_naive"
+    assert "does not beat the seasonal_naive baseline" in capsys.readouterr().err
+    plain, fallback = tmp_path / "plain.csv", tmp_path / "fallback.csv"
+    predict = [
+        "predict",
+        "--checkpoint",
+        str(out / "model.safetensors"),
+        "--data",
+        str(series_csv),
+        "-q",
+    ]
+    assert main([*predict, "--output", str(plain)]) == 0
+    assert main([*predict, "--output", str(fallback), "--fallback-to-baseline"]) == 0
+    history = pd.read_csv(series_csv)["a"].to_numpy()
+    expected = np.tile(history[-24:], 1)[:12]  # the last day, repeated
+    np.testing.assert_allclose(pd.read_csv(fallback)["a"], expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(pd.read_csv(plain)["a"], expected, atol=1e-3)
+
+
+def test_split_units_reproduce_the_ett_borders():
+    dates = pd.date_range("2016-07-01", periods=17420, freq="h")
+    months = split_protocol((12, 4, 4), "months", dates)
+    assert months == {"kind": "fixed", "train_rows": 8640, "val_rows": 2880, "test_rows": 2880}
+    assert split_protocol((8640, 2880, 2880), "rows", dates) == months
+    assert split_protocol((0.7, 0.2), "fraction", dates)["kind"] == "ratio"
+    weeks = split_protocol((2, 1, 1), "weeks", dates)
+    assert (weeks["train_rows"], weeks["val_rows"]) == (336, 168)
+    with pytest.raises(UserError, match="three positive values"):
+        split_protocol((12, 4), "months", dates)
+    with pytest.raises(UserError, match="sum above 1"):
+        split_protocol((0.7, 0.2, 0.2), "fraction", dates)
+
+
+def test_user_split_in_months_trains_on_the_fixed_borders(tmp_path, series_csv):
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(series_csv), "--targets", "a", "--model", "last_value"]
+    argv += [*FLAGS, "--split", "10,3,3", "--split-unit", "days", "--output", str(out)]
+    assert main(argv) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_windows"] == 3 * 24 - 12 + 1  # 72 test rows, every window scored
+
+
+def test_named_dataset_protocol_defaults_fill_lookback_and_horizon():
+    assert dataset_protocol_defaults({"dataset": "ETTh1"}) == {"lookback": 96, "horizon": 96}
+    assert dataset_protocol_defaults({"dataset": "illness"}) == {"lookback": 36, "horizon": 24}
+    assert dataset_protocol_defaults({"data": "x.csv"}) == {}
+    verb = app.verbs["train"]
+    cfg = app.resolve(verb, {"dataset": "illness", "output": "x", "model": "dlinear"})
+    assert (cfg.lookback, cfg.horizon) == (36, 24)
+    assert (cfg.sources["lookback"], cfg.sources["horizon"]) == ("dataset", "dataset")
+    own = app.resolve(verb, {"dataset": "illness", "output": "x", "lookback": 104})
+    assert own.lookback == 104
+
+
+def test_a_small_file_gets_a_batch_with_several_steps_per_epoch(tmp_path, series_csv):
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(series_csv), "--targets", "a", "--model", "ts_test_linear"]
+    argv += [*FLAGS, "--epochs", "1", "--batch-size", "512", "--output", str(out / "fixed")]
+    assert main(argv) == 0  # an explicit batch is kept
+    fixed = json.loads((out / "fixed" / "metrics.json").read_text())
+    assert fixed["settings"]["batch_size"] == 512 and "adapted_to_data" not in fixed
+    argv = ["train", "--data", str(series_csv), "--targets", "a", "--model", "xpatch", *FLAGS]
+    assert main([*argv, "--epochs", "1", "--output", str(out / "recipe")]) == 0
+    adapted = json.loads((out / "recipe" / "metrics.json").read_text())
+    assert adapted["settings"]["batch_size"] == 32  # the recipe's 2048: one step per epoch
+    assert adapted["adapted_to_data"]["batch_size"] == {"recipe": 2048, "adapted": 32}
+    assert adapted["settings"]["lr"] == pytest.approx(5e-4 * (32 / 2048) ** 0.5)
