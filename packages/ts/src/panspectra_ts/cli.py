@@ -165,8 +165,10 @@ def info(cfg: RunConfig, _: None) -> int:
     from panspectra_ts.pipeline import describe_file, load_forecaster, source_options
 
     given = [name for name in ("dataset", "data", "checkpoint") if cfg[name] is not None]
-    if len(given) != 1:
-        raise UserError("info needs exactly one of --dataset, --data or --checkpoint")
+    if not given:
+        return app.describe()  # datasets, choices, models, versions, CPU
+    if len(given) > 1:
+        raise UserError("info takes one of --dataset, --data or --checkpoint")
     if cfg.checkpoint is not None:
         meta = load_forecaster(cfg.checkpoint).meta
         keys = ("model_name", "model_kwargs", "domain", "metrics", "config", "versions", "created")

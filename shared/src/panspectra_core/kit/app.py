@@ -196,7 +196,7 @@ class DomainCLI:
         if args.command == "list-models" and "list-models" not in self.verbs:
             return self._list_models(args.pattern)
         if args.command == "info" and "info" not in self.verbs:
-            return self._info()
+            return self.describe()
         verb = self.verbs[args.command]
         explicit = {
             key: verb.options[key].convert(value)
@@ -273,7 +273,9 @@ class DomainCLI:
             print(f"{name:<28} {marks:<28} {recipe:<7} {entry.doc}{star}")
         return 0
 
-    def _info(self) -> int:
+    def describe(self) -> int:
+        """Print the built-in `info`: named datasets, the registered choices, the models,
+        versions and the CPU (a domain's own `info` verb may fall back to it)."""
         from panspectra_core.datasets import list_datasets, load_manifest
         from panspectra_core.runtime import cpu_description
 
@@ -282,7 +284,7 @@ class DomainCLI:
         print("\nnamed datasets:")
         for name in list_datasets(domain):
             manifest = load_manifest(domain, name)
-            print(f"  {name:<24} {getattr(manifest, 'description', '')}")
+            print(f"  {name:<24} {manifest.title}")
         for title, registry in self.components.items():
             print(f"\n{title}:")
             for key, text in registry.describe():
