@@ -1,0 +1,202 @@
+"""Paired signals for enhancement and separation, and the mixtures the package makes itself.
+
+Nothing mixed is stored: mixtures are drawn from seeded generators.
+
+- Enhancement training: random segments of the training pairs (noisy, clean), and, when extra
+  clean speech is given, that speech mixed with noise taken from the training pairs
+  (``noisy − clean``, sample-aligned in NOIZEUS) at an SNR drawn from ``snr_range``.
+- Two-talker mixtures (FSDD): two recordings of different speakers, the second scaled to a
+  relative level drawn from [−5, 5] dB, the shorter one zero-padded to the longer.
+  :func:`two_talker_list` draws the fixed test list (seeded, test recordings only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from panspectra_core.errors import UserError
+
+from ..audio_io import read_audio
+from .clips import torch_seeded_rng
+
+
+@dataclass
+class Pair:
+    """A mixture and its reference source(s), (time,) float32 each, with a name."""
+
+    name: str
+    mixture: np.ndarray
+    sources: list[np.ndarray]
+    info: dict
+
+
+def read_pair(
+    mixture: Path,
+    sources: Sequence[Path],
+    *,
+    sample_rate: int | None = None,
+    mono: bool = False,
+    resample: bool = True,
+    info: dict | None = None,
+) -> Pair:
+    """Read a mixture and its references; they must share rate and length (UserError)."""
+    mix, rate = read_audio(mixture, sample_rate=sample_rate, mono=mono, resample=resample)
+    refs = []
+    for path in sources:
+        ref, ref_rate = read_audio(path, mono=mono)
+        if ref_rate != rate and sample_rate is None:
+            raise UserError(f"{path}: {ref_rate} Hz but {mixture} is {rate} Hz; expected equal")
+        if ref_rate != rate:
+            ref, _ = read_audio(path, sample_rate=rate, mono=mono, resample=resample)
+        if len(ref) != len(mix):
+            raise UserError(
+                f"{path}: {len(ref)} samples but {mixture} has {len(mix)}; expected equal lengths"
+            )
+        refs.append(ref)
+    return Pair(Path(mixture).stem, mix, refs, {"rate": rate, **(info or {})})
+
+
+def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
+    """speech + noise scaled so that 10 log10(P_speech / P_noise) = ``snr_db``."""
+    p_speech = float(np.mean(speech.astype(np.float64) ** 2)) + 1e-12
+    p_noise = float(np.mean(noise.astype(np.float64) ** 2)) + 1e-12
+    return (speech + noise * np.sqrt(p_speech / (p_noise * 10 ** (snr_db / 10)))).astype(np.float32)
+
+
+def _segment(arrays: Sequence[np.ndarray], length: int, rng: np.random.Generator):
+    """The same random window of ``length`` from equally long arrays (zero-padded if short)."""
+    n = len(arrays[0])
+    if n >= length:
+        start = int(rng.integers(0, n - length + 1))
+        return [a[start : start + length] for a in arrays]
+    offset = int(rng.integers(0, length - n + 1))
+    out = []
+    for a in arrays:
+        padded = np.zeros(length, dtype=np.float32)
+        padded[offset : offset + n] = a
+        out.append(padded)
+    return out
+
+
+class EnhancementTrainSet(Dataset):
+    """``{"x": noisy (L,), "y": clean (L,)}`` random training segments.
+
+    Args:
+        pairs: training (noisy, clean) pairs. segment: L samples. length: items per epoch.
+        extra_speech: more clean speech (e.g. FSDD training recordings), mixed with noise cut
+            from ``pairs`` at an SNR drawn from ``snr_range`` with probability ``extra_share``.
+    """
+
+    def __init__(
+        self,
+        pairs: Sequence[Pair],
+        segment: int,
+        length: int,
+        extra_speech: Sequence[np.ndarray] = (),
+        extra_share: float = 0.5,
+        snr_range: tuple[float, float] = (-5.0, 20.0),
+    ) -> None:
+        self.pairs, self.segment, self.length = list(pairs), segment, length
+        self.noise = [p.mixture - p.sources[0] for p in self.pairs]
+        self.extra = list(extra_speech)
+        self.extra_share = extra_share if self.extra else 0.0
+        self.snr_range = snr_range
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _extra_speech(self, rng: np.random.Generator) -> np.ndarray:
+        parts, total = [], 0
+        while total < self.segment:
+            clip = self.extra[int(rng.integers(len(self.extra)))]
+            parts.append(clip)
+            total += len(clip)
+        speech = np.concatenate(parts)
+        return _segment([speech], self.segment, rng)[0]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = torch_seeded_rng()
+        if rng.random() < self.extra_share:
+            clean = self._extra_speech(rng)
+            noise = _segment([self.noise[int(rng.integers(len(self.noise)))]], self.segment, rng)[0]
+            noisy = mix_at_snr(clean, noise, float(rng.uniform(*self.snr_range)))
+        else:
+            pair = self.pairs[int(rng.integers(len(self.pairs)))]
+            noisy, clean = _segment([pair.mixture, pair.sources[0]], self.segment, rng)
+        gain = 10 ** (rng.uniform(-10, 5) / 20)  # level augmentation
+        return {
+            "x": torch.from_numpy(noisy * gain).float(),
+            "y": torch.from_numpy(clean * gain).float(),
+        }
+
+
+@dataclass(frozen=True)
+class TwoTalker:
+    """One fixed two-talker mixture: two recordings and the level of the second (dB)."""
+
+    first: Path
+    second: Path
+    level_db: float
+
+
+def two_talker_mix(first: np.ndarray, second: np.ndarray, level_db: float) -> Pair:
+    """Pad both to the longer one, scale the second to ``level_db`` relative to the first
+    (by power), and add."""
+    length = max(len(first), len(second))
+    a = np.zeros(length, dtype=np.float32)
+    b = np.zeros(length, dtype=np.float32)
+    a[: len(first)], b[: len(second)] = first, second
+    p_a = float(np.mean(first.astype(np.float64) ** 2)) + 1e-12
+    p_b = float(np.mean(second.astype(np.float64) ** 2)) + 1e-12
+    b = (b * np.sqrt(p_a / p_b * 10 ** (level_db / 10))).astype(np.float32)
+    return Pair("", a + b, [a, b], {"level_db": level_db})
+
+
+def two_talker_list(
+    recordings: Sequence[tuple[Path, str]], count: int, seed: int
+) -> list[TwoTalker]:
+    """``count`` mixtures of two recordings by different speakers, drawn with ``seed``.
+
+    Args:
+        recordings: (path, speaker) of the recordings allowed (the test takes only, for the
+            test list).
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < count:
+        i, j = rng.integers(len(recordings), size=2)
+        if recordings[i][1] == recordings[j][1]:
+            continue
+        out.append(TwoTalker(recordings[i][0], recordings[j][0], float(rng.uniform(-5, 5))))
+    return out
+
+
+class TwoTalkerTrainSet(Dataset):
+    """``{"x": mixture (L,), "y": sources (2, L)}`` drawn afresh each item from ``clips`` (each
+    (samples, speaker)); mixtures longer than L are cropped at random, shorter ones padded."""
+
+    def __init__(self, clips: Sequence[tuple[np.ndarray, str]], segment: int, length: int):
+        self.clips, self.segment, self.length = list(clips), segment, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = torch_seeded_rng()
+        while True:
+            i, j = rng.integers(len(self.clips), size=2)
+            if self.clips[i][1] != self.clips[j][1]:
+                break
+        pair = two_talker_mix(self.clips[i][0], self.clips[j][0], float(rng.uniform(-5, 5)))
+        mix, a, b = _segment([pair.mixture, *pair.sources], self.segment, rng)
+        gain = 10 ** (rng.uniform(-10, 5) / 20)
+        return {
+            "x": torch.from_numpy(mix * gain).float(),
+            "y": torch.from_numpy(np.stack([a, b]) * gain).float(),
+        }

@@ -1,0 +1,74 @@
+"""Waveform → normalised log-mel spectrogram, with SpecAugment while training.
+
+The log-mel comes from the core :class:`~panspectra_core.spectral.MelFrontEnd` (torchaudio's
+``MelSpectrogram``); the masks are torchaudio's ``FrequencyMasking`` / ``TimeMasking``
+(SpecAugment, Park et al. 2019, "SpecAugment: A Simple Data Augmentation Method for Automatic
+Speech Recognition", Interspeech). The normalisation is a ``BatchNorm1d`` over mel bins without
+affine terms: its running statistics are fitted on the training clips only and travel in the
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from panspectra_core.spectral.mel import MelFrontEnd
+
+
+class LogMelFrontEnd(nn.Module):
+    """(batch, time) waveform → (batch, n_mels, frames) normalised log-mel.
+
+    Args:
+        sample_rate: Hz. n_fft, hop_length: STFT size and step in samples (defaults: 32 ms and
+            10 ms). n_mels: mel bins. freq_masks, time_masks: SpecAugment masks per clip while
+            training (widths up to ``freq_mask_width`` bins / ``time_mask_width`` frames).
+    """
+
+    def __init__(
+        self,
+        sample_rate: int = 8000,
+        n_fft: int | None = None,
+        hop_length: int | None = None,
+        n_mels: int = 40,
+        freq_masks: int = 2,
+        freq_mask_width: int = 6,
+        time_masks: int = 2,
+        time_mask_width: int = 10,
+    ) -> None:
+        super().__init__()
+        import torchaudio
+
+        n_fft = n_fft or round(0.032 * sample_rate)
+        hop_length = hop_length or round(0.010 * sample_rate)
+        self.mel = MelFrontEnd(sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+        self.norm = nn.BatchNorm1d(n_mels, affine=False)
+        self.n_mels, self.hop_length = n_mels, hop_length
+        masks = [torchaudio.transforms.FrequencyMasking(freq_mask_width, iid_masks=True)] * (
+            freq_masks
+        )
+        masks += [torchaudio.transforms.TimeMasking(time_mask_width, iid_masks=True)] * time_masks
+        self.masks = nn.ModuleList(masks)
+
+    def frames(self, num_samples: int) -> int:
+        return 1 + num_samples // self.hop_length
+
+    def forward(self, waveform: Tensor) -> Tensor:
+        spec = self.norm(self.mel(waveform))  # (batch, n_mels, frames)
+        if self.training:
+            spec = spec.unsqueeze(1)
+            for mask in self.masks:
+                spec = mask(spec)
+            spec = spec.squeeze(1)
+        return spec
+
+
+def mixup(x: Tensor, y: Tensor, alpha: float, generator: torch.Generator | None = None):
+    """Mixup (Zhang et al. 2018, "mixup: Beyond Empirical Risk Minimization", ICLR).
+
+    x: (batch, ...) inputs, y: (batch,) class indices → mixed x, y, the permuted y and λ ~
+    Beta(α, α); the loss is ``λ·CE(out, y) + (1-λ)·CE(out, y_perm)``.
+    """
+    lam = float(torch.distributions.Beta(alpha, alpha).sample())
+    perm = torch.randperm(x.shape[0], generator=generator, device=x.device)
+    return lam * x + (1 - lam) * x[perm], y, y[perm], lam

@@ -1,0 +1,77 @@
+"""Registry entries of the enhancement and separation models (TasNet family) with recipes.
+
+Builders take ``sample_rate`` (recorded, not used by the time-domain layers) and
+``**overrides`` for the mask net; enhancement models return (batch, time), separation models
+(batch, sources, time).
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from panspectra_core.registry import register_model
+
+from .masknets import TCN, DualPathMaskNet, SequenceMaskNet
+from .tasnet import TasNet
+
+_ENHANCE = {"lr": 1e-3, "batch_size": 8, "weight_decay": 0.0, "scheduler": "cosine"}
+_SEPARATE = {"lr": 1e-3, "batch_size": 8, "weight_decay": 0.0, "scheduler": "cosine"}
+
+
+def _tasnet(mask_net_cls, sources: int, filters: int, window: int, stride: int, **kw) -> TasNet:
+    net = mask_net_cls(filters, sources=sources, **kw)
+    return TasNet(net, sources=sources, filters=filters, window=window, stride=stride)
+
+
+@register_model(domain="audio", tags=("enhance", "cnn"), recipe={**_ENHANCE, "epochs": 40})
+def convtasnet_enhance(
+    sample_rate: int = 8000, filters: int = 128, window: int = 32, stride: int = 16, **kw
+) -> nn.Module:
+    """Conv-TasNet masker (TCN, gLN), non-causal (Luo & Mesgarani 2019)"""
+    kw = {"bottleneck": 64, "hidden": 128, "blocks": 6, "repeats": 2, **kw}
+    return _tasnet(TCN, 1, filters, window, stride, **kw)
+
+
+@register_model(
+    domain="audio", tags=("enhance", "mamba", "causal"), recipe={**_ENHANCE, "epochs": 40}
+)
+def mamba_causal_enhance(
+    sample_rate: int = 8000, filters: int = 128, window: int = 64, stride: int = 32, **kw
+) -> nn.Module:
+    """causal Mamba masker on a learned 8 ms/4 ms filterbank; streams (core MambaBlock.step)"""
+    return _tasnet(SequenceMaskNet, 1, filters, window, stride, **{"kind": "mamba", **kw})
+
+
+@register_model(domain="audio", tags=("enhance", "mamba"), recipe={**_ENHANCE, "epochs": 40})
+def mamba_enhance(
+    sample_rate: int = 8000, filters: int = 128, window: int = 32, stride: int = 16, **kw
+) -> nn.Module:
+    """bidirectional Mamba masker (SEMamba in spirit), non-causal"""
+    return _tasnet(SequenceMaskNet, 1, filters, window, stride, **{"kind": "bimamba", **kw})
+
+
+@register_model(domain="audio", tags=("enhance", "transformer"), recipe={**_ENHANCE, "epochs": 40})
+def mossformer_enhance(
+    sample_rate: int = 8000, filters: int = 128, window: int = 32, stride: int = 16, **kw
+) -> nn.Module:
+    """MossFormer2-style masker: attention + gated FSMN memory (core GatedFSMN)"""
+    return _tasnet(SequenceMaskNet, 1, filters, window, stride, **{"kind": "mossformer", **kw})
+
+
+@register_model(domain="audio", tags=("separate", "cnn"), recipe={**_SEPARATE, "epochs": 40})
+def convtasnet_separate(
+    sample_rate: int = 8000, filters: int = 128, window: int = 16, stride: int = 8, **kw
+) -> nn.Module:
+    """Conv-TasNet, 2 sources (TCN, gLN; Luo & Mesgarani 2019)"""
+    kw = {"bottleneck": 64, "hidden": 128, "blocks": 7, "repeats": 2, **kw}
+    sources = kw.pop("sources", 2)
+    return _tasnet(TCN, sources, filters, window, stride, **kw)
+
+
+@register_model(domain="audio", tags=("separate", "mamba"), recipe={**_SEPARATE, "epochs": 40})
+def dpmamba_separate(
+    sample_rate: int = 8000, filters: int = 128, window: int = 16, stride: int = 8, **kw
+) -> nn.Module:
+    """dual-path bidirectional Mamba separator (SPMamba / DPMamba style)"""
+    sources = kw.pop("sources", 2)
+    return _tasnet(DualPathMaskNet, sources, filters, window, stride, **kw)

@@ -1,0 +1,128 @@
+"""Time-domain masking networks (TasNet family): learned encoder → mask net → learned decoder.
+
+Conv-TasNet layout (Luo & Mesgarani 2019, "Conv-TasNet: Surpassing Ideal Time-Frequency
+Magnitude Masking for Speech Separation", IEEE/ACM TASLP 27(8)): a 1-D conv encoder with
+``N`` filters of ``L`` samples and stride ``S`` (ReLU), a mask net giving one mask per source,
+and a transposed-conv decoder that overlap-adds the masked frames.
+
+Framing (exact for streaming): the input is padded with ``L − S`` zeros on the left and to a
+whole number of strides (plus ``L − S``) on the right; the output is the decoder's samples
+``[L − S, L − S + T)``. With a causal mask net (``mask_net.causal`` and ``mask_net.step``) the
+same output is produced chunk by chunk by :class:`StreamingEnhancer`: the algorithmic latency
+is the window, ``L`` samples.
+
+Shapes: (batch, time) → (batch, sources, time), or (batch, time) when ``sources == 1`` and
+``squeeze``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class TasNet(nn.Module):
+    """Encoder / mask net / decoder.
+
+    Args:
+        mask_net: (batch, N, frames) → (batch, sources, N, frames) masks (non-negative).
+        sources: number of output signals. filters: N. window: L samples. stride: S samples.
+        squeeze: return (batch, time) when ``sources == 1`` (enhancement).
+    """
+
+    def __init__(
+        self,
+        mask_net: nn.Module,
+        sources: int = 1,
+        filters: int = 256,
+        window: int = 16,
+        stride: int | None = None,
+        squeeze: bool = True,
+    ) -> None:
+        super().__init__()
+        self.sources, self.window = sources, window
+        self.stride = stride or window // 2
+        if window % self.stride:
+            raise ValueError(f"window {window} must be a multiple of stride {self.stride}")
+        self.encoder = nn.Conv1d(1, filters, window, stride=self.stride, bias=False)
+        self.decoder = nn.ConvTranspose1d(filters, 1, window, stride=self.stride, bias=False)
+        self.mask_net = mask_net
+        self.squeeze = squeeze
+
+    @property
+    def causal(self) -> bool:
+        return bool(getattr(self.mask_net, "causal", False))
+
+    def encode(self, padded: Tensor) -> Tensor:
+        """(batch, samples) → (batch, N, frames) non-negative frame codes."""
+        return F.relu(self.encoder(padded.unsqueeze(1)))
+
+    def decode(self, codes: Tensor, masks: Tensor) -> Tensor:
+        """codes (batch, N, K), masks (batch, sources, N, K) → (batch, sources, (K−1)·S + L)."""
+        batch, sources, n, k = masks.shape
+        masked = (codes.unsqueeze(1) * masks).reshape(batch * sources, n, k)
+        return self.decoder(masked).reshape(batch, sources, -1)
+
+    def forward(self, mixture: Tensor) -> Tensor:
+        length = mixture.shape[-1]
+        overlap = self.window - self.stride
+        total = math.ceil((length + overlap) / self.stride) * self.stride
+        padded = F.pad(mixture, (overlap, total - length))
+        codes = self.encode(padded)
+        out = self.decode(codes, self.mask_net(codes))[..., overlap : overlap + length]
+        return out[:, 0] if self.squeeze and self.sources == 1 else out
+
+
+class StreamingEnhancer:
+    """Chunk-by-chunk inference of a causal :class:`TasNet` with carried state.
+
+    ``process(chunk)`` takes (batch, k·S) new samples and returns (batch, k·S) output samples,
+    delayed by ``L − S`` samples with respect to the input; :meth:`run` feeds a whole signal
+    in chunks (plus a flush) and returns exactly ``model(x)``.
+    """
+
+    def __init__(self, model: TasNet, batch: int = 1) -> None:
+        if not model.causal:
+            raise ValueError(f"{type(model.mask_net).__name__} is not causal; cannot stream")
+        self.model = model
+        overlap = model.window - model.stride
+        weight = model.encoder.weight
+        self.input_tail = weight.new_zeros(batch, overlap)
+        self.output_tail = weight.new_zeros(batch, model.sources, overlap)
+        self.state = None
+
+    @torch.no_grad()
+    def process(self, chunk: Tensor) -> Tensor:
+        model = self.model
+        if chunk.shape[-1] % model.stride:
+            raise ValueError(
+                f"chunk of {chunk.shape[-1]} samples: not a multiple of {model.stride}"
+            )
+        buffer = torch.cat([self.input_tail, chunk], dim=-1)
+        self.input_tail = buffer[:, buffer.shape[-1] - self.input_tail.shape[-1] :]
+        codes = model.encode(buffer)  # (batch, N, k)
+        masks = []
+        for t in range(codes.shape[-1]):
+            mask, self.state = model.mask_net.step(codes[..., t], self.state)
+            masks.append(mask)
+        decoded = model.decode(codes, torch.stack(masks, dim=-1))
+        overlap = self.output_tail.shape[-1]
+        decoded[..., :overlap] += self.output_tail
+        emitted = chunk.shape[-1]
+        self.output_tail = decoded[..., emitted:]
+        return decoded[..., :emitted]
+
+    @torch.no_grad()
+    def run(self, signal: Tensor, chunk: int) -> Tensor:
+        """Stream ``signal`` (batch, time) in chunks of ``chunk`` samples; = ``model(signal)``."""
+        model = self.model
+        overlap = model.window - model.stride
+        length = signal.shape[-1]
+        total = math.ceil((length + 2 * overlap) / chunk) * chunk
+        padded = F.pad(signal, (0, total - length))
+        out = torch.cat([self.process(c) for c in padded.split(chunk, dim=-1)], dim=-1)
+        out = out[..., overlap : overlap + length]
+        return out[:, 0] if model.squeeze and model.sources == 1 else out

@@ -1,0 +1,64 @@
+"""The named datasets' protocols on the real files (FSDD, NOIZEUS) and the fixed mixtures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from panspectra_audio.data.mixtures import mix_at_snr, two_talker_list, two_talker_mix
+from panspectra_audio.data.named import (
+    fsdd_items,
+    fsdd_official_split,
+    fsdd_speakers,
+    noizeus_pairs,
+    noizeus_split,
+)
+
+
+@pytest.mark.data
+def test_fsdd_official_split_and_speakers():
+    items = fsdd_items()
+    train, test = fsdd_official_split(items)
+    assert (len(items), len(train), len(test)) == (3000, 2700, 300)
+    assert {i.index for i in test} == set(range(5))
+    assert len(fsdd_speakers(items)) == 6
+    counts = np.bincount([i.digit for i in test])
+    assert (counts == 30).all()
+
+
+@pytest.mark.data
+def test_noizeus_split_keeps_test_sentences_out_of_training():
+    train, test = noizeus_split(noizeus_pairs())
+    assert (len(train), len(test)) == (480, 240)
+    assert max(p.sentence for p in train) == 20 and min(p.sentence for p in test) == 21
+    assert {(p.noise, p.snr_db) for p in test} == {
+        (n, s)
+        for n in ("airport", "babble", "car", "exhibition", "restaurant", "street")
+        for s in (0, 5, 10, 15)
+    }
+
+
+@pytest.mark.data
+def test_two_talker_test_list_is_fixed_and_uses_test_takes_of_two_speakers():
+    _, test = fsdd_official_split(fsdd_items())
+    recordings = [(i.path, i.speaker) for i in test]
+    a = two_talker_list(recordings, 50, seed=2026)
+    assert a == two_talker_list(recordings, 50, seed=2026)
+    assert a != two_talker_list(recordings, 50, seed=1)
+    speaker = {p: s for p, s in recordings}
+    assert all(speaker[m.first] != speaker[m.second] for m in a)
+    assert all(-5 <= m.level_db <= 5 for m in a)
+
+
+def test_mixing_levels():
+    rng = np.random.default_rng(0)
+    speech, noise = rng.standard_normal(8000), rng.standard_normal(8000)
+    mixed = mix_at_snr(speech.astype(np.float32), noise.astype(np.float32), 5.0)
+    residual = mixed - speech
+    snr = 10 * np.log10(np.mean(speech**2) / np.mean(residual**2))
+    assert abs(snr - 5.0) < 1e-3
+    pair = two_talker_mix(np.ones(100, np.float32), np.ones(50, np.float32), -6.0)
+    a, b = pair.sources
+    assert len(pair.mixture) == 100 and b[50:].sum() == 0
+    assert abs(10 * np.log10(np.mean(b[:50] ** 2) / np.mean(a**2)) + 6.0) < 1e-4
+    assert np.allclose(pair.mixture, a + b)
