@@ -222,10 +222,62 @@ def write_markdown(payload: dict, path: Path) -> None:
             f"{avg_mae:.4f} | {target if target is not None else '-'} | "
             f"{'yes' if complete else 'no'} |"
         )
+    lines += ranking_lines(groups)
     lines += ["", "Commands (one per row):", ""]
     rows = payload["rows"].values()
     lines += [f"- `{r['command']}`" for r in sorted(rows, key=lambda r: r["command"])]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _config_label(model: str, flags: str) -> str:
+    """A configuration across datasets: the model and its flags without the per-dataset budget
+    and the thread count (which do not change what is trained)."""
+    words = flags.split()
+    kept, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+            continue
+        if word in ("--max-train-minutes", "--threads"):
+            skip = True
+            continue
+        kept.append(word)
+    return model + (" " + " ".join(kept) if kept and kept != ["-"] else "")
+
+
+def ranking_lines(groups: dict[tuple[str, str, int, str], list[dict]]) -> list[str]:
+    """Average rank and mean relative MSE to the best of each (dataset, horizon) cell, over the
+    configurations run in every cell: which model to default to across datasets."""
+    cells: dict[tuple[str, int], dict[str, float]] = {}
+    for (dataset, model, horizon, flags), rows in groups.items():
+        mean = sum(r["mse"] for r in rows) / len(rows)
+        cells.setdefault((dataset, horizon), {})[_config_label(model, flags)] = mean
+    common = set.intersection(*(set(c) for c in cells.values())) if cells else set()
+    if not common:
+        return []
+    ranks: dict[str, list[float]] = {c: [] for c in common}
+    relative: dict[str, list[float]] = {c: [] for c in common}
+    for scores in cells.values():
+        ordered = sorted(common, key=lambda c: scores[c])
+        best = scores[ordered[0]]
+        for position, config in enumerate(ordered, start=1):
+            ranks[config].append(position)
+            relative[config].append(scores[config] / best - 1)
+    lines = [
+        "",
+        f"Ranking over the {len(cells)} dataset × horizon cells every configuration below ran "
+        "in (average rank; mean and worst MSE relative to the cell's best):",
+        "",
+        "| configuration | average rank | mean relative MSE | worst relative MSE |",
+        "|---|---|---|---|",
+    ]
+    for config in sorted(common, key=lambda c: sum(ranks[c]) / len(ranks[c])):
+        r, rel = ranks[config], relative[config]
+        lines.append(
+            f"| {config} | {sum(r) / len(r):.2f} | +{100 * sum(rel) / len(rel):.1f} % | "
+            f"+{100 * max(rel):.1f} % |"
+        )
+    return lines
 
 
 def _save_row(json_path: Path, payload: dict, key: str, row: dict) -> dict:
