@@ -9,6 +9,7 @@ from panspectra_core.datasets import (
     fetch_file,
     list_datasets,
     load_manifest,
+    resolve_file,
 )
 
 
@@ -95,3 +96,34 @@ def test_download_goes_through_pooch_with_the_hash(manifest_env, monkeypatch):
 def test_cache_dir_honours_env(monkeypatch, tmp_path):
     monkeypatch.setenv("PANSPECTRA_CACHE", str(tmp_path))
     assert datasets.cache_dir() == tmp_path
+
+
+def test_corrupted_first_copy_is_an_error_even_when_a_later_copy_verifies(manifest_env, tmp_path):
+    """Issue 21 item 5: a present file failing its hash is never swapped for another copy."""
+    root, content = manifest_env
+    shared = root / "data" / "toy" / "tiny" / "tiny.csv"
+    spare = tmp_path / "wheel_copy"
+    spare.mkdir()
+    (spare / "tiny.csv").write_bytes(content)  # a good copy elsewhere (the tensorly wheel's)
+    shared.write_bytes(content.replace(b"1", b"9"))  # one flipped byte, same size
+    with pytest.raises(DatasetError) as info:
+        fetch_file("toy", "tiny", "tiny.csv", extra_dirs=[spare])
+    assert str(shared) in str(info.value) and "sha256" in str(info.value)
+    shared.unlink()  # absent: falling back is fine, and says where it came from
+    resolved = resolve_file("toy", "tiny", "tiny.csv", extra_dirs=[spare])
+    assert resolved.path == spare / "tiny.csv"
+    assert resolved.source == f"extra:{spare}"
+    assert resolved.sha256 == hashlib.sha256(content).hexdigest()
+    assert resolved.to_dict() == {
+        "file": "tiny.csv",
+        "path": str(spare / "tiny.csv"),
+        "source": f"extra:{spare}",
+        "sha256": resolved.sha256,
+    }
+
+
+def test_resolved_file_names_panspectra_data_as_source(manifest_env):
+    _, content = manifest_env
+    resolved = resolve_file("toy", "tiny", "tiny.csv")
+    assert resolved.source == "PANSPECTRA_DATA"
+    assert resolved.sha256 == hashlib.sha256(content).hexdigest()

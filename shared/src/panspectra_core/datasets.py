@@ -17,12 +17,16 @@ A manifest ``data_manifests/<domain>/<name>.toml`` declares the files of a datas
     [format]    # free-form: columns, keys, class names, wavelengths ...
     [protocol]  # free-form: the standard split
 
-Each file is resolved, first match wins, and always checked against its sha256:
+Each file is resolved, first *present* copy wins, and always checked against its sha256:
 
 1. ``$PANSPECTRA_DATA/<shared_path>/<file>`` (the dev tooling points this at ``../shared/data``);
 2. any ``extra_dirs`` the domain passes (e.g. a copy shipped inside a PyPI wheel);
 3. the user cache ``$PANSPECTRA_CACHE`` or ``pooch.os_cache("panspectra")`` / ``<domain>/<name>``;
 4. a download with pooch into that cache, refused on a hash mismatch.
+
+A copy that is present and fails its size or hash is an error naming it: the next place is
+tried only when the earlier ones are absent. :func:`resolve_file` says which place served
+the file and its sha256 (:class:`ResolvedFile`, for ``metrics.json``).
 
 Manifests are found in the installed domain package (``panspectra_<domain>/data_manifests``,
 copied there at install time) or in the repository's ``data_manifests/`` (source checkouts).
@@ -148,12 +152,82 @@ def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _verified(path: Path, spec: DataFile) -> bool:
-    if not path.is_file():
-        return False
-    if spec.size is not None and path.stat().st_size != spec.size:
-        return False
-    return not spec.sha256 or sha256sum(path) == spec.sha256
+@dataclass(frozen=True)
+class ResolvedFile:
+    """Where one file of a named dataset came from: ``source`` is ``"PANSPECTRA_DATA"``,
+    ``"extra:<dir>"`` (a domain's extra folder, e.g. a wheel's copy), ``"cache"`` or
+    ``"download"``; ``sha256`` is the digest of the file as read (always checked against the
+    manifest when the manifest has one)."""
+
+    file: str
+    path: Path
+    source: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready: ``{"file", "path", "source", "sha256"}``."""
+        return {
+            "file": self.file,
+            "path": str(self.path),
+            "source": self.source,
+            "sha256": self.sha256,
+        }
+
+
+def _check_copy(path: Path, spec: DataFile, dataset: str) -> str:
+    """The sha256 of a present copy; DatasetError naming it when its size or hash is wrong."""
+    size = path.stat().st_size
+    if spec.size is not None and size != spec.size:
+        raise DatasetError(
+            f"{path}: size {size} does not match the manifest of {dataset} ({spec.size} bytes); "
+            "the file is corrupted or another version: remove or replace it"
+        )
+    digest = sha256sum(path)
+    if spec.sha256 and digest != spec.sha256:
+        raise DatasetError(
+            f"{path}: sha256/size does not match the manifest of {dataset} (sha256 "
+            f"{digest[:12]}…, expected {spec.sha256[:12]}…); the file is corrupted or another "
+            "version: remove or replace it"
+        )
+    return digest
+
+
+def resolve_file(
+    domain: str,
+    name: str,
+    filename: str,
+    *,
+    extra_dirs: Iterable[str | os.PathLike[str]] = (),
+    download: bool = True,
+) -> ResolvedFile:
+    """Resolve one file of a named dataset to a verified local copy (see module docs)."""
+    manifest = load_manifest(domain, name)
+    spec = manifest.file(filename)
+    candidates: list[tuple[str, Path]] = []
+    data_root = os.environ.get("PANSPECTRA_DATA")
+    if data_root and manifest.shared_path:
+        candidates.append(("PANSPECTRA_DATA", Path(data_root) / manifest.shared_path / filename))
+    candidates += [(f"extra:{d}", Path(d) / filename) for d in extra_dirs]
+    cached = cache_dir() / domain / manifest.name / filename
+    candidates.append(("cache", cached))
+    for source, candidate in candidates:
+        if candidate.exists():  # present: it must verify, never silently skipped
+            if not candidate.is_file():
+                raise DatasetError(
+                    f"{candidate}: expected a file of {manifest.name}, found a folder"
+                )
+            return ResolvedFile(
+                filename, candidate, source, _check_copy(candidate, spec, manifest.name)
+            )
+    if not download or not spec.url:
+        hint = manifest.how_to_get or "set PANSPECTRA_DATA to a folder holding it"
+        raise DatasetError(f"{manifest.name}: {filename} not found locally; {hint}")
+    if not spec.sha256:
+        raise DatasetError(
+            f"{manifest.name}: {filename} has no sha256 in its manifest, refusing to download "
+            f"unverified data; download {spec.url} yourself and set PANSPECTRA_DATA"
+        )
+    return ResolvedFile(filename, _download(spec, cached), "download", spec.sha256)
 
 
 def fetch_file(
@@ -164,34 +238,8 @@ def fetch_file(
     extra_dirs: Iterable[str | os.PathLike[str]] = (),
     download: bool = True,
 ) -> Path:
-    """Resolve one file of a named dataset to a verified local path (see module docs)."""
-    manifest = load_manifest(domain, name)
-    spec = manifest.file(filename)
-    candidates: list[Path] = []
-    data_root = os.environ.get("PANSPECTRA_DATA")
-    if data_root and manifest.shared_path:
-        candidates.append(Path(data_root) / manifest.shared_path / filename)
-    candidates += [Path(d) / filename for d in extra_dirs]
-    cached = cache_dir() / domain / manifest.name / filename
-    candidates.append(cached)
-    mismatched = [c for c in candidates if c.is_file() and not _verified(c, spec)]
-    for candidate in candidates:
-        if candidate not in mismatched and _verified(candidate, spec):
-            return candidate
-    if mismatched:
-        raise DatasetError(
-            f"{mismatched[0]}: sha256/size does not match the manifest of {manifest.name} "
-            f"(expected {spec.sha256[:12]}…); remove or replace the file"
-        )
-    if not download or not spec.url:
-        hint = manifest.how_to_get or "set PANSPECTRA_DATA to a folder holding it"
-        raise DatasetError(f"{manifest.name}: {filename} not found locally; {hint}")
-    if not spec.sha256:
-        raise DatasetError(
-            f"{manifest.name}: {filename} has no sha256 in its manifest, refusing to download "
-            f"unverified data; download {spec.url} yourself and set PANSPECTRA_DATA"
-        )
-    return _download(spec, cached)
+    """The verified local path of one file of a named dataset (:func:`resolve_file`)."""
+    return resolve_file(domain, name, filename, extra_dirs=extra_dirs, download=download).path
 
 
 def _download(spec: DataFile, target: Path) -> Path:

@@ -2,8 +2,9 @@
 
 Files are found, sha256-verified, in ``$PANSPECTRA_DATA/<shared_path>``, then in the copy that
 ships inside the ``tensorly`` wheel (Indian Pines only), then in the user cache, then downloaded
-(see :func:`panspectra_core.datasets.fetch_file`). Class names and wavelengths travel with the
-:class:`Scene`.
+(see :func:`panspectra_core.datasets.resolve_file`); a present copy that fails its hash is an
+error, never skipped. Class names, wavelengths and the provenance of every file read (which
+copy, its sha256: ``Scene.provenance``) travel with the :class:`Scene`.
 
 Indian Pines wavelengths: the "corrected" cube keeps 200 of AVIRIS's 220 bands — the
 water-absorption bands 104–108, 150–163 and 220 (1-based) are removed. Neither the EHU ``.mat``
@@ -55,17 +56,24 @@ def list_named_datasets() -> list[str]:
     return list_datasets(DOMAIN)
 
 
-def _fetch(name: str, filename: str, *, download: bool) -> Path:
-    from panspectra_core.datasets import fetch_file
+def _fetch(name: str, filename: str, *, download: bool, provenance: list[dict]) -> Path:
+    """Resolve one file of dataset ``name``; its source and sha256 are appended to
+    ``provenance``."""
+    from panspectra_core.datasets import resolve_file
 
-    return fetch_file(DOMAIN, name, filename, extra_dirs=tensorly_data_dir(), download=download)
+    resolved = resolve_file(
+        DOMAIN, name, filename, extra_dirs=tensorly_data_dir(), download=download
+    )
+    provenance.append(resolved.to_dict())
+    return resolved.path
 
 
 def load_indian_pines(*, download: bool = True) -> Scene:
     """Indian Pines (AVIRIS, 145 × 145 × 200, 16 classes, 10 249 labelled pixels)."""
-    manifest = _manifest("indian_pines")
-    cube = np.load(_fetch("indian_pines", "Indian_pines_corrected.npy", download=download))
-    raw = np.load(_fetch("indian_pines", "Indian_pines_gt.npy", download=download))
+    manifest, provenance = _manifest("indian_pines"), []
+    fetch = {"download": download, "provenance": provenance}
+    cube = np.load(_fetch("indian_pines", "Indian_pines_corrected.npy", **fetch))
+    raw = np.load(_fetch("indian_pines", "Indian_pines_gt.npy", **fetch))
     labels, values = encode_labels(raw, 0, "Indian_pines_gt.npy")
     classes = manifest.format["classes"]
     return Scene(
@@ -78,6 +86,7 @@ def load_indian_pines(*, download: bool = True) -> Scene:
         nodata_mask=np.zeros(labels.shape, dtype=bool),
         name="indian_pines",
         source="dataset:indian_pines",
+        provenance=provenance,
     )
 
 
@@ -89,9 +98,10 @@ def load_samson(*, download: bool = True) -> tuple[Scene, np.ndarray, np.ndarray
     """
     from scipy.io import loadmat
 
-    manifest = _manifest("samson")
-    data = loadmat(_fetch("samson", "samson_1.mat", download=download))
-    ends = loadmat(_fetch("samson", "end3.mat", download=download))
+    manifest, provenance = _manifest("samson"), []
+    fetch = {"download": download, "provenance": provenance}
+    data = loadmat(_fetch("samson", "samson_1.mat", **fetch))
+    ends = loadmat(_fetch("samson", "end3.mat", **fetch))
     rows, cols, bands = (int(data[k].squeeze()) for k in ("nRow", "nCol", "nBand"))
     cube = data["V"].T.reshape(rows, cols, bands, order="F").astype(np.float32)
     abundances = ends["A"].T.reshape(rows, cols, -1, order="F")
@@ -102,6 +112,7 @@ def load_samson(*, download: bool = True) -> tuple[Scene, np.ndarray, np.ndarray
         nodata_mask=np.zeros((rows, cols), dtype=bool),
         name="samson",
         source="dataset:samson",
+        provenance=provenance,
     )
     return scene, ends["M"], abundances, names
 

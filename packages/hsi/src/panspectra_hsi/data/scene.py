@@ -29,6 +29,10 @@ class Scene:
         crs: WKT or None. transform: affine ``(a, b, c, d, e, f)`` or None.
         nodata_mask: ``(H, W)`` bool, True where the cube has no data.
         name: short name for reports. source: where the cube came from.
+        provenance: for a named dataset, one ``{"file", "path", "source", "sha256"}`` per file
+            read (:meth:`panspectra_core.datasets.ResolvedFile.to_dict`): which copy was used
+            (``PANSPECTRA_DATA``, ``extra:<dir>`` such as the tensorly wheel, ``cache``,
+            ``download``) and its digest, for ``metrics.json``.
     """
 
     cube: np.ndarray
@@ -42,6 +46,7 @@ class Scene:
     nodata_mask: np.ndarray | None = None
     name: str = "scene"
     source: str = ""
+    provenance: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -133,6 +138,31 @@ def check_cube(cube: np.ndarray, nodata_mask: np.ndarray, source: str | Path) ->
         )
 
 
+def kept_bands(drop_bands: list[int] | None, num_bands: int, source: str | Path) -> np.ndarray:
+    """The 0-based band indices left after ``--drop-bands`` (all of them when None).
+
+    Indices outside ``0..num_bands-1`` (``999``, ``-1``), repeated indices and dropping every
+    band are errors naming the file and the flag, never silently ignored.
+    """
+    if not drop_bands:
+        return np.arange(num_bands)
+    drop = np.asarray(drop_bands, dtype=np.int64)
+    outside = sorted({int(b) for b in drop if not 0 <= b < num_bands})
+    if outside:
+        raise data_error(
+            source,
+            f"--drop-bands {','.join(str(b) for b in outside)}: the cube has {num_bands} bands",
+            f"expected 0-based band indices in 0..{num_bands - 1}",
+        )
+    repeated = sorted({int(b) for b in drop if (drop == b).sum() > 1})
+    if repeated:
+        raise data_error(source, f"--drop-bands repeats band(s) {repeated}", "list each once")
+    keep = np.setdiff1d(np.arange(num_bands), drop)
+    if keep.size == 0:
+        raise data_error(source, f"--drop-bands drops every band of {num_bands}", "keep some")
+    return keep
+
+
 def scene_from_source(
     source: CubeSource,
     *,
@@ -144,10 +174,10 @@ def scene_from_source(
     name: str | None = None,
 ) -> Scene:
     """Build a validated :class:`Scene` from a cube source and an optional raw label map."""
+    keep = kept_bands(drop_bands, source.shape[2], source.path)  # before reading a large cube
     cube = source.read_all()
     wavelengths, band_names = source.wavelengths, source.band_names
     if drop_bands:
-        keep = np.setdiff1d(np.arange(cube.shape[2]), drop_bands)
         cube = np.ascontiguousarray(cube[:, :, keep])
         wavelengths = wavelengths[keep] if wavelengths is not None else None
         band_names = [band_names[i] for i in keep] if band_names is not None else None

@@ -1,7 +1,8 @@
 """Named benchmark datasets (ETTh1, ETTh2, ETTm1, ...) described by ``data_manifests/ts/*.toml``.
 
-Files are found (sha256-verified) by :func:`panspectra_core.datasets.fetch_file`: the shared data
-directory, the user cache, then a download where the manifest pins a URL *and* a hash.
+Files are found (sha256-verified) by :func:`panspectra_core.datasets.resolve_file`: the shared
+data directory, the user cache, then a download where the manifest pins a URL *and* a hash; the
+copy used and its sha256 are in ``SeriesTable.provenance``.
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ def load_named_table(
         (table, manifest). ``targets`` default to the manifest's ``[format] targets`` (every
         series for the multivariate benchmark setting), else all numeric columns.
     """
-    from panspectra_core.datasets import fetch_file, load_manifest
+    from panspectra_core.datasets import load_manifest, resolve_file
 
     manifest = load_manifest(DOMAIN, resolve_dataset_name(name))
     data_file = manifest.files[0]
-    path = fetch_file(DOMAIN, manifest.name, data_file.name, download=download)
+    resolved = resolve_file(DOMAIN, manifest.name, data_file.name, download=download)
+    path = resolved.path
     fmt = manifest.format or {}
     table = load_table(
         path,
@@ -55,4 +57,5 @@ def load_named_table(
         targets=targets or fmt.get("targets") or None,
         covariates=covariates,
     )
+    table.provenance = [resolved.to_dict()]
     return table, manifest

@@ -36,6 +36,8 @@ class SeriesTable:
         text_cells: column → ``[(position, raw text)]`` of the cells of a numeric column that
             are not numbers (stray text, ``oops``); they are NaN in ``frame`` and a finding for
             :func:`~panspectra_ts.data.quality.clean_series` (refused or repaired by ``--fill``).
+        provenance: for a named dataset, ``{"file", "path", "source", "sha256"}`` of the file
+            read (:meth:`panspectra_core.datasets.ResolvedFile.to_dict`), for ``metrics.json``.
     """
 
     source: str
@@ -46,6 +48,7 @@ class SeriesTable:
     covariates: list[str]
     first_row: int = 2
     text_cells: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    provenance: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def columns(self) -> list[str]:
