@@ -20,6 +20,8 @@ Validation pixels always come out of the training pixels (never from the test se
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -72,6 +74,34 @@ class Split:
 
 def _class_name(class_names: list[str] | None, k: int) -> str:
     return f"{class_names[k - 1]!r} (class {k})" if class_names else f"class {k}"
+
+
+def check_fraction(name: str, value: float, *, allow_zero: bool = False) -> float:
+    """``value`` if it is a finite fraction in (0, 1) ([0, 1) with ``allow_zero``), else a
+    one-line UserError naming the field, e.g. ``train_fraction=nan: expected a fraction in
+    (0, 1)``."""
+    low = "[0" if allow_zero else "(0"
+    ok = isinstance(value, numbers.Real) and math.isfinite(value) and value < 1
+    ok = ok and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        hint = " (for a fixed number of pixels per class use train_count)" if not allow_zero else ""
+        raise data_error(None, f"{name}={value}: expected a fraction in {low}, 1){hint}")
+    return float(value)
+
+
+def check_split_fields(
+    train_fraction: float | None, train_count: int | None, min_per_class: int, val_fraction: float
+) -> None:
+    """Refuse split parameters that would silently become something else (a NaN or 0
+    fraction turning into ``min_per_class`` pixels per class)."""
+    if train_count is not None:
+        if not isinstance(train_count, numbers.Integral) or train_count < 1:
+            raise data_error(None, f"train_count={train_count}: expected an integer >= 1")
+    else:
+        check_fraction("train_fraction", train_fraction)
+    if not isinstance(min_per_class, numbers.Integral) or min_per_class < 0:
+        raise data_error(None, f"min_per_class={min_per_class}: expected an integer >= 0")
+    check_fraction("val_fraction", val_fraction, allow_zero=True)
 
 
 def _budget(n: int, fraction: float | None, count: int | None, min_per_class: int) -> int:
@@ -127,7 +157,11 @@ def random_split(
         min_per_class: lower bound of the per-class budget.
         val_fraction: share of each class's training pixels held out for validation.
         seed: random seed (the split is a pure function of labels and parameters).
+
+    Raises:
+        UserError: a fraction outside (0, 1) (NaN included), ``train_count < 1``.
     """
+    check_split_fields(train_fraction, train_count, min_per_class, val_fraction)
     rng = np.random.default_rng(seed)
     train = np.zeros(labels.shape, dtype=bool)
     for k in range(1, int(labels.max()) + 1):
@@ -223,6 +257,9 @@ def disjoint_split(
     training or validation pixel; the guard band is neither trained nor tested and its size is
     reported as ``guard_removed``. Use ``guard_radius = patch_size // 2``.
     """
+    check_split_fields(train_fraction, None, min_per_class, val_fraction)
+    if not isinstance(guard_radius, numbers.Integral) or guard_radius < 0:
+        raise data_error(None, f"guard_radius={guard_radius}: expected an integer >= 0")
     rng = np.random.default_rng(seed)
     train = np.zeros(labels.shape, dtype=bool)
     val = np.zeros(labels.shape, dtype=bool)
@@ -279,6 +316,7 @@ def fixed_split(
             f"{overlap} pixels are labelled in both the train and the test map",
             "the two maps must be disjoint",
         )
+    check_fraction("val_fraction", val_fraction, allow_zero=True)
     rng = np.random.default_rng(seed)
     train, val = carve_validation(train_labels > 0, train_labels, val_fraction, rng)
     params = {"val_fraction": val_fraction, "seed": seed}

@@ -136,9 +136,59 @@ def _array_source(path: Path, array: np.ndarray) -> CubeSource:
     return CubeSource(path=path, shape=tuple(int(n) for n in array.shape), _array=array)
 
 
+def _check_dtype(path: Path, dtype: np.dtype, what: str, key: str | None = None) -> None:
+    """A cube or label map must hold numbers (bool, integers or floats)."""
+    if dtype.kind not in "biuf":
+        where = f"array {key!r} has" if key else "holds"
+        raise data_error(
+            path,
+            f"{where} dtype {dtype} (kind {dtype.kind!r}); the {what} must be a numeric array",
+            "save it as a float or integer array",
+        )
+
+
+def _load_npy(path: Path, what: str) -> np.ndarray:
+    """Memory-map a ``.npy`` file after checking its header: numeric dtype, and as many bytes
+    as the header declares (a truncated or empty file is an error, not a numpy traceback)."""
+    try:
+        with open(path, "rb") as handle:
+            fmt = np.lib.format
+            version = fmt.read_magic(handle)
+            header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = header(handle)
+            offset = handle.tell()
+    except (ValueError, OSError, EOFError, SyntaxError) as exc:
+        raise data_error(path, f"not a readable .npy file ({exc})", "re-save the array") from None
+    _check_dtype(path, dtype, what)
+    expected = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = path.stat().st_size
+    if size < expected:
+        raise data_error(
+            path,
+            f"truncated: the header declares {shape} {dtype} ({expected} bytes) but the file "
+            f"has {size}",
+            "copy or save the file again",
+        )
+    return np.load(path, mmap_mode="r")
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise data_error(path, "file not found")
+    if path.is_dir():
+        raise data_error(path, "is a directory", "pass the cube or label file itself")
+
+
 def _npz_array(path: Path, key: str | None, ndim: int, what: str) -> np.ndarray:
+    try:
+        return _npz_pick(path, key, ndim, what)
+    except (ValueError, OSError, EOFError) as exc:  # object arrays, zip errors, truncation
+        raise data_error(path, f"not a readable .npz file ({exc})", "re-save the arrays") from None
+
+
+def _npz_pick(path: Path, key: str | None, ndim: int, what: str) -> np.ndarray:
     flag = "--cube-key" if what == "cube" else "--labels-key"
-    with np.load(path) as archive:
+    with np.load(path, allow_pickle=False) as archive:
         listing = ", ".join(f"{k} {archive[k].shape}" for k in archive.files)
         if key is None:
             keys = [k for k in archive.files if archive[k].ndim == ndim]
@@ -149,19 +199,18 @@ def _npz_array(path: Path, key: str | None, ndim: int, what: str) -> np.ndarray:
             key = keys[0]
         if key not in archive.files:
             raise data_error(path, f"no array {key!r} (found: {listing})", f"pass {flag} KEY")
-        return archive[key]
+        array = archive[key]
+        _check_dtype(path, array.dtype, what, key)
+        return array
 
 
 def read_array(path: str | Path, key: str | None, *, ndim: int, what: str) -> np.ndarray:
     """A plain array (labels) from .npy/.npz/.mat/raster/ENVI; rasters give their first band."""
     path = Path(path)
-    if not path.exists():
-        raise data_error(path, "file not found")
+    _check_path(path)
     suffix = path.suffix.lower()
     if suffix in (".npy", ".npz"):
-        array = (
-            np.load(path, mmap_mode="r") if suffix == ".npy" else _npz_array(path, key, ndim, what)
-        )
+        array = _load_npy(path, what) if suffix == ".npy" else _npz_array(path, key, ndim, what)
         if array.ndim != ndim:
             raise data_error(path, f"{what} must be {ndim}-D, got shape {array.shape}")
         return array
@@ -183,13 +232,12 @@ def open_cube(path: str | Path, key: str | None = None) -> CubeSource:
     anything else → rasterio (GeoTIFF and every GDAL format, bands = spectral axis).
     """
     path = Path(path)
-    if not path.exists():
-        raise data_error(path, "file not found")
+    _check_path(path)
     suffix = path.suffix.lower()
     if suffix == ".hdr" or (suffix not in RASTER_SUFFIXES and path.with_suffix(".hdr").exists()):
         return _open_envi(path)
     if suffix == ".npy":
-        return _array_source(path, np.load(path, mmap_mode="r"))
+        return _array_source(path, _load_npy(path, "cube"))
     if suffix == ".npz":
         return _array_source(path, _npz_array(path, key, 3, "cube"))
     if suffix == ".mat":
