@@ -26,6 +26,7 @@ GRAPH_RECIPE = {
     "ensemble": 1,
 }
 FOREST_RECIPE = {"descriptors": True, "ensemble": 1}
+NMR_RECIPE = {"epochs": 40, "lr": 1e-3, "batch_size": 32, "patience": 10, "scheduler": "cosine"}
 
 
 @register_model(domain="mol", tags=("predict", "graph"), recipe=GRAPH_RECIPE)
@@ -61,7 +62,7 @@ def gps(
 
 @register_model(domain="mol", tags=("predict", "sklearn"), recipe=FOREST_RECIPE)
 def random_forest(task_kinds: list[str], num_tasks: int = 0, **kw: Any) -> MolForest:
-    """Random forest (500 trees) on Morgan counts + RDKit 2D descriptors."""
+    """Random forest (300 trees, 20 % features per split), Morgan counts + RDKit descriptors."""
     kw.pop("descriptor_dim", None)
     return MolForest(task_kinds, **kw)
 
@@ -72,13 +73,13 @@ def mol_ensemble(member: str, member_kwargs: dict[str, Any], size: int) -> SeedE
     return SeedEnsemble([create_model(member, **member_kwargs) for _ in range(size)])
 
 
-@register_model(domain="mol", tags=("nmr", "graph"))
+@register_model(domain="mol", tags=("nmr", "graph"), recipe=NMR_RECIPE)
 def nmr_dmpnn(hidden: int = 256, depth: int = 5, **kw: Any) -> GraphAtomModel:
     """Per-atom 13C shift D-MPNN (2D graph)."""
     return GraphAtomModel("dmpnn", width=hidden, depth=depth, **kw)
 
 
-@register_model(domain="mol", tags=("nmr", "graph", "transformer"))
+@register_model(domain="mol", tags=("nmr", "graph", "transformer"), recipe=NMR_RECIPE)
 def nmr_gps(dim: int = 128, layers: int = 4, **kw: Any) -> GraphAtomModel:
     """Per-atom 13C shift GPS model (local GINE + global attention with distance bias)."""
     return GraphAtomModel("gps", width=dim, depth=layers, **kw)

@@ -75,8 +75,8 @@ class MolForest:
     def __init__(
         self,
         task_kinds: list[str],
-        n_estimators: int = 500,
-        max_features: float | str = 0.3,
+        n_estimators: int = 300,
+        max_features: float | str = 0.2,
         min_samples_leaf: int = 1,
         seed: int = 0,
     ) -> None:

@@ -25,18 +25,23 @@ class GraphTransformerLayer(nn.Module):
     Shapes: h (N, dim), e (E, dim), edge_index (2, E) → (N, dim), (E, dim).
     """
 
-    def __init__(self, dim: int, num_heads: int = 4, dropout: float = 0.0) -> None:
+    def __init__(
+        self, dim: int, num_heads: int = 4, dropout: float = 0.0, update_edges: bool = True
+    ) -> None:
         super().__init__()
         if dim % num_heads:
             raise ValueError(f"dim={dim} not divisible by num_heads={num_heads}")
         self.heads, self.head_dim = num_heads, dim // num_heads
         self.q, self.k, self.v = (nn.Linear(dim, dim) for _ in range(3))
         self.e = nn.Linear(dim, dim)
-        self.out_h, self.out_e = nn.Linear(dim, dim), nn.Linear(dim, dim)
-        self.norm_h1, self.norm_e1 = nn.BatchNorm1d(dim), nn.BatchNorm1d(dim)
-        self.norm_h2, self.norm_e2 = nn.BatchNorm1d(dim), nn.BatchNorm1d(dim)
+        self.out_h = nn.Linear(dim, dim)
+        self.norm_h1, self.norm_h2 = nn.BatchNorm1d(dim), nn.BatchNorm1d(dim)
         self.ffn_h = nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
-        self.ffn_e = nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
+        self.update_edges = update_edges
+        if update_edges:  # the last layer's edge states would be unused
+            self.out_e = nn.Linear(dim, dim)
+            self.norm_e1, self.norm_e2 = nn.BatchNorm1d(dim), nn.BatchNorm1d(dim)
+            self.ffn_e = nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(), nn.Linear(2 * dim, dim))
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, h: Tensor, e: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
@@ -49,9 +54,10 @@ class GraphTransformerLayer(nn.Module):
         weights = scatter_softmax(gated.sum(-1), dst, n)  # (E, heads)
         attended = scatter_sum(weights.unsqueeze(-1) * v[src], dst, n).reshape(n, heads * d)
         h = self.norm_h1(h + self.dropout(self.out_h(attended)))
-        e = self.norm_e1(e + self.dropout(self.out_e(gated.reshape(-1, heads * d))))
         h = self.norm_h2(h + self.dropout(self.ffn_h(h)))
-        e = self.norm_e2(e + self.dropout(self.ffn_e(e)))
+        if self.update_edges:
+            e = self.norm_e1(e + self.dropout(self.out_e(gated.reshape(-1, heads * d))))
+            e = self.norm_e2(e + self.dropout(self.ffn_e(e)))
         return h, e
 
 
@@ -101,8 +107,13 @@ class GraphTransformerEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.embed = GraphEmbedding(atom_dim, bond_dim, pe_dim, dim)
-        layer = layer or GraphTransformerLayer
-        self.layers = nn.ModuleList(layer(dim, num_heads, dropout) for _ in range(layers))
+        if layer is None:
+            self.layers = nn.ModuleList(
+                GraphTransformerLayer(dim, num_heads, dropout, update_edges=i < layers - 1)
+                for i in range(layers)
+            )
+        else:
+            self.layers = nn.ModuleList(layer(dim, num_heads, dropout) for _ in range(layers))
 
     def forward(
         self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, lap_pe: Tensor, graph_index: Tensor

@@ -23,18 +23,19 @@ class MaskedLoss:
 
     Args:
         classification: per target, whether it is a binary label (BCE on logits) or a
-            regression value (MSE).
+            regression value (MSE, or MAE with ``regression_loss="mae"``).
 
     Shapes: output and target (B, T) (or (N,) for one target per atom); NaN = missing.
     """
 
-    def __init__(self, classification: Sequence[bool]) -> None:
+    def __init__(self, classification: Sequence[bool], regression_loss: str = "mse") -> None:
         self.classification = list(classification)
+        self.absolute = regression_loss == "mae"
 
     def __call__(self, output: Tensor, target: Tensor) -> Tensor:
         present = torch.isfinite(target)
         y = torch.where(present, target, torch.zeros_like(target))
-        squared = (output - y) ** 2
+        squared = (output - y).abs() if self.absolute else (output - y) ** 2
         if any(self.classification):
             is_cls = torch.as_tensor(self.classification, device=output.device)
             bce = torch.nn.functional.binary_cross_entropy_with_logits(output, y, reduction="none")
@@ -63,16 +64,19 @@ def graph_loader(
     shuffle: bool,
     dense: bool,
     seed: int = 0,
+    per_atom: bool = False,
 ) -> DataLoader:
     """A loader of :func:`collate_graphs` batches over the molecules at ``index``
-    (never drops the last batch)."""
+    (never drops the last batch). ``per_atom``: ``targets`` is a list of per-atom arrays,
+    concatenated like the atoms."""
 
     def collate(ids: list[int]) -> dict[str, Tensor]:
+        if targets is None:
+            y = None
+        else:
+            y = np.concatenate([targets[i] for i in ids]) if per_atom else targets[ids]
         return collate_graphs(
-            [graphs[i] for i in ids],
-            descriptors=descriptors[ids],
-            targets=None if targets is None else targets[ids],
-            dense=dense,
+            [graphs[i] for i in ids], descriptors=descriptors[ids], targets=y, dense=dense
         )
 
     generator = torch.Generator().manual_seed(seed)
