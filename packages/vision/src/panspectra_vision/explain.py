@@ -135,7 +135,8 @@ def explain(cfg: RunConfig, out: Path) -> dict[str, Any]:
         unit = predictor.normalizer.to_unit(pixels[None])
         x = predictor.normalizer(unit)
         cam, method = heatmap(model, x, cfg.method)
-        probs = model(x).softmax(1)[0]
+        with torch.no_grad():
+            probs = model(x).softmax(1)[0]
         label = predictor.class_names[int(probs.argmax())]
         stem = name.replace("/", "__").rsplit(".", 1)[0]
         _save_overlay(

@@ -237,63 +237,35 @@ CHECKPOINT = Option(
 _RUN = tuple(
     o for o in COMMON_OPTIONS if o.name in ("overwrite", "seed", "quiet", "device", "threads")
 )
+_BY_NAME = {o.name: o for o in DATA_OPTIONS}
+_TTA_OVERRIDE = Option(
+    "tta", str, None, "test-time augmentation (default: the checkpoint's)", "evaluation",
+    choices=TTA,
+)  # fmt: skip
+_INPUT = Option(
+    "input", Path, None, "an image, a folder of images or a zip", "data", required=True,
+    metavar="PATH",
+)  # fmt: skip
 EVALUATE_OPTIONS = (
     CHECKPOINT,
-    *(o for o in DATA_OPTIONS if o.name in ("dataset", "data", "min_image_side", "no_cache")),
+    *(_BY_NAME[name] for name in ("dataset", "data", "min_image_side", "no_cache")),
     OUTPUT,
     *_RUN,
-    Option(
-        "tta",
-        str,
-        None,
-        "test-time augmentation (default: the checkpoint's)",
-        "evaluation",
-        choices=TTA,
-    ),
+    _TTA_OVERRIDE,
     Option("eval_batch_size", int, 500, "batch size", "evaluation", validate=positive),
 )
 PREDICT_OPTIONS = (
     CHECKPOINT,
-    Option(
-        "input",
-        Path,
-        None,
-        "an image, a folder of images or a zip",
-        "data",
-        required=True,
-        metavar="PATH",
-    ),
-    OUTPUT.with_default(None),
+    _INPUT,
+    OUTPUT,
     *_RUN,
-    Option(
-        "tta",
-        str,
-        None,
-        "test-time augmentation (default: the checkpoint's)",
-        "evaluation",
-        choices=TTA,
-    ),
+    _TTA_OVERRIDE,
     Option("eval_batch_size", int, 256, "batch size", "evaluation", validate=positive),
-    Option(
-        "min_image_side",
-        int,
-        4,
-        "images smaller than this are skipped and counted",
-        "data",
-        validate=positive,
-    ),
+    _BY_NAME["min_image_side"],
 )
 EXPLAIN_OPTIONS = (
     CHECKPOINT,
-    Option(
-        "input",
-        Path,
-        None,
-        "an image, a folder of images or a zip",
-        "data",
-        required=True,
-        metavar="PATH",
-    ),
+    _INPUT,
     OUTPUT,
     *_RUN,
     Option("limit", int, 8, "explain at most this many images", "explain", validate=positive),

@@ -1,0 +1,218 @@
+"""End-to-end: the real ``vision-classify`` on a folder of PNGs made here, and on real CIFAR-10
+images (marked ``data``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from contextlib import redirect_stderr
+from pathlib import Path
+
+import pytest
+from vision_helpers import make_png_folder, zip_folder
+
+from panspectra_vision.cli import main
+
+FAST = ["--epochs", "2", "--batch-size", "8", "--threads", "2", "-q", "--eval-batch-size", "16"]
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with redirect_stderr(err):
+        code = main(argv)
+    return code, err.getvalue()
+
+
+def train(data: Path, model: str, out: Path) -> tuple[int, str]:
+    return run(["train", "--data", str(data), "--model", model, "--output", str(out), *FAST])
+
+
+def predict(ckpt: Path, source: Path, dest: Path, *extra: str) -> tuple[int, str]:
+    argv = ["predict", "--checkpoint", str(ckpt), "--input", str(source), "--output", str(dest)]
+    return run([*argv, *extra])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("vision_cli")
+    images = make_png_folder(root / "images", per_class=12)
+    out = root / "run"
+    code, err = train(images, "vit_micro_patch4_32", out)
+    assert code == 0, err
+    return images, out
+
+
+def test_train_writes_the_contract(trained: tuple[Path, Path]) -> None:
+    _, out = trained
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in (
+        "top1",
+        "top5",
+        "per_class_accuracy",
+        "confusion_matrix",
+        "train_seconds",
+        "params",
+        "macs",
+        "ece",
+        "train_images_per_s",
+    ):
+        assert key in metrics, key
+    assert 0 <= metrics["top1"] <= 1 and metrics["top5"] == 1.0  # 3 classes
+    assert metrics["n_test"] == 6 and metrics["n_train"] + metrics["n_val"] == 30
+    assert (out / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "model.safetensors").is_file() and (out / "config.yaml").is_file()
+
+
+def test_predict_on_folder_zip_and_single_image(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    images, out = trained
+    ckpt = out / "model.safetensors"
+    archive = zip_folder(images, tmp_path / "new.zip")
+    for source, rows in ((images, 36), (archive, 36), (images / "class1" / "03.png", 1)):
+        dest = tmp_path / f"pred_{len(list(tmp_path.iterdir()))}.csv"
+        code, err = predict(ckpt, source, dest, "-q")
+        assert code == 0, err
+        table = list(csv.DictReader(dest.open()))
+        assert len(table) == rows and list(table[0]) == ["path", "label", "probability", "top5"]
+        assert table[0]["label"] in {"class0", "class1", "class2"}
+        assert 0 < float(table[0]["probability"]) <= 1 and table[0]["top5"].count(":") == 3
+
+
+def test_predict_counts_bad_images_and_refuses_an_existing_output(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, out = trained
+    folder = make_png_folder(tmp_path / "mixed", classes=1, per_class=3)
+    (folder / "class0" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    dest = tmp_path / "p.csv"
+    code, err = predict(out / "model.safetensors", folder, dest)
+    assert code == 0 and "broken.png" in err
+    assert len(list(csv.DictReader(dest.open()))) == 3
+    code, err = predict(out / "model.safetensors", folder, dest)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--overwrite" in err
+
+
+def test_evaluate_and_explain(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    images, out = trained
+    ckpt = str(out / "model.safetensors")
+    code, err = run(
+        [
+            "evaluate",
+            "--checkpoint",
+            ckpt,
+            "--data",
+            str(images),
+            "--output",
+            str(tmp_path / "ev"),
+            "-q",
+        ]
+    )
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert metrics["n_images"] == 36 and 0 <= metrics["top1"] <= 1
+    for method in ("rollout", "gradcam"):
+        dest = tmp_path / method
+        code, err = run(
+            [
+                "explain",
+                "--checkpoint",
+                ckpt,
+                "--input",
+                str(images / "class2"),
+                "--output",
+                str(dest),
+                "--limit",
+                "2",
+                "--method",
+                method,
+                "-q",
+            ]
+        )
+        assert code == 0, err
+        pngs = sorted(dest.glob("*.png"))
+        assert len(pngs) == 2 and pngs[0].read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_fastconv_trains_end_to_end_on_user_pngs(tmp_path: Path) -> None:
+    images = make_png_folder(tmp_path / "imgs", per_class=12)
+    out = tmp_path / "fc"
+    code, err = train(images, "fastconv_small_32", out)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tta"] == "flip_translate" and metrics["model"] == "fastconv_small_32"
+    code, err = run(
+        [
+            "explain",
+            "--checkpoint",
+            str(out / "model.safetensors"),
+            "--input",
+            str(images / "class0" / "00.png"),
+            "--output",
+            str(tmp_path / "cam"),
+            "-q",
+        ]
+    )
+    assert code == 0, err
+    assert json.loads((tmp_path / "cam" / "metrics.json").read_text())["method"] == "gradcam"
+
+
+@pytest.mark.parametrize(
+    "setup, needle",
+    [
+        (
+            lambda d: (d / "class0" / "sub").mkdir() or (d / "empty").mkdir(),
+            "class folder 'empty' holds no images",
+        ),
+        (
+            lambda d: (d / "labels.csv").write_text("path,label\nclass0/00.png,a\nmissing.png,b\n"),
+            "missing.png",
+        ),
+    ],
+)
+def test_bad_training_data_is_one_line(tmp_path: Path, setup, needle: str) -> None:
+    images = make_png_folder(tmp_path / "imgs", per_class=3)
+    setup(images)
+    data = images / "labels.csv" if (images / "labels.csv").exists() else images
+    code, err = run(["train", "--data", str(data), "--output", str(tmp_path / "o"), *FAST])
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_real_cifar_images_end_to_end(tmp_path: Path) -> None:
+    """A handful of real CIFAR-10 JPEGs (train/test layout) through train and predict."""
+    from conftest_data import cifar_zip
+
+    archive = cifar_zip()
+    subset = tmp_path / "cifar_subset.zip"
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(subset, "w") as dst:
+        for split, per in (("train", 8), ("test", 3)):
+            for cls in ("airplane", "cat", "ship"):
+                for i in range(per):
+                    name = f"{split}/{cls}/{i:04d}.jpg"
+                    dst.writestr(name, src.read(name))
+    out = tmp_path / "run"
+    code, err = run(
+        ["train", "--data", str(subset), "--model", "cct_2_3x2_32", "--output", str(out), *FAST]
+    )
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["protocol"] == "official train/test split" and metrics["n_test"] == 9
+    dest = tmp_path / "p.csv"
+    code, err = run(
+        [
+            "predict",
+            "--checkpoint",
+            str(out / "model.safetensors"),
+            "--input",
+            str(subset),
+            "--output",
+            str(dest),
+            "-q",
+        ]
+    )
+    assert code == 0, err
+    assert len(list(csv.DictReader(dest.open()))) == 33

@@ -1,0 +1,116 @@
+"""Every registered vision model: shapes, gradients, save/load; plus model-specific properties."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import panspectra_vision.models  # noqa: F401 (registration)
+from panspectra_core.checkpoint import load_checkpoint, save_checkpoint
+from panspectra_core.errors import UserError
+from panspectra_core.registry import create_model, list_models
+from panspectra_vision.models.conv import FastConvNet, patch_whitening_filters
+
+MODELS = list_models(domain="vision")
+FAMILIES = {
+    "vit",
+    "cct",
+    "gfnet",
+    "spectformer",
+    "fnet",
+    "vim",
+    "swin",
+    "crossvit",
+    "resnet",
+    "fastconv",
+}
+
+
+def test_every_family_is_registered_with_a_recipe() -> None:
+    from panspectra_core.registry import model_entry
+
+    tags = {t for name in MODELS for t in model_entry(name).tags}
+    assert FAMILIES <= tags
+    assert all(model_entry(name).recipe is not None for name in MODELS)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_forward_backward(name: str) -> None:
+    model = create_model(name, num_classes=7)
+    x = torch.randn(2, 3, 32, 32)
+    logits = model(x)
+    assert logits.shape == (2, 7) and torch.isfinite(logits).all()
+    logits.logsumexp(1).sum().backward()
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    no_grad = [n for n, p in trainable if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not no_grad, f"{name}: parameters without a finite gradient: {no_grad[:5]}"
+    moved = sum(bool(p.grad.abs().sum() > 0) for _, p in trainable)
+    assert moved >= 0.9 * len(trainable)
+    assert model.forward_head(model.forward_features(x)).shape == (2, 7)
+
+
+@pytest.mark.parametrize(
+    "name", ["vit_micro_patch4_32", "gfnet_cct_32", "crossvit_tiny_32", "fastconv_small_32"]
+)
+def test_checkpoint_round_trip_and_other_inputs(name: str, tmp_path: Path) -> None:
+    kwargs = {"num_classes": 4, "in_channels": 5, "image_size": 32}
+    model = create_model(name, **kwargs).eval()
+    x = torch.randn(3, 5, 32, 32)
+    path = save_checkpoint(
+        tmp_path / "m.safetensors", model, model_name=name, model_kwargs=kwargs, domain="vision"
+    )
+    loaded = load_checkpoint(path).model
+    assert torch.allclose(loaded(x), model(x), atol=1e-6)
+    model.reset_head(9)
+    assert model(x).shape == (3, 9)
+
+
+def test_image_size_not_divisible_by_the_patch_is_one_line() -> None:
+    with pytest.raises(UserError, match="multiple of the model's patch size 4"):
+        create_model("vit_micro_patch4_32", num_classes=3, image_size=30)
+
+
+def test_patch_whitening_whitens_training_patches() -> None:
+    gen = torch.Generator().manual_seed(0)
+    base = torch.randn(64, 3, 12, 12, generator=gen)
+    images = base + 0.8 * base.roll(1, dims=1) + 0.5 * base.roll(1, dims=3)  # correlated
+    filters = patch_whitening_filters(images, 2, eps=0.0)
+    out = torch.nn.functional.conv2d(images, filters[:12])
+    flat = out.permute(0, 2, 3, 1).reshape(-1, 12)
+    cov = flat.T @ flat / len(flat)
+    assert torch.allclose(cov, torch.eye(12), atol=0.05)
+    assert torch.equal(filters[12:], -filters[:12])
+
+
+def test_fastconv_data_init_sets_frozen_filters() -> None:
+    net = FastConvNet(10)
+    before = net.whiten.weight.clone()
+    net.data_init(torch.randn(32, 3, 32, 32))
+    assert not torch.equal(before, net.whiten.weight) and not net.whiten.weight.requires_grad
+    assert net.whiten.weight.shape == (24, 3, 2, 2)
+
+
+def test_token_mixers_mix_tokens() -> None:
+    """Changing one patch changes the features of another token for every global mixer."""
+    for name in ("vit_micro_patch4_32", "gfnet_xs_32", "fnet_xs_32", "vim_tiny_32"):
+        model = create_model(name, num_classes=3, drop_path=0.0).eval()
+        x = torch.randn(1, 3, 32, 32)
+        y = x.clone()
+        y[..., :4, :4] += 1.0  # first patch only
+        a, b = model.forward_features(x), model.forward_features(y)
+        assert not torch.allclose(a[:, -1], b[:, -1]), name  # the last token saw it
+
+
+def test_window_attention_is_local() -> None:
+    """Without the shifted blocks, a change in one 4x4-window region stays inside it."""
+    model = create_model(
+        "swin_local_tiny_32", num_classes=3, mixers=["window"] * 2, drop_path=0.0
+    ).eval()
+    x = torch.randn(1, 3, 32, 32)
+    y = x.clone()
+    y[..., :4, :4] += 1.0
+    a, b = model.forward_features(x), model.forward_features(y)
+    changed = (a - b).abs().amax(-1).view(8, 8) > 1e-6
+    assert changed[:4, :4].any() and not changed[4:, :].any() and not changed[:, 4:].any()
