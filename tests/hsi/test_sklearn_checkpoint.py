@@ -1,10 +1,10 @@
 """SVM / RF baselines round-trip through the core's safetensors checkpoint (skops, no pickle);
-untrusted content and broken trees are refused; the CLI trains, saves and predicts with them."""
+untrusted content, types the model does not build and broken trees/arrays are refused before
+scikit-learn's compiled code sees them; the CLI trains, saves and predicts with them."""
 
 from __future__ import annotations
 
 import os
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,8 +14,10 @@ from hsi_test_helpers import write_geotiff
 from panspectra_core.checkpoint import load_checkpoint, save_checkpoint
 from panspectra_core.errors import UserError
 from panspectra_core.registry import create_model
+from panspectra_core.safe_sklearn import check_tree_arrays, inspect_skops
+from panspectra_core.testing.hostile_checkpoints import tamper_tree
 from panspectra_hsi.cli import classify_main
-from panspectra_hsi.models.sklearn_baselines import STATE_KEY, check_tree_nodes
+from panspectra_hsi.models.sklearn_baselines import STATE_KEY
 
 pytest.importorskip("skops")
 
@@ -68,41 +70,74 @@ def test_svm_score_scale_sharpens_probabilities_and_survives_the_checkpoint(tmp_
     )
 
 
-def test_untrusted_types_are_refused():
+def payload_state(estimator) -> dict[str, torch.Tensor]:
     import skops.io
+
+    return {STATE_KEY: torch.frombuffer(bytearray(skops.io.dumps(estimator)), dtype=torch.uint8)}
+
+
+def test_untrusted_and_foreign_types_are_refused():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
     model, _, _ = fitted("svm")
     evil = make_pipeline(FunctionTransformer(os.system), model.pipeline)
-    state = {STATE_KEY: torch.frombuffer(bytearray(skops.io.dumps(evil)), dtype=torch.uint8)}
     fresh = create_model("svm", num_bands=BANDS, num_classes=CLASSES)
-    with pytest.raises(UserError, match="untrusted types"):
-        fresh.load_state_dict(state)
-    with pytest.raises(UserError, match="refused"):
+    with pytest.raises(UserError, match=r"does not produce.*FunctionTransformer"):
+        fresh.load_state_dict(payload_state(evil))
+    with pytest.raises(UserError, match="refused: not a skops file"):
         fresh.load_state_dict({STATE_KEY: torch.zeros(10, dtype=torch.uint8)})
+    forest, _, _ = fitted("rf")  # a forest where the svm builder makes an SVC
+    with pytest.raises(UserError, match=r"does not produce.*RandomForest"):
+        fresh.load_state_dict(payload_state(forest.pipeline))
 
 
-def test_tree_node_check_rejects_out_of_range_indices():
-    model, _, _ = fitted("rf")
-    check_tree_nodes(model.pipeline)  # a real forest passes
-    tree = model.pipeline[-1].estimators_[0].tree_
-    arrays = {
-        "node_count": tree.node_count,
-        "children_left": tree.children_left.copy(),
-        "children_right": tree.children_right.copy(),
-        "feature": tree.feature.copy(),
-        "n_features": tree.n_features,
-        "value": tree.value,
-    }
-    internal = np.flatnonzero(arrays["children_left"] != -1)[0]
-    for field, bad in [("children_left", 10**6), ("feature", BANDS), ("children_right", -5)]:
-        broken = dict(arrays)
-        broken[field] = arrays[field].copy()
-        broken[field][internal] = bad
-        forest = SimpleNamespace(estimators_=[SimpleNamespace(tree_=SimpleNamespace(**broken))])
-        with pytest.raises(ValueError, match="out of range"):
-            check_tree_nodes(SimpleNamespace(steps=[("rf", forest)]))
+TAMPERINGS = [
+    ("child_out_of_range", "out of range"),
+    ("self_loop", "cycle"),
+    ("feature_out_of_range", "feature index out of range"),
+    ("nan_threshold", "non-finite threshold"),
+    ("leaf_inconsistent", "leaves inconsistently"),
+    ("node_count_overflow", "node_count"),
+]
+
+
+@pytest.mark.parametrize(("how", "message"), TAMPERINGS)
+def test_tree_arrays_are_checked_before_any_tree_is_built(how, message):
+    """Read as plain arrays from the skops zip (nothing constructed), each broken tree is
+    refused; the untampered forest passes the same check."""
+    import skops.io
+
+    forest, _, _ = fitted("rf")
+    payload = skops.io.dumps(forest.pipeline)
+    for args, state in inspect_skops(payload)[1]:
+        check_tree_arrays(args, state)
+    args, state = inspect_skops(tamper_tree(payload, how))[1][0]
+    with pytest.raises(ValueError, match=message):
+        check_tree_arrays(args, state)
+    fresh = create_model("rf", num_bands=BANDS, num_classes=CLASSES, n_estimators=5)
+    bad = {STATE_KEY: torch.frombuffer(bytearray(tamper_tree(payload, how)), dtype=torch.uint8)}
+    with pytest.raises(UserError, match=message):
+        fresh.load_state_dict(bad)
+
+
+def test_fitted_arrays_and_parameters_must_match_the_builder():
+    svm, _, _ = fitted("svm")
+    fresh_svm = create_model("svm", num_bands=BANDS, num_classes=CLASSES)
+    svm.pipeline[-1]._n_support = svm.pipeline[-1]._n_support + 5  # libsvm would read past SVs
+    with pytest.raises(UserError, match="SVC support vectors"):
+        fresh_svm.load_state_dict(payload_state(svm.pipeline))
+    svm, _, _ = fitted("svm")
+    svm.pipeline[0].scale_[0] = 0.0
+    with pytest.raises(UserError, match="scale_ has a zero"):
+        fresh_svm.load_state_dict(payload_state(svm.pipeline))
+    forest, _, _ = fitted("rf")  # 5 trees; the metadata claims 7
+    fresh_rf = create_model("rf", num_bands=BANDS, num_classes=CLASSES, n_estimators=7)
+    with pytest.raises(UserError, match="n_estimators=5, the model sets 7"):
+        fresh_rf.load_state_dict(payload_state(forest.pipeline))
+    wide = create_model("svm", num_bands=BANDS + 1, num_classes=CLASSES)
+    with pytest.raises(UserError, match="fitted on 8 features, expected 9"):
+        wide.load_state_dict(payload_state(fitted("svm")[0].pipeline))
 
 
 def test_cli_svm_run_writes_a_checkpoint_that_predicts(tmp_path, scene_factory):

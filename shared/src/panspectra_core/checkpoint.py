@@ -8,19 +8,31 @@ Layout of a checkpoint file (safetensors format):
 
       {"format_version": 1, "model_name": ..., "model_kwargs": {...}, "domain": ...,
        "preprocessing": {...}, "config": {...}, "metrics": {...}, "input_spec": {...},
-       "versions": {...}, "created": "..."}
+       "versions": {...}, "created": "...", "content_sha256": "..."}
 
-:func:`load_checkpoint` rebuilds the model from the registry with ``model_kwargs`` and loads
-the weights strictly; nothing is unpickled, so a checkpoint from anyone is safe to open.
-Any registered model with torch's ``state_dict`` / ``load_state_dict`` / ``to`` / ``eval`` works:
-the hsi scikit-learn baselines store their fitted estimator as a skops byte tensor that way.
+Nothing is unpickled, and :func:`load_checkpoint` treats the file as hostile (the trust model is
+in ``docs/checkpoints.md``). Before any model is built it checks the metadata's types, that the
+model is registered for the stored domain (and the one the caller expects), that
+``model_kwargs`` have the builder's types, and — building the model on PyTorch's ``meta``
+device, which allocates nothing — that the parameter shapes these kwargs produce are exactly the
+tensor shapes in the safetensors header, so the file cannot choose how much memory is allocated
+beyond its own size. It then checks ``content_sha256`` (written since this field was added;
+older files without it still load), that every parameter is finite, that stored scales
+(preprocessing keys or extra tensors named ``std``, ``scale`` or ``*_std``) are finite and
+positive, and runs the validators a domain registered with :func:`register_checkpoint_validator`.
+Models that are not ``nn.Module`` (the hsi scikit-learn baselines) validate their own
+``load_state_dict`` input. Every refusal is a one-line :class:`CheckpointError` naming the file.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
+import math
 import os
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +43,15 @@ from safetensors.torch import save_file
 
 from panspectra_core.errors import UserError
 from panspectra_core.io import _json_safe, atomic_write
-from panspectra_core.registry import RegistryError, create_model
+from panspectra_core.registry import RegistryError, create_model, model_entry
 
 FORMAT_VERSION = 1
 _META_KEY = "panspectra"
+_HASH_KEY = "content_sha256"
+
+#: a domain's extra check of a loaded checkpoint: ``(meta, extra_tensors)``, raises ValueError
+MetaValidator = Callable[["CheckpointMeta", Mapping[str, torch.Tensor]], None]
+_VALIDATORS: dict[str, list[MetaValidator]] = {}
 
 
 class CheckpointError(UserError):
@@ -55,6 +72,7 @@ class CheckpointMeta:
     input_spec: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     created: str = ""
+    content_sha256: str = ""
 
 
 @dataclass
@@ -64,6 +82,33 @@ class Checkpoint:
     model: torch.nn.Module
     meta: CheckpointMeta
     extra_tensors: dict[str, torch.Tensor]
+
+
+def register_checkpoint_validator(domain: str, validator: MetaValidator) -> MetaValidator:
+    """Run ``validator(meta, extra_tensors)`` on every checkpoint of ``domain`` that
+    :func:`load_checkpoint` opens, after the generic checks and before the model is returned.
+
+    It should raise :class:`ValueError` (or :class:`UserError`) naming the field, e.g.
+    ``"preprocessing.label_values: 3 values for 4 class_names"``; the message is prefixed with the
+    file. Register it where the domain registers its models, so it is in place whenever one of
+    its models can be built. Returns ``validator``.
+    """
+    _VALIDATORS.setdefault(domain, []).append(validator)
+    return validator
+
+
+def content_sha256(raw_meta: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> str:
+    """sha256 over the metadata (canonical JSON, without this hash) and every tensor in name
+    order (name, dtype, shape, then its bytes): detects corruption and casual edits, not a
+    forger, who can recompute it."""
+    digest = hashlib.sha256()
+    meta = {k: v for k, v in raw_meta.items() if k != _HASH_KEY}
+    digest.update(json.dumps(meta, sort_keys=True, separators=(",", ":")).encode())
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous().reshape(-1)
+        digest.update(json.dumps([name, str(tensor.dtype), list(tensors[name].shape)]).encode())
+        digest.update(tensor.view(torch.uint8).numpy())
+    return digest.hexdigest()
 
 
 def save_checkpoint(
@@ -79,9 +124,14 @@ def save_checkpoint(
     input_spec: dict[str, Any] | None = None,
     extra_tensors: dict[str, torch.Tensor] | None = None,
 ) -> Path:
-    """Write ``model`` and its metadata to ``path`` (``.safetensors``) atomically."""
+    """Write ``model`` and its metadata to ``path`` (``.safetensors``) atomically.
+
+    Raises:
+        CheckpointError: a floating-point parameter holds NaN or inf (nothing is written).
+    """
     from panspectra_core.cli import package_versions
 
+    _check_finite_parameters(model, path)
     meta = CheckpointMeta(
         model_name=model_name,
         model_kwargs=dict(model_kwargs),
@@ -97,11 +147,20 @@ def save_checkpoint(
     for name, value in (extra_tensors or {}).items():
         tensors[f"extra.{name}"] = torch.as_tensor(value).detach().cpu().contiguous()
     tensors = _unshare(tensors)
-    header = {_META_KEY: json.dumps(_json_safe(asdict(meta)))}
+    raw = json.loads(json.dumps(_json_safe(asdict(meta))))  # exactly what a reader will parse
+    raw[_HASH_KEY] = content_sha256(raw, tensors)
     path = Path(path)
     with atomic_write(path) as tmp:
-        save_file(tensors, str(tmp), metadata=header)
+        save_file(tensors, str(tmp), metadata={_META_KEY: json.dumps(raw)})
     return path
+
+
+def _check_finite_parameters(model: Any, path: Any) -> None:
+    if not isinstance(model, torch.nn.Module):
+        return
+    for name, param in model.named_parameters():
+        if param.is_floating_point() and not bool(torch.isfinite(param.detach()).all()):
+            raise CheckpointError(f"{path}: parameter {name} is not finite (NaN or inf)")
 
 
 def _unshare(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -116,45 +175,291 @@ def _unshare(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
-def read_checkpoint_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
-    """Read only the metadata of a checkpoint (no tensors are loaded)."""
-    path = Path(path)
+# -- reading -----------------------------------------------------------------------------------
+_FIELD_TYPES = {
+    "model_name": str,
+    "model_kwargs": dict,
+    "domain": str,
+    "preprocessing": dict,
+    "config": dict,
+    "metrics": dict,
+    "input_spec": dict,
+    "versions": dict,
+    "created": str,
+    _HASH_KEY: str,
+}
+
+
+def _read_raw(path: Path) -> tuple[dict[str, Any], dict[str, tuple[str, list[int]]]]:
+    """The parsed metadata document and ``{tensor name: (dtype, shape)}`` from the header."""
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
+        what = "is a directory" if path.is_dir() else "not found"
+        raise CheckpointError(f"{path}: checkpoint file {what}")
     try:
         with safe_open(str(path), framework="pt") as f:
             header = f.metadata() or {}
+            shapes = {k: (f.get_slice(k).get_dtype(), f.get_slice(k).get_shape()) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a safetensors checkpoint ({exc})") from None
+        reason = " ".join(str(exc).split())
+        raise CheckpointError(f"{path}: not a safetensors checkpoint ({reason})") from None
     if _META_KEY not in header:
         raise CheckpointError(f"{path}: safetensors file without PanSpectra metadata")
-    raw = json.loads(header[_META_KEY])
-    if raw.get("format_version", 0) > FORMAT_VERSION:
+    try:
+        raw = json.loads(header[_META_KEY])
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: metadata is not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{path}: metadata is not a JSON object")
+    return raw, shapes
+
+
+def _parse_meta(path: Path, raw: dict[str, Any]) -> CheckpointMeta:
+    version = raw.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CheckpointError(f"{path}: metadata format_version {version!r} is not an integer")
+    if version > FORMAT_VERSION:
         raise CheckpointError(
-            f"{path}: checkpoint format {raw['format_version']} is newer than this "
+            f"{path}: checkpoint format {version} is newer than this "
             f"panspectra-core understands ({FORMAT_VERSION}); upgrade panspectra-core"
         )
+    for key in ("model_name", "model_kwargs", "domain"):
+        if key not in raw:
+            raise CheckpointError(f"{path}: metadata has no {key!r}")
+    for key, kind in _FIELD_TYPES.items():
+        if key in raw and not isinstance(raw[key], kind):
+            raise CheckpointError(
+                f"{path}: metadata {key} is {type(raw[key]).__name__}, expected {kind.__name__}"
+            )
     known = set(CheckpointMeta.__dataclass_fields__)
     return CheckpointMeta(**{k: v for k, v in raw.items() if k in known})
 
 
-def load_checkpoint(path: str | os.PathLike[str], *, map_location: str = "cpu") -> Checkpoint:
-    """Rebuild the registered model from ``path`` and load its weights (strict)."""
-    meta = read_checkpoint_meta(path)
+def read_checkpoint_meta(
+    path: str | os.PathLike[str], *, expect_domain: str | None = None
+) -> CheckpointMeta:
+    """Read only the metadata of a checkpoint (no tensors are loaded), type-checked.
+
+    Args:
+        expect_domain: refuse a checkpoint of another domain (e.g. a ts forecaster given to
+            ``hsi-classify``) in one line.
+    """
+    path = Path(path)
+    meta = _parse_meta(path, _read_raw(path)[0])
+    _check_domain(path, meta, expect_domain)
+    return meta
+
+
+def _check_domain(path: Path, meta: CheckpointMeta, expect_domain: str | None) -> None:
+    if expect_domain is not None and meta.domain != expect_domain:
+        raise CheckpointError(
+            f"{path}: a {meta.domain!r} checkpoint (model {meta.model_name!r}); "
+            f"expected a {expect_domain!r} one"
+        )
+
+
+# -- model kwargs and shapes ---------------------------------------------------------------------
+_ANNOTATION_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "str": (str,),
+}
+
+
+def _expected_types(param: inspect.Parameter) -> tuple[type, ...] | None:
+    """Accepted JSON value types of a builder parameter (``None``: not checkable)."""
+    annotation = param.annotation
+    if isinstance(annotation, type):
+        annotation = annotation.__name__
+    if isinstance(annotation, str):
+        parts = [p.strip() for p in annotation.replace("Optional[", "").rstrip("]").split("|")]
+        kinds = [_ANNOTATION_TYPES.get(p) for p in parts if p != "None"]
+        if kinds and all(kinds):
+            allowed = tuple({t for k in kinds for t in k})
+            return allowed + ((type(None),) if "None" in parts else ())
+    if param.default is not inspect.Parameter.empty and param.annotation is inspect._empty:
+        default = param.default
+        if isinstance(default, bool | int | float | str):
+            return _ANNOTATION_TYPES[type(default).__name__]
+    return None
+
+
+def check_model_kwargs(name: str, kwargs: Mapping[str, Any]) -> None:
+    """Refuse ``kwargs`` the builder of model ``name`` does not take, or of the wrong type.
+
+    Raises:
+        ValueError: naming the argument, its value and the expected type.
+    """
+    params = inspect.signature(model_entry(name).builder).parameters
+    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    for key, value in kwargs.items():
+        if key not in params:
+            if var_kw:
+                continue
+            raise ValueError(f"model_kwargs.{key}: not an argument of {name!r}")
+        allowed = _expected_types(params[key])
+        if allowed is None:
+            continue
+        wrong = not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
+        if wrong or (isinstance(value, float) and not math.isfinite(value)):
+            names = "/".join(t.__name__ for t in allowed)
+            raise ValueError(f"model_kwargs.{key}={value!r}: expected {names}")
+    missing = [
+        k
+        for k, p in params.items()
+        if p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        and k not in kwargs
+    ]
+    if missing:
+        raise ValueError(f"model_kwargs: missing {', '.join(missing)} for {name!r}")
+
+
+def _shadow_state(name: str, kwargs: Mapping[str, Any]) -> dict[str, tuple[int, ...] | None] | None:
+    """Parameter/buffer shapes of the model these kwargs build, built on the ``meta`` device
+    (no memory). ``None`` for a model that is not an ``nn.Module`` or cannot be built there."""
     try:
-        model = create_model(meta.model_name, **meta.model_kwargs)
+        with torch.device("meta"):
+            shadow = create_model(name, **kwargs)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"model_kwargs do not build {name!r} ({exc})") from None
+    except (NotImplementedError, RuntimeError):
+        return None  # an op without a meta kernel: the real build below is the only check
+    if not isinstance(shadow, torch.nn.Module):
+        return None
+    owned = {*dict(shadow.named_parameters()), *dict(shadow.named_buffers())}
+    return {  # entries a submodule serialises itself (an sklearn member's bytes): presence only
+        f"model.{k}": tuple(v.shape) if k in owned else None for k, v in shadow.state_dict().items()
+    }
+
+
+def _check_shapes(
+    expected: dict[str, tuple[int, ...] | None], header: dict[str, tuple[str, list[int]]]
+) -> None:
+    stored = {k: tuple(v[1]) for k, v in header.items() if k.startswith("model.")}
+    missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
+    if missing or unexpected:
+        raise ValueError(
+            f"weights do not match the model (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    for key, shape in expected.items():
+        if shape is not None and stored[key] != shape:
+            raise ValueError(
+                f"tensor {key}: shape {list(stored[key])}, the model has {list(shape)}"
+            )
+
+
+def _check_scales(tree: Any, where: str) -> None:
+    """Stored scales (keys ``std``/``scale``/``*_std``) must be finite and positive."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key in ("std", "scale") or str(key).endswith("_std"):
+                _check_positive(
+                    torch.as_tensor(_numbers(value, f"{where}.{key}")), f"{where}.{key}"
+                )
+            else:
+                _check_scales(value, f"{where}.{key}")
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            _check_scales(item, f"{where}[{index}]")
+
+
+def _numbers(value: Any, where: str) -> Any:
+    flat = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in flat):
+        raise ValueError(f"{where}: expected numbers")
+    return [float(v) for v in flat]
+
+
+def _check_positive(tensor: torch.Tensor, where: str) -> None:
+    values = tensor.double()
+    if values.numel() == 0 or not bool((torch.isfinite(values) & (values > 0)).all()):
+        raise ValueError(f"{where}: a scale must be finite and > 0 (found 0, NaN or inf)")
+
+
+def _check_tensors(
+    meta: CheckpointMeta, state: dict[str, torch.Tensor], extra: dict[str, torch.Tensor]
+) -> None:
+    _check_scales(meta.preprocessing, "preprocessing")
+    for name, tensor in extra.items():
+        last = name.rsplit(".", 1)[-1]
+        if last in ("std", "scale") or last.endswith("_std"):
+            _check_positive(tensor, f"tensor extra.{name}")
+
+
+# -- loading -------------------------------------------------------------------------------------
+def load_checkpoint(
+    path: str | os.PathLike[str],
+    *,
+    map_location: str | torch.device = "cpu",
+    expect_domain: str | None = None,
+) -> Checkpoint:
+    """Validate ``path`` (see the module docstring), rebuild its registered model and load the
+    weights (strict). ``expect_domain`` refuses a checkpoint of another domain.
+
+    Raises:
+        CheckpointError: one line naming the file and what is wrong.
+    """
+    path = Path(path)
+    raw, header = _read_raw(path)
+    meta = _parse_meta(path, raw)
+    _check_domain(path, meta, expect_domain)
+    try:
+        entry = model_entry(meta.model_name)
     except RegistryError as exc:
         raise CheckpointError(f"{path}: {exc}; is panspectra-{meta.domain} installed?") from None
-    state, extra = {}, {}
-    with safe_open(str(path), framework="pt", device=str(map_location)) as f:
+    try:
+        if entry.domain != meta.domain:
+            raise ValueError(
+                f"model {meta.model_name!r} is a {entry.domain!r} model, the file says "
+                f"domain {meta.domain!r}"
+            )
+        check_model_kwargs(meta.model_name, meta.model_kwargs)
+        expected = _shadow_state(meta.model_name, meta.model_kwargs)
+        if expected is not None:
+            _check_shapes(expected, header)
+        state, extra = _read_tensors(path, raw, meta)
+        model = create_model(meta.model_name, **meta.model_kwargs)
+        _load_weights(model, state, meta.model_name)
+        _check_tensors(meta, state, extra)
+        for validator in _VALIDATORS.get(meta.domain, []):
+            validator(meta, extra)
+    except (ValueError, UserError) as exc:
+        message = str(exc).removeprefix(f"{path}: ")
+        raise CheckpointError(f"{path}: {' '.join(message.split())}") from None
+    model.to(map_location).eval()
+    extra = {k: v.to(map_location) for k, v in extra.items()}
+    return Checkpoint(model=model, meta=meta, extra_tensors=extra)
+
+
+def _read_tensors(
+    path: Path, raw: dict[str, Any], meta: CheckpointMeta
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    tensors = {}
+    with safe_open(str(path), framework="pt", device="cpu") as f:
         for key in f.keys():
-            group, _, name = key.partition(".")
-            (state if group == "model" else extra)[name] = f.get_tensor(key)
-    missing, unexpected = model.load_state_dict(state, strict=False)
+            tensors[key] = f.get_tensor(key)
+    if meta.content_sha256 and content_sha256(raw, tensors) != meta.content_sha256:
+        raise ValueError("content hash mismatch: the file was modified or corrupted")
+    state, extra = {}, {}
+    for key, tensor in tensors.items():
+        group, _, name = key.partition(".")
+        (state if group == "model" else extra)[name] = tensor
+    return state, extra
+
+
+def _load_weights(model: Any, state: dict[str, torch.Tensor], name: str) -> None:
+    if isinstance(model, torch.nn.Module):
+        params = dict(model.named_parameters())
+        for key, tensor in state.items():
+            if key in params and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+                raise ValueError(f"tensor model.{key} is not finite (NaN or inf)")
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # dtype/shape trouble a meta build could not foresee
+        raise ValueError(f"weights do not load into {name!r} ({str(exc)[:200]})") from None
     if missing or unexpected:
-        raise CheckpointError(
-            f"{path}: weights do not match model {meta.model_name!r} "
+        raise ValueError(
+            f"weights do not match model {name!r} "
             f"(missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
         )
-    model.to(map_location).eval()
-    return Checkpoint(model=model, meta=meta, extra_tensors=extra)

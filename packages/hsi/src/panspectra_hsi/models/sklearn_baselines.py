@@ -12,8 +12,10 @@ Checkpoints: the fitted pipeline is serialised with skops (``skops.io``, the sci
 persistence format that loads without pickle and refuses types it does not trust) into a uint8
 tensor, so the baselines go through the core's ``.safetensors`` checkpoint like every torch model
 (:meth:`SpectralSklearnClassifier.state_dict` / :meth:`~SpectralSklearnClassifier.load_state_dict`).
-Decision trees are the one type skops flags (raw node indices are used without bounds checks), so
-after loading every tree's node arrays are checked before the model may predict.
+skops alone is not enough (scikit-learn's compiled code trusts tree node indices and libsvm's
+array sizes), so loading goes through :func:`panspectra_core.safe_sklearn.load_fitted`: only the
+types the registered builder's pipeline produces are accepted, every tree's arrays are checked
+before scikit-learn builds it, and every fitted attribute handed to compiled code is checked after.
 """
 
 from __future__ import annotations
@@ -29,41 +31,14 @@ from sklearn.svm import SVC
 
 from panspectra_core.errors import UserError
 from panspectra_core.registry import register_model
+from panspectra_core.safe_sklearn import load_fitted
 
 STATE_KEY = "skops"
-#: sklearn's tree storage: trusted only together with :func:`check_tree_nodes`
-TREE_TYPE = "sklearn.tree._tree.Tree"
 
 
 class _LoadResult(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-def check_tree_nodes(pipeline: Any) -> None:
-    """Refuse decision trees whose node arrays point outside the tree or the feature range.
-
-    Raises:
-        ValueError: a child index not in [0, node_count) (or -1 for both children of a leaf),
-            or a split feature not in [0, n_features).
-    """
-    for step in getattr(pipeline, "steps", [("", pipeline)]):
-        estimator = step[1]
-        for tree_model in getattr(estimator, "estimators_", []):
-            tree = tree_model.tree_
-            n = tree.node_count
-            left, right, feature = tree.children_left, tree.children_right, tree.feature
-            leaf = left == -1
-            ok = (
-                len(left) == len(right) == len(feature) == n
-                and np.all(leaf == (right == -1))
-                and np.all((left[~leaf] > 0) & (left[~leaf] < n))
-                and np.all((right[~leaf] > 0) & (right[~leaf] < n))
-                and np.all((feature[~leaf] >= 0) & (feature[~leaf] < tree.n_features))
-                and tree.value.shape[0] == n
-            )
-            if not ok:
-                raise ValueError("a decision tree has node indices out of range")
 
 
 def scores_to_probabilities(scores: np.ndarray) -> np.ndarray:
@@ -142,26 +117,25 @@ class SpectralSklearnClassifier:
     def load_state_dict(self, state: dict[str, torch.Tensor], strict: bool = True) -> _LoadResult:
         """Restore the fitted pipeline from :meth:`state_dict` output (no pickle).
 
-        Only the types skops trusts by default are accepted, plus sklearn's tree storage, whose
-        node arrays are then checked (:func:`check_tree_nodes`).
+        The bytes must hold a fitted copy of the pipeline this model's builder made (same
+        types and parameters) on ``num_bands`` features, validated before and after skops builds
+        it (:func:`panspectra_core.safe_sklearn.load_fitted`).
 
         Raises:
-            UserError: the bytes are not a skops file, hold untrusted types, or a broken tree.
+            UserError: not a skops file, a type the builder does not produce, or arrays that
+                scikit-learn's compiled code would read out of bounds or loop on.
         """
-        import skops.io
-
         unexpected = sorted(set(state) - {STATE_KEY})
         if STATE_KEY not in state:
             return _LoadResult([STATE_KEY], unexpected)
-        data = state[STATE_KEY].cpu().numpy().tobytes()
+        tensor = state[STATE_KEY]
+        if tensor.dtype != torch.uint8 or tensor.ndim != 1:
+            raise UserError("sklearn model in the checkpoint refused: expected a 1-D uint8 tensor")
         try:
-            untrusted = skops.io.get_untrusted_types(data=data)
-            if set(untrusted) - {TREE_TYPE}:
-                raise ValueError(f"untrusted types {sorted(set(untrusted) - {TREE_TYPE})}")
-            pipeline = skops.io.loads(data, trusted=untrusted or None)
-            check_tree_nodes(pipeline)
+            pipeline = load_fitted(tensor.cpu().numpy().tobytes(), self.pipeline, self.num_bands)
         except Exception as exc:  # skops raises several types for malformed files
-            raise UserError(f"sklearn model in the checkpoint refused: {exc}") from None
+            message = " ".join(str(exc).split())
+            raise UserError(f"sklearn model in the checkpoint refused: {message}") from None
         self.pipeline = pipeline
         return _LoadResult([], unexpected)
 
