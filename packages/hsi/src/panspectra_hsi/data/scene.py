@@ -223,9 +223,14 @@ def load_scene(
     ignore_label: int = 0,
     class_names: list[str] | None = None,
     drop_bands: list[int] | None = None,
+    shape: tuple[int, int] | None = None,
+    order: str = "F",
 ) -> Scene:
-    """Load a user's cube (ENVI/GeoTIFF/GDAL/.mat/.npy/.npz) and optional label map."""
-    source = open_cube(cube_path, cube_key)
+    """Load a user's cube (ENVI/GeoTIFF/GDAL/.mat/.npy/.npz) and optional label map.
+
+    ``shape``/``order`` reshape a 2-D ``bands × pixels`` matrix (:func:`.sources.open_cube`).
+    """
+    source = open_cube(cube_path, cube_key, shape=shape, order=order)
     labels = None
     if labels_path is not None:
         labels = np.asarray(read_array(labels_path, labels_key, ndim=2, what="labels"))

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from panspectra_hsi.data.errors import data_error
+from panspectra_hsi.data.errors import HSIDataError, data_error
 from panspectra_hsi.data.matfile import read_mat_array
+from panspectra_hsi.data.matrix import declared_band_count, declared_image_size, matrix_to_cube
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".jp2", ".nc")
 
@@ -33,6 +34,8 @@ class CubeSource:
         crs: CRS as WKT, or None when the file is not georeferenced.
         transform: affine transform ``(a, b, c, d, e, f)`` (rasterio order) or None.
         nodata: the nodata value declared by the file, or None.
+        notes: what was inferred while opening (e.g. the image size of a 2-D matrix taken
+            from the file's ``nRow``/``nCol``), for reports.
     """
 
     path: Path
@@ -42,6 +45,7 @@ class CubeSource:
     crs: str | None = None
     transform: tuple[float, ...] | None = None
     nodata: float | None = None
+    notes: list[str] = field(default_factory=list)
     _array: object = field(default=None, repr=False)
 
     def read(self, rows: slice = slice(None), cols: slice = slice(None)) -> np.ndarray:
@@ -130,10 +134,50 @@ def _open_envi(path: Path) -> CubeSource:
     )
 
 
-def _array_source(path: Path, array: np.ndarray) -> CubeSource:
+_SHAPE_FIX = "pass --shape H,W (and --order F|C; default F, MATLAB's column-major)"
+
+
+def _array_source(
+    path: Path, array: np.ndarray, shape: tuple[int, int] | None = None, order: str = "F"
+) -> CubeSource:
+    notes = []
+    if array.ndim == 2:
+        if shape is None and (declared := declared_image_size(path)) is not None:
+            shape, keys = declared
+            notes.append(f"image size {shape[0]}x{shape[1]} from the file's {keys}")
+        if shape is None:
+            raise data_error(path, f"the cube is a 2-D matrix {array.shape}", _SHAPE_FIX)
+        array = matrix_to_cube(array, shape, order, path)
+        notes.append(f"2-D matrix reshaped to {array.shape} in {order} order")
+        if (bands := declared_band_count(path)) is not None and bands[0] != array.shape[2]:
+            notes.append(
+                f"the file's {bands[1]}={bands[0]} disagrees with the matrix's "
+                f"{array.shape[2]} bands; the matrix is used"
+            )
+    elif shape is not None:
+        raise data_error(path, f"--shape is for 2-D matrices; the cube is {array.shape}")
     if array.ndim != 3:
         raise data_error(path, f"cube must be 3-D (H, W, B), got shape {array.shape}")
-    return CubeSource(path=path, shape=tuple(int(n) for n in array.shape), _array=array)
+    return CubeSource(path, tuple(int(n) for n in array.shape), notes=notes, _array=array)
+
+
+def _cube_array(path: Path, key: str | None, shape: tuple[int, int] | None) -> np.ndarray:
+    """The cube's array of a .mat/.npz file: 3-D, or the 2-D matrix when there is no 3-D one
+    and ``--shape`` is given or the file declares its image size."""
+    reader = _npz_array if path.suffix.lower() == ".npz" else _mat_array
+    if shape is not None:
+        return reader(path, key, 2, "cube")
+    try:
+        return reader(path, key, 3, "cube")
+    except HSIDataError as no_cube:
+        try:  # a 2-D matrix: _array_source uses the declared size or asks for --shape
+            return reader(path, key, 2, "cube")
+        except HSIDataError:
+            raise no_cube from None
+
+
+def _mat_array(path: Path, key: str | None, ndim: int, what: str) -> np.ndarray:
+    return read_mat_array(path, key, ndim=ndim, what=what)
 
 
 def _check_dtype(path: Path, dtype: np.dtype, what: str, key: str | None = None) -> None:
@@ -224,12 +268,23 @@ def read_array(path: str | Path, key: str | None, *, ndim: int, what: str) -> np
     return source.read_all()
 
 
-def open_cube(path: str | Path, key: str | None = None) -> CubeSource:
+def open_cube(
+    path: str | Path,
+    key: str | None = None,
+    *,
+    shape: tuple[int, int] | None = None,
+    order: str = "F",
+) -> CubeSource:
     """Open a hyperspectral cube file by its suffix.
 
     ``.hdr`` (or a binary with a sibling ``.hdr``) → ENVI via ``spectral``; ``.npy`` →
     memory-mapped; ``.npz``/``.mat`` → the 3-D array ``key`` (auto-picked when unique);
     anything else → rasterio (GeoTIFF and every GDAL format, bands = spectral axis).
+
+    A 2-D ``bands × pixels`` (or ``pixels × bands``) matrix in a .npy/.npz/.mat file is
+    reshaped to ``shape = (H, W)`` with pixels in ``order`` (``"F"``: MATLAB's column-major,
+    the default; ``"C"``: row-major); without ``shape`` the file's ``nRow``/``nCol`` are used
+    when present (:mod:`.matrix`), else it is an error asking for ``--shape``.
     """
     path = Path(path)
     _check_path(path)
@@ -237,9 +292,9 @@ def open_cube(path: str | Path, key: str | None = None) -> CubeSource:
     if suffix == ".hdr" or (suffix not in RASTER_SUFFIXES and path.with_suffix(".hdr").exists()):
         return _open_envi(path)
     if suffix == ".npy":
-        return _array_source(path, _load_npy(path, "cube"))
-    if suffix == ".npz":
-        return _array_source(path, _npz_array(path, key, 3, "cube"))
-    if suffix == ".mat":
-        return _array_source(path, read_mat_array(path, key, ndim=3, what="cube"))
+        return _array_source(path, _load_npy(path, "cube"), shape, order)
+    if suffix in (".npz", ".mat"):
+        return _array_source(path, _cube_array(path, key, shape), shape, order)
+    if shape is not None:
+        raise data_error(path, "--shape is for 2-D matrices in .npy/.npz/.mat files")
     return _open_raster(path)

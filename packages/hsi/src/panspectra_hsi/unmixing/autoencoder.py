@@ -98,6 +98,10 @@ class AutoencoderResult:
     abundances: np.ndarray
     model: UnmixingAutoencoder
     losses: list[float] = field(default_factory=list)
+    endmember_change: float | None = None
+    """Relative change ``‖E − E₀‖ / ‖E₀‖`` of the endmembers from their start (None for a
+    random start). Near 0 the autoencoder did not move from its VCA start, typically on
+    unscaled data (raw counts): the decoder's small learning rate is then negligible."""
 
 
 def fit_autoencoder(
@@ -110,27 +114,31 @@ def fit_autoencoder(
     lr: float = 1e-3,
     decoder_lr: float = 1e-4,
     hidden: int = 64,
-    init: str = "vca",
+    init: str | np.ndarray = "vca",
     seed: int = 0,
     device: torch.device | str | None = None,
 ) -> AutoencoderResult:
     """Train an :class:`UnmixingAutoencoder` on pixels (N, B) and return its unmixing.
 
     Args:
-        loss: "sad" (spectral angle) or "mse". init: "vca" (decoder = VCA endmembers) or "random".
+        loss: "sad" (spectral angle) or "mse". init: "vca" (decoder = VCA endmembers),
+            "random", or a (K, B) array of starting endmembers (e.g. the best of several VCA
+            restarts).
         epochs, batch_size, lr (encoder), decoder_lr (endmembers): Adam optimisation.
         seed: seeds VCA, the initialisation and the batch order. device: default = CPU.
     """
     if loss not in ("sad", "mse"):
         raise ValueError(f"loss must be 'sad' or 'mse', got {loss!r}")
-    if init not in ("vca", "random"):
-        raise ValueError(f"init must be 'vca' or 'random', got {init!r}")
+    if isinstance(init, str) and init not in ("vca", "random"):
+        raise ValueError(f"init must be 'vca', 'random' or an array, got {init!r}")
     data = torch.as_tensor(np.asarray(pixels), dtype=torch.float32, device=device)
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    start = (
-        vca(data.cpu().double().numpy(), num_endmembers, seed=seed)[0] if init == "vca" else None
-    )
+    if isinstance(init, str):
+        pixels64 = data.cpu().double().numpy()
+        start = vca(pixels64, num_endmembers, seed=seed)[0] if init == "vca" else None
+    else:
+        start = np.asarray(init, dtype=np.float64)
     model = UnmixingAutoencoder(data.shape[1], num_endmembers, hidden, start).to(data.device)
     optimizer = torch.optim.Adam(
         [
@@ -157,9 +165,14 @@ def fit_autoencoder(
     model.eval()
     with torch.no_grad():
         abundances = model.abundances(data)
+    final = model.endmembers.detach().cpu().double().numpy()
+    change = None
+    if start is not None:
+        change = float(np.linalg.norm(final - start) / max(np.linalg.norm(start), 1e-300))
     return AutoencoderResult(
-        endmembers=model.endmembers.detach().cpu().double().numpy(),
+        endmembers=final,
         abundances=abundances.cpu().double().numpy(),
         model=model,
         losses=losses,
+        endmember_change=change,
     )
