@@ -64,7 +64,7 @@ def test_forward_backward_and_checkpoint_roundtrip(name, tmp_path):
         assert torch.allclose(model(x), loaded(x), atol=1e-6)
 
 
-@pytest.mark.parametrize("chunk", [32, 160])
+@pytest.mark.parametrize("chunk", [64, 192])
 def test_causal_enhancer_streams_like_offline(chunk):
     model, _, _ = _build("mamba_causal_enhance")
     model.eval()

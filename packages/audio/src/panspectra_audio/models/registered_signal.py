@@ -36,10 +36,17 @@ def convtasnet_enhance(
     domain="audio", tags=("enhance", "mamba", "causal"), recipe={**_ENHANCE, "epochs": 40}
 )
 def mamba_causal_enhance(
-    sample_rate: int = 8000, filters: int = 128, window: int = 64, stride: int = 32, **kw
+    sample_rate: int = 8000, filters: int = 256, window: int = 128, stride: int = 64, **kw
 ) -> nn.Module:
-    """causal Mamba masker on a learned 8 ms/4 ms filterbank; streams (core MambaBlock.step)"""
-    return _tasnet(SequenceMaskNet, 1, filters, window, stride, **{"kind": "mamba", **kw})
+    """causal Mamba masker on a learned 16 ms/8 ms filterbank; streams (core MambaBlock.step)"""
+    return _tasnet(
+        SequenceMaskNet,
+        1,
+        filters,
+        window,
+        stride,
+        **{"kind": "mamba", "depth": 2, "dim": 96, **kw},
+    )
 
 
 @register_model(domain="audio", tags=("enhance", "mamba"), recipe={**_ENHANCE, "epochs": 40})

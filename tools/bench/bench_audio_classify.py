@@ -1,0 +1,87 @@
+"""FSDD digit classification benchmark: every classifier on the official split (take index 0-4
+of each speaker and digit = 300 test recordings), optionally leave-one-speaker-out.
+
+Runs ``audio-classify train`` per model (skipped when ``RUNS/<model>/metrics.json`` exists) and
+writes ``tools/bench/results/audio_classify.md`` / ``.json``.
+
+    python tools/bench/bench_audio_classify.py --runs runs/bench_audio \
+        --models tc_resnet:0,1,2 audio_cnn:0 kwt:0 ast:0 audio_mamba:0 [--speaker tc_resnet]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench_audio_runs import fmt, run_cli, write_results
+
+
+def _row(model: str, protocol: str, m: dict) -> tuple[str, dict]:
+    summary = m.get("seed_summary", {})
+    seeds = m.get("seeds", [m.get("run", {}).get("seed")])
+    acc = summary.get("accuracy")
+    acc_text = (
+        f"{100 * acc['mean']:.2f} ± {100 * acc['std']:.2f}" if acc else fmt(m["accuracy"], 2, 100)
+    )
+    errors = (
+        sum(round((1 - v) * m["n"]) for v in acc["values"]) if acc else len(m.get("errors", []))
+    )
+    cpu = m.get("train_cpu_seconds")
+    line = (
+        f"| {model} | {protocol} | {','.join(map(str, seeds))} | {acc_text} | "
+        f"{fmt(m['macro_f1'], 4)} | {errors} | {fmt(m['train_seconds'] / 60, 1)} | "
+        f"{fmt(cpu / 60 if cpu else None, 1)} | `{m['_command']}` |"
+    )
+    return line, {
+        "model": model,
+        "protocol": protocol,
+        "seeds": seeds,
+        "accuracy": m["accuracy"],
+        "macro_f1": m["macro_f1"],
+        "train_seconds": m["train_seconds"],
+        "train_cpu_seconds": cpu,
+        "command": m["_command"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=Path("runs/bench_audio"))
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["tc_resnet:0,1,2"],
+        help="MODEL:SEEDS[:MINUTES] entries (MINUTES: --max-train-minutes)",
+    )
+    parser.add_argument("--speaker", nargs="*", default=[], help="models for the LOSO protocol")
+    parser.add_argument("--extra", default="", help="extra flags for every run")
+    parser.add_argument("--rerun", action="store_true")
+    args = parser.parse_args()
+    lines = [
+        "| model | protocol | seeds | accuracy % (mean ± std) | macro-F1 | errors (all seeds) "
+        "| train wall min (mean) | train CPU min (mean) | command |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows = []
+    jobs = [(([*spec.split(":"), "0", ""])[:3], "official") for spec in args.models]
+    jobs += [([model, "0", ""], "speaker") for model in args.speaker]
+    for (model, seeds, minutes), protocol in jobs:
+        flags = ["--dataset", "fsdd", "--model", model, "--protocol", protocol]
+        flags += ["--seeds", seeds] if "," in seeds or "-" in seeds else ["--seed", seeds]
+        flags += ["--max-train-minutes", minutes] if minutes else []
+        flags += args.extra.split()
+        out = args.runs / "classify" / f"{model}_{protocol}"
+        line, row = _row(model, protocol, run_cli("audio-classify", flags, out, args.rerun))
+        lines.append(line)
+        rows.append(row)
+    lines += [
+        "",
+        "Test set: the 300 FSDD recordings with take index 0-4 (official split); "
+        "speaker: pooled accuracy of 6 leave-one-speaker-out folds (3000 recordings). "
+        "Training times are wall-clock and process CPU time on a shared machine.",
+    ]
+    write_results("audio_classify", "FSDD spoken-digit classification", lines, {"rows": rows})
+
+
+if __name__ == "__main__":
+    main()

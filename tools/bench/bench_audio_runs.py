@@ -1,0 +1,58 @@
+"""Shared helpers of the audio benchmarks: run a CLI training unless its ``metrics.json``
+exists, and write a results table (Markdown + JSON) that names the CPU and the commands.
+
+Every training runs as its own process with ``nice -n 10`` and ``--threads 1``.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BIN = Path(sys.executable).parent
+
+
+def run_cli(program: str, args: Sequence[str], output: Path, rerun: bool = False) -> dict:
+    """``program train ... --output output`` unless ``output/metrics.json`` exists; returns
+    the metrics with the command that produced them."""
+    command = [program, "train", *map(str, args), "--output", str(output), "--threads", "1", "-q"]
+    metrics_file = output / "metrics.json"
+    if rerun or not metrics_file.is_file():
+        if rerun:
+            command.append("--overwrite")
+        print("$", shlex.join(command), flush=True)
+        start = time.perf_counter()
+        subprocess.run(["nice", "-n", "10", str(BIN / program), *command[1:]], check=True)
+        print(f"  {time.perf_counter() - start:.0f} s", flush=True)
+    metrics = json.loads(metrics_file.read_text())
+    metrics["_command"] = shlex.join(c for c in command if c not in ("--overwrite",))
+    return metrics
+
+
+def cpu_line() -> str:
+    from panspectra_core.runtime import cpu_description
+
+    return cpu_description()
+
+
+def fmt(value, digits: int = 2, scale: float = 1.0) -> str:
+    if value is None:
+        return "–"
+    return f"{value * scale:.{digits}f}"
+
+
+def write_results(name: str, title: str, lines: list[str], payload: dict) -> Path:
+    """``results/<name>.md`` (title, CPU, the tables in ``lines``) and ``results/<name>.json``."""
+    RESULTS.mkdir(exist_ok=True)
+    md = RESULTS / f"{name}.md"
+    header = [f"# {title}", "", f"CPU: {cpu_line()} (one torch thread per run)", ""]
+    md.write_text("\n".join(header + lines) + "\n")
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(f"wrote {md}")
+    return md

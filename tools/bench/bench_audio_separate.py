@@ -1,0 +1,52 @@
+"""FSDD two-talker separation benchmark on the fixed test list (300 mixtures of test takes,
+seed 2026): SI-SNRi and SDRi per model.
+
+Runs ``audio-separate train --dataset fsdd-2mix`` per model (skipped when the run exists) and
+writes ``tools/bench/results/audio_separate.md`` / ``.json``.
+
+    python tools/bench/bench_audio_separate.py --runs runs/bench_audio \
+        --models convtasnet_separate --extra "--max-train-minutes 18"
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench_audio_runs import fmt, run_cli, write_results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=Path("runs/bench_audio"))
+    parser.add_argument("--models", nargs="+", default=["convtasnet_separate"])
+    parser.add_argument("--extra", default="", help="extra flags for every run")
+    parser.add_argument("--rerun", action="store_true")
+    args = parser.parse_args()
+    lines = [
+        "| model | SI-SNRi dB | SDRi dB | median SI-SNRi | epochs | train wall min | "
+        "train CPU min | command |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    payload = {}
+    for model in args.models:
+        flags = ["--dataset", "fsdd-2mix", "--model", model, "--seed", "0", *args.extra.split()]
+        m = run_cli("audio-separate", flags, args.runs / "separate" / model, args.rerun)
+        lines.append(
+            f"| {model} | {fmt(m['si_snri'], 1)} | {fmt(m['sdri'], 1)} | "
+            f"{fmt(m['si_snri_median'], 1)} | {m['epochs']} | "
+            f"{fmt(m['train_seconds'] / 60, 1)} | {fmt(m['train_cpu_seconds'] / 60, 1)} | "
+            f"`{m['_command']}` |"
+        )
+        payload[model] = {k: v for k, v in m.items() if k not in ("config", "run")}
+    lines += [
+        "",
+        f"Test list: {m['test_list']['count']} mixtures, seed "
+        f"{m['test_list']['seed']}, FSDD take index 0-4 of two different speakers, "
+        f"second talker at −5…5 dB; SDR tool: {m['sdr_tool']}.",
+    ]
+    write_results("audio_separate", "FSDD two-talker separation (8 kHz)", lines, payload)
+
+
+if __name__ == "__main__":
+    main()
