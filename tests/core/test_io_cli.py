@@ -223,3 +223,22 @@ def test_common_threads_flag_sets_torch_threads_and_rejects_zero():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_atomic_write_leaves_nothing_when_a_raster_writer_crashes(tmp_path):
+    """A crashed predict must not leave ``.NAME.*.partial.tif`` (nor GDAL sidecars) behind."""
+    rasterio = pytest.importorskip("rasterio")
+    import numpy as np
+
+    path = tmp_path / "map.tif"
+    profile = {"driver": "GTiff", "height": 4, "width": 4, "count": 1, "dtype": "uint8"}
+    with pytest.raises(RuntimeError), atomic_write(path) as tmp:
+        dataset = rasterio.open(tmp, "w", **profile)
+        try:
+            dataset.update_tags(model="x")
+            dataset.write(np.zeros((1, 4, 4), dtype=np.uint8))
+            dataset.update_tags(1, STATISTICS_MEAN="0")  # a sidecar-prone write
+            raise RuntimeError("classifier failed mid-map")
+        finally:
+            dataset.close()
+    assert list(tmp_path.iterdir()) == []

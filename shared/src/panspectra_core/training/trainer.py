@@ -13,6 +13,7 @@ import copy
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,7 +194,9 @@ def fit(
     start, cpu_start = time.perf_counter(), time.process_time()
     marker = next(c for c in trainer.callbacks if isinstance(c, ResumeMarker))
     try:
-        trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
+        with warnings.catch_warnings():  # resuming into our own progress folder is the point
+            warnings.filterwarnings("ignore", message=r"(?s).*exists and is not empty")
+            trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
     except Exception as exc:
         if ckpt_path is None or marker.loaded:  # not a failure to read last.ckpt
             raise
