@@ -204,6 +204,7 @@ def _fit(
         "time_limit_reached": bool(getattr(result, "time_limit_reached", False)),
         "epochs": getattr(result, "epochs", None),
         "best_epoch": getattr(result, "best_epoch", None),
+        "resumed_from_epoch": getattr(result, "resumed_from_epoch", None),
         "best_val_loss": _as_float(getattr(result, "best_score", None)),
     }
 
