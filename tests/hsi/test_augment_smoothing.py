@@ -96,7 +96,8 @@ def test_smoothed_map_does_not_depend_on_any_labels(scene_factory):
 
 
 def test_disjoint_guard_band_grows_with_the_smoothing_radius():
-    from panspectra_hsi.pipeline import TrainOptions, resolve_options
+    from panspectra_hsi.cli import train_config as TrainOptions
+    from panspectra_hsi.pipeline import finalize as resolve_options
 
     base = resolve_options(
         TrainOptions(model="ssftt", protocol="disjoint", patch_size=7, smooth_radius=0)
@@ -155,7 +156,8 @@ def test_a_pixel_outside_the_sources_is_filtered_from_its_neighbours_only():
 
 
 def test_guard_band_is_the_patch_radius_when_training_pixels_are_kept_out_of_the_filter():
-    from panspectra_hsi.pipeline import TrainOptions, resolve_options
+    from panspectra_hsi.cli import train_config as TrainOptions
+    from panspectra_hsi.pipeline import finalize as resolve_options
 
     options = TrainOptions(
         model="ssftt",

@@ -66,8 +66,8 @@ def test_train_predict_evaluate_geotiff_keeps_georeference(tmp_path, capsys, sce
     assert metrics["overall_accuracy"] > 0.8  # the synthetic classes are easy: it must learn
     assert metrics["protocol"]["name"] == "random" and metrics["train_seconds"] > 0
     assert metrics["time_limit_reached"] is False  # no --max-train-minutes given
-    assert (metrics["options"]["augment"], metrics["options"]["tta"]) == (True, 2)
-    assert metrics["options"]["smooth_radius"] == 1 and 0 <= metrics["val_overall_accuracy"] <= 1
+    assert (metrics["config"]["augment"], metrics["config"]["tta"]) == (True, 2)
+    assert metrics["config"]["smooth_radius"] == 1 and 0 <= metrics["val_overall_accuracy"] <= 1
     assert len(metrics["confusion_matrix"]) == 3 and set(metrics["per_class_accuracy"]) == {
         "class 1",
         "class 2",
@@ -154,12 +154,12 @@ def test_envi_input_fixed_split_with_sklearn_baseline(tmp_path, scene_factory):
 
 @pytest.mark.parametrize(
     ("protocol", "model", "smooth_radius"),
-    [("disjoint", "svm", 10), ("random", "mixed_ensemble", 1)],
+    [("disjoint", "svm", 10), ("random", "ssftt", 1)],
 )
 def test_without_model_the_protocols_benchmark_winner_is_used(
     tmp_path, monkeypatch, scene_factory, protocol, model, smooth_radius
 ):
-    from panspectra_hsi.pipeline import resolve_options
+    from panspectra_hsi.pipeline import finalize
     from panspectra_hsi.pipeline import runs as runs_module
 
     cube, labels = scene_factory(height=40, width=40)
@@ -169,7 +169,7 @@ def test_without_model_the_protocols_benchmark_winner_is_used(
     real = runs_module.train_classifier
 
     def spy(scene, options, **kwargs):
-        chosen.append(resolve_options(options))
+        chosen.append(finalize(options))
         if chosen[-1].model != "svm":  # the patch models are not trained here
             raise SystemExit(0)
         return real(scene, options, **kwargs)
@@ -186,10 +186,10 @@ def test_without_model_the_protocols_benchmark_winner_is_used(
     if protocol == "disjoint":
         metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
         assert metrics["model"] == "svm"
-        assert metrics["options"]["smooth_method"] == "random_walker"
-        assert metrics["options"]["nuisance_dims"] == 1
+        assert metrics["config"]["smooth_method"] == "random_walker"
+        assert metrics["config"]["nuisance_dims"] == 1
         # every training pixel trains (nothing is chosen on validation pixels)
-        assert metrics["options"]["val_fraction"] == 0.0 and metrics["protocol"]["val_pixels"] == 0
+        assert metrics["config"]["val_fraction"] == 0.0 and metrics["protocol"]["val_pixels"] == 0
         # patch radius 0, training pixels out of the filter windows: no guard band needed
         assert metrics["protocol"]["guard_radius"] == 0
     # an explicit flag still wins over the protocol default
@@ -246,11 +246,10 @@ def test_list_models_and_info(tmp_path, capsys, scene_factory):
     assert classify_main(["list-models"]) == 0
     listing = capsys.readouterr().out
     assert TINY in listing and "Stand-in model" in listing
-    defaults = {line.split()[0]: line for line in listing.splitlines() if "(default for" in line}
-    assert set(defaults) == {"mixed_ensemble", "svm"}  # winners of random and of disjoint
-    assert "default for --protocol random" in defaults["mixed_ensemble"]
-    assert "--protocol disjoint, with --nuisance-dims 1 --val-fraction 0.0" in defaults["svm"]
-    assert "--smooth-exclude-training" in defaults["svm"]
+    assert "mixed_ensemble" in listing and "svm" in listing
+    assert classify_main(["info"]) == 0  # datasets, protocols, smoothers, versions
+    listing = capsys.readouterr().out
+    assert "disjoint" in listing and "random_walker" in listing and "hsi-classify (" in listing
     cube, labels = scene_factory(height=10, width=10)
     np.save(tmp_path / "cube.npy", cube)
     np.save(tmp_path / "gt.npy", labels)

@@ -7,9 +7,10 @@ import torch
 from hsi_test_helpers import TINY, TinyPatchNet
 
 from panspectra_core.training import TrainConfig
+from panspectra_hsi.cli import train_config
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.models.ensemble import ProbabilityEnsemble
-from panspectra_hsi.pipeline import PixelClassifier, TrainOptions, classify_scene, train_classifier
+from panspectra_hsi.pipeline import PixelClassifier, classify_scene, train_classifier
 
 
 def test_output_is_the_log_of_the_mean_member_probability():
@@ -28,11 +29,11 @@ def test_output_is_the_log_of_the_mean_member_probability():
 def test_members_are_trained_separately_and_the_checkpoint_round_trips(tmp_path, scene_factory):
     cube, labels = scene_factory(height=16, width=16)
     scene = Scene(cube=cube, labels=labels, class_names=["a", "b", "c"], label_values=[1, 2, 3])
-    options = TrainOptions(
+    options = train_config(
         model=TINY, patch_size=3, pca_components=4, epochs=2, lr=0.05, batch_size=32, ensemble=2
     )
     config = TrainConfig(progress_bar=False, accelerator="cpu")
-    result = train_classifier(scene, options, trainer_config=config, workdir=tmp_path, seed=0)
+    result = train_classifier(scene, options, trainer_config=config, workdir=tmp_path)
     classifier = result.classifier
     assert classifier.model_name == "ensemble" and len(classifier.model.members) == 2
     first, second = (m.conv.weight for m in classifier.model.members)

@@ -12,16 +12,16 @@ from hsi_test_helpers import TINY, TinyPatchNet
 
 from panspectra_core.errors import UserError
 from panspectra_core.training import TrainConfig
-from panspectra_hsi.cli import classify_main
+from panspectra_hsi.cli import classify_main, train_config
 from panspectra_hsi.data.preprocessing import SpectralPreprocessor
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.pipeline import (
     MixedClassifier,
     PixelClassifier,
-    TrainOptions,
     classify_scene,
+    finalize,
     load_classifier,
-    resolve_options,
+    member_config,
     train_classifier,
 )
 from panspectra_hsi.pipeline.tiling import window_probabilities
@@ -76,8 +76,9 @@ def test_members_must_agree_on_classes_and_bands(scene_factory):
 
 def _train(tmp_path, scene, **overrides):
     overrides = {"members": [TINY, "spectral_mlp"], **overrides}
-    options = TrainOptions(
+    options = train_config(
         model="mixed_ensemble",
+        seed=3,
         pca_components=4,
         epochs=2,
         lr=0.05,
@@ -85,7 +86,7 @@ def _train(tmp_path, scene, **overrides):
         **overrides,
     )
     config = TrainConfig(progress_bar=False, accelerator="cpu")
-    return train_classifier(scene, options, trainer_config=config, workdir=tmp_path, seed=3)
+    return train_classifier(scene, options, trainer_config=config, workdir=tmp_path)
 
 
 def test_members_keep_their_recipes_and_seeds_and_the_checkpoint_round_trips(
@@ -137,13 +138,19 @@ def test_an_sklearn_member_trains_and_round_trips_through_the_checkpoint(tmp_pat
 
 
 def test_guard_band_follows_the_widest_member(tmp_path, scene_factory):
-    options = resolve_options(
-        TrainOptions(model="mixed_ensemble", members=[TINY, "spectral_mlp"], protocol="disjoint")
+    options = finalize(
+        train_config(model="mixed_ensemble", members=f"{TINY},spectral_mlp", protocol="disjoint")
     )
     assert options.guard_radius == 11 // 2 + 1
     assert options.members == [TINY, "spectral_mlp"]
-    assert options.patch_size is None and options.epochs is None  # members take their recipes
-    default = resolve_options(TrainOptions(model="mixed_ensemble"))
+    # members take their own recipes, under the values the user set for the ensemble
+    assert member_config(options, "spectral_mlp").patch_size == 1
+    assert member_config(options, "spectral_mlp").pca_components is None
+    tuned = train_config(model="mixed_ensemble", members="ssftt,lola_specvit", lr=0.01)
+    assert [member_config(tuned, m).lr for m in ("ssftt", "lola_specvit")] == [0.01, 0.01]
+    assert member_config(tuned, "lola_specvit").scheduler == "cyclic"
+    assert member_config(tuned, "ssftt").smooth_radius == 0  # the ensemble smooths the mean
+    default = finalize(train_config(model="mixed_ensemble"))
     assert default.members == ["ssftt", "ssftt", "lola_specvit"]
 
 
@@ -152,13 +159,13 @@ def test_guard_band_follows_the_widest_member(tmp_path, scene_factory):
     [
         ({"members": ["nope"]}, "not an hsi model"),
         ({"members": ["mixed_ensemble"]}, "not an hsi model"),
-        ({"ensemble": 2}, "--ensemble cannot be combined"),
-        ({"lora_rank": 2}, "--lora-rank cannot be combined"),
+        ({"ensemble": 2}, "ensemble=2 cannot be combined"),
+        ({"lora_rank": 2}, "lora_rank=2 cannot be combined"),
     ],
 )
 def test_bad_member_lists_are_refused(overrides, message):
     with pytest.raises(UserError, match=message):
-        resolve_options(TrainOptions(model="mixed_ensemble", **overrides))
+        finalize(train_config(model="mixed_ensemble", **overrides))
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from panspectra_core.registry import create_model, list_models, model_entry
-from panspectra_hsi import models as hsi_models
 from panspectra_hsi.models.base import PatchClassifier
 
 BANDS, CLASSES, PATCH, BATCH = 16, 5, 7, 3
@@ -31,7 +30,9 @@ def build(name: str, seed: int = 0, **kwargs):
 def test_the_four_families_and_baselines_are_registered():
     for name in ("ssftt", "spectralformer", "ss_mamba", "lola_specvit", "svm", "rf"):
         assert name in ALL
-    assert hsi_models.DEFAULT_MODEL in ALL
+    from panspectra_hsi.options import DISJOINT_DEFAULT, RANDOM_DEFAULT
+
+    assert RANDOM_DEFAULT[0] in ALL and DISJOINT_DEFAULT[0] in ALL
 
 
 @pytest.mark.parametrize("name", TORCH_MODELS)
@@ -147,14 +148,20 @@ def test_sklearn_baselines_fit_predict(name):
         model.predict(X[:, :-1])
 
 
-def test_recipes_cover_every_model_and_accept_overrides():
-    for name in ALL:
-        recipe = hsi_models.get_recipe(name)
-        assert recipe.patch_size >= 1 and recipe.scheduler in ("cosine", "onecycle", "cyclic")
-    assert hsi_models.get_recipe("lola_specvit").lora
-    assert hsi_models.get_recipe("lola_specvit").scheduler == "cyclic"
-    assert hsi_models.get_recipe("ssftt", lr=0.5).lr == 0.5
-    assert (
-        hsi_models.get_recipe("ssftt").to_dict()["patch_size"]
-        == hsi_models.get_recipe("ssftt").patch_size
-    )
+def test_every_model_carries_a_recipe_of_declared_options_and_flags_win():
+    from panspectra_core.registry import get_recipe
+    from panspectra_hsi.cli import train_config
+    from panspectra_hsi.options import TRAIN_BY_NAME
+
+    for name in (n for n in ALL if n != "ensemble"):  # ensemble: N copies of a model (--ensemble)
+        recipe = get_recipe(name)
+        assert recipe and set(recipe) <= set(TRAIN_BY_NAME), name
+        assert all(TRAIN_BY_NAME[key].recipe for key in recipe), name
+        cfg = train_config(model=name)
+        assert cfg.patch_size >= 1 and cfg.scheduler in ("cosine", "onecycle", "cyclic")
+    assert get_recipe("lola_specvit")["scheduler"] == "cyclic"
+    assert train_config(model="ssftt").sources["lr"] == "recipe"
+    assert train_config(model="ssftt", lr=0.5).lr == 0.5
+    assert train_config(model="svm").model_kwargs == {"score_scale": 3.0}
+    merged = train_config(model="svm", model_kwargs='{"C": 2.0}').model_kwargs
+    assert merged == {"score_scale": 3.0, "C": 2.0}

@@ -107,7 +107,7 @@ def test_cli_nuisance_dims_is_recorded_and_a_single_field_split_falls_back_with_
     argv = [*base, "--labels", str(tmp_path / "gt.npy"), "--protocol", "disjoint"]
     assert classify_main([*argv, "--nuisance-dims", "1", "--output", str(tmp_path / "run")]) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics["options"]["nuisance_dims"] == 1 and metrics["nuisance_axes"] == 1
+    assert metrics["config"]["nuisance_dims"] == 1 and metrics["nuisance_axes"] == 1
     from panspectra_hsi.pipeline import PixelClassifier
 
     ckpt = tmp_path / "run" / "model.safetensors"
@@ -125,7 +125,7 @@ def test_cli_nuisance_dims_is_recorded_and_a_single_field_split_falls_back_with_
     capsys.readouterr()
     code = classify_main([*fixed, "--nuisance-dims", "1", "--output", str(tmp_path / "one")])
     assert code == 0  # the warning is logged even with --quiet
-    assert "--nuisance-dims 1: nuisance projection: no class has" in capsys.readouterr().err
+    assert "nuisance_dims=1: nuisance projection: no class has" in capsys.readouterr().err
     metrics = json.loads((tmp_path / "one" / "metrics.json").read_text())
     assert metrics["nuisance_axes"] == 0
     assert (

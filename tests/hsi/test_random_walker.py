@@ -12,13 +12,11 @@ from panspectra_hsi.data import open_cube
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.pipeline import (
     PixelClassifier,
-    TrainOptions,
     classify_scene,
+    finalize,
     predict_to_file,
-    resolve_options,
 )
 from panspectra_hsi.pipeline.smoothing import (
-    SMOOTH_METHODS,
     edge_scale,
     neighbour_edges,
     random_walker_probabilities,
@@ -175,24 +173,28 @@ def test_walker_needs_an_edge_scale_and_keeps_it_in_the_checkpoint(tmp_path, sce
 
 
 def test_disjoint_walker_must_leave_the_training_pixels_out():
-    options = TrainOptions(
-        model="svm", protocol="disjoint", smooth_radius=10, smooth_method="random_walker"
-    )
-    with pytest.raises(UserError, match="--smooth-exclude-training"):
-        resolve_options(options)
-    options.guard_radius = 6  # a guard band does not bound the walk either
-    with pytest.raises(UserError, match="--smooth-exclude-training"):
-        resolve_options(options)
-    options.smooth_exclude_training = True
-    assert resolve_options(options).guard_radius == 6
-    options.protocol, options.smooth_exclude_training = "random", False
-    resolve_options(options)  # no guard band under random sampling: nothing to protect
+    from panspectra_hsi.cli import train_config
+
+    walker = {"model": "svm", "smooth_radius": 10, "smooth_method": "random_walker"}
+    options = train_config(protocol="disjoint", **walker)
+    message = "smooth_method='random_walker' with protocol='disjoint' needs smooth_exclude_training"
+    with pytest.raises(UserError, match=message):
+        finalize(options)
+    options = options.replace(guard_radius=6)  # a guard band does not bound the walk either
+    with pytest.raises(UserError, match="needs smooth_exclude_training"):
+        finalize(options)
+    assert finalize(options.replace(smooth_exclude_training=True)).guard_radius == 6
+    finalize(train_config(protocol="random", **walker))  # random sampling: nothing to protect
 
 
-def test_the_cli_offers_every_smoothing_method():
-    from panspectra_hsi.cli import SMOOTH_CHOICES
+def test_the_cli_offers_every_smoothing_method(capsys):
+    from panspectra_hsi.cli import classify_main
+    from panspectra_hsi.components import SMOOTHERS
 
-    assert SMOOTH_CHOICES == SMOOTH_METHODS
+    assert SMOOTHERS.names() == ["box", "guided", "random_walker"]
+    with pytest.raises(SystemExit):
+        classify_main(["train", "--help"])
+    assert "[box, guided, random_walker]" in capsys.readouterr().out
 
 
 def test_edge_distances_in_chunks_equal_all_at_once(monkeypatch):
@@ -224,7 +226,7 @@ def test_evaluate_on_the_training_scene_reproduces_the_disjoint_run(tmp_path, sc
         == 0
     )
     trained = json.loads((run / "metrics.json").read_text())
-    assert trained["options"]["smooth_method"] == "random_walker"
+    assert trained["config"]["smooth_method"] == "random_walker"
     out = tmp_path / "eval"
     evaluate = ["evaluate", "--checkpoint", str(run / "model.safetensors"), *scene]
     assert classify_main([*evaluate, "--quiet", "--output", str(out)]) == 0

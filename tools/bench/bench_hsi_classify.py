@@ -1,114 +1,64 @@
 """Benchmark hsi classification on Indian Pines: OA / AA / kappa (mean ± std over seeds) and CPU
 training time per seed, for each model, under one protocol.
 
-    python tools/bench/bench_hsi_classify.py --protocol random --models ssftt,svm --seeds 0,1,2,3,4
-    python tools/bench/bench_hsi_classify.py --protocol disjoint --models ssftt --seeds 0-4
+    python tools/bench/bench_hsi_classify.py --protocol random --models ssftt,svm --seeds 0-4
     python tools/bench/bench_hsi_classify.py --protocol disjoint --models svm --set smooth_radius=6
     python tools/bench/bench_hsi_classify.py --protocol disjoint --models mixed_ensemble \
         --set members=svm,spectral_mlp --set smooth_exclude_training=true
 
-``--set KEY=VALUE`` overrides recipe fields (TrainOptions names; the row is named after them and
-its command carries the matching flags). ``--ablate`` also scores, per seed, the same trained
-model without test-time augmentation, with and without the probability-map smoothing.
+``--set NAME=VALUE`` sets any ``hsi-classify train`` option (the option names of
+:mod:`panspectra_hsi.options`, converted and checked by them); a row is named after its
+settings and its command carries the matching flags. ``--ablate`` also scores, per seed, the
+same trained model without test-time augmentation, with and without its probability smoothing.
 
-Writes tools/bench/results/hsi_<protocol>.json and .md (one row per model, kept across runs of
-other models and rewritten after each model, with the
-``hsi-classify`` command that reproduces it). ``--epochs`` overrides the recipes (for a reduced,
-quick run; the row says so). Targets: random 10 % → best OA ≥ 0.990 with ≤ 5 CPU-min training per
-seed; disjoint → best OA ≥ 0.85.
+Writes tools/bench/results/hsi_<protocol>.csv and .md: one row per setting (rows of other
+settings are kept), each with the ``hsi-classify`` command that reproduces it and the machine
+it was measured on. ``--raw DIR`` also writes every seed's metrics there as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import tempfile
 from pathlib import Path
 
 import torch
 
-from panspectra_core.cli import cpu_description, parse_seeds, summarize_seeds
+from panspectra_core.kit import PRECISIONS, assignments
+from panspectra_core.reporting import parse_seed_list, summarize_seeds
+from panspectra_core.runtime import cpu_description
 from panspectra_core.training import TrainConfig
-from panspectra_core.training.config import PRECISIONS
+from panspectra_hsi.cli import train_config
+from panspectra_hsi.components import smoother
 from panspectra_hsi.data import load_named_scene
-from panspectra_hsi.pipeline import TrainOptions, run_training
+from panspectra_hsi.options import TRAIN_BY_NAME
+from panspectra_hsi.pipeline import train_classifier
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEYS = (
     "overall_accuracy",
     "average_accuracy",
     "kappa",
+    "val_overall_accuracy",
     "train_seconds",
     "train_cpu_seconds",
-    "val_overall_accuracy",
 )
-#: TrainOptions field -> hsi-classify flag, for the command column
-FLAGS = {
-    "patch_size": "--patch-size",
-    "pca_components": "--pca",
-    "lr": "--lr",
-    "smooth_radius": "--smooth-radius",
-    "smooth_method": "--smooth-method",
-    "tta": "--tta",
-    "guard_radius": "--guard-radius",
-    "monitor": "--monitor",
-    "ensemble": "--ensemble",
-    "label_smoothing": "--label-smoothing",
-    "val_fraction": "--val-fraction",
-    "weight_decay": "--weight-decay",
-    "members": "--members",
-    "balanced_loss": "--balanced-loss",
-    "smooth_exclude_training": "--smooth-exclude-training",
-    "nuisance_dims": "--nuisance-dims",
-}
-#: the precision a row is trained with unless ``--precision`` says otherwise (not named in rows)
-DEFAULT_PRECISION = TrainConfig.precision
-#: options that are on/off switches of hsi-classify (``--set balanced_loss=true``)
-SWITCHES = ("balanced_loss", "smooth_exclude_training")
+COLUMNS = ("name", *(f"{k}_{s}" for k in KEYS for s in ("mean", "std")))
+COLUMNS += ("seeds", "test_pixels", "machine", "command")
 
 
-def machine_description(threads: int) -> str:
-    """Where a row's CPU-seconds were measured: CPU model, bf16 units, torch threads."""
-    return f"{cpu_description()}, {threads} threads"
-
-
-def parse_overrides(items: list[str]) -> dict:
-    """``["patch_size=7", "augment=false"]`` → ``{"patch_size": 7, "augment": False}``."""
-    out = {}
-    for item in items:
-        key, _, text = item.partition("=")
-        if key not in FLAGS and key != "augment":
-            raise SystemExit(f"--set {item}: supported keys are {sorted(FLAGS)} and augment")
-        lowered = text.lower()
-        if key == "members":
-            out[key] = text.split(",")
-            continue
-        if lowered in ("true", "false"):
-            out[key] = lowered == "true"
-            continue
-        for kind in (int, float, str):
-            try:
-                out[key] = kind(text)
-                break
-            except ValueError:
-                continue
-    return out
-
-
-def _text(value) -> str:
-    """An override value as written on the command line (lists comma-separated)."""
-    return ",".join(value) if isinstance(value, list) else str(value)
-
-
-def flags(overrides: dict) -> str:
+def flags(settings: dict) -> str:
+    """The ``hsi-classify train`` flags of option ``settings`` (from the option declarations)."""
     parts = []
-    for key, value in overrides.items():
-        if key == "augment":
-            parts.append("--augment" if value else "--no-augment")
-        elif key in SWITCHES:
-            parts.extend([FLAGS[key]] if value else [])
+    for key, value in settings.items():
+        option = TRAIN_BY_NAME[key]
+        if option.is_switch:
+            parts.extend([option.flag] if value else list(option.off_flags[:1]))
         else:
-            parts.append(f"{FLAGS[key]} {_text(value)}")
+            text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            parts.append(f"{option.flag} {text}")
     return "".join(" " + p for p in parts)
 
 
@@ -130,7 +80,7 @@ def ablation(result, scene) -> dict:
         (0, height, 0, width),
     )
     classifier.tta = tta
-    guide = guide if classifier.smooth_method == "guided" else None
+    guide = guide if smoother(classifier.smooth_method).guided else None
     test, labels = split.test, scene.labels - 1
     out = {}
     for r in sorted({0, radius}):
@@ -139,100 +89,66 @@ def ablation(result, scene) -> dict:
     return out
 
 
-def bench_model(
-    scene,
-    model: str,
-    protocol: str,
-    seeds: list[int],
-    epochs: int | None,
-    overrides: dict,
-    ablate: bool = False,
-    precision: str = "32-true",
-) -> dict:
-    options = TrainOptions(model=model, protocol=protocol, epochs=epochs, **overrides)
+def bench_setting(scene, settings: dict, seeds: list[int], args) -> tuple[dict, list[dict]]:
+    """One table row (mean ± std over ``seeds``) and every seed's metrics."""
     runs, ablations = [], []
     for seed in seeds:
-        with tempfile.TemporaryDirectory() as out:
-            config = TrainConfig(
-                progress_bar=False, accelerator="cpu", seed=seed, precision=precision
-            )
-            summary = run_training(scene, options, [seed], out, trainer_config=config)
-            runs.append(summary.metrics)
-            if ablate:
-                ablations.append(ablation(summary.results[0], scene))
-    command = (
-        f"hsi-classify train --dataset indian_pines --model {model} --protocol {protocol} "
-        f"--train-fraction 0.1 --seeds {','.join(map(str, seeds))} --accelerator cpu"
-        + (f" --epochs {epochs}" if epochs else "")
-        + flags(overrides)
-        + ("" if precision == DEFAULT_PRECISION else f" --precision {precision}")
-        + " --output runs/"
-        + model
-    )
-    name = model + "".join(f" {k}={_text(v)}" for k, v in overrides.items())
-    if precision != DEFAULT_PRECISION:
-        name += f" precision={precision}"
-    row = {
-        "model": model,
-        "name": name,
-        "summary": summarize_seeds(runs, KEYS),
-        "per_seed": [
-            {k: r.get(k) for k in (*KEYS, "seed", "epochs", "per_class_accuracy", "members")}
-            for r in runs
-        ],
-        "protocol": runs[0]["protocol"],
-        "options": runs[0]["options"],
-        "reduced": epochs is not None,
-        "command": command,
-        "machine": machine_description(torch.get_num_threads()),
-    }
-    if ablations:
-        row["ablation"] = {key: summarize_seeds(ablations, [key])[key] for key in ablations[0]}
-    return row
-
-
-def markdown(rows: list[dict], protocol: str, machine: str) -> str:
-    lines = [
-        f"# Indian Pines, protocol `{protocol}` (last run: {machine})",
-        "",
-        "| model | OA | AA | kappa | val OA | train s / seed (wall) | train CPU-s / seed | seeds "
-        "| test px | command |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for row in rows:
-        s = row["summary"]
-
-        def cell(key, scale=100.0, digits=2, s=s):
-            return f"{s[key]['mean'] * scale:.{digits}f} ± {s[key]['std'] * scale:.{digits}f}"
-
-        name = row.get("name", row["model"]) + (" (reduced epochs)" if row["reduced"] else "")
-        val = cell("val_overall_accuracy") if "val_overall_accuracy" in s else "–"
-        cpu = cell("train_cpu_seconds", 1.0, 1) if "train_cpu_seconds" in s else "–"
-        lines.append(
-            f"| {name} | {cell('overall_accuracy')} | {cell('average_accuracy')} | "
-            f"{cell('kappa')} | {val} | {cell('train_seconds', 1.0, 1)} | {cpu} | "
-            f"{len(s['overall_accuracy']['values'])} | {row['protocol']['test_pixels']} | "
-            f"`{row['command']}` |"
+        cfg = train_config(**settings, seed=seed)
+        trainer = TrainConfig(
+            progress_bar=False, accelerator="cpu", seed=seed, precision=args.precision
         )
-    p = rows[0]["protocol"] if rows else {}
-    lines += [
+        with tempfile.TemporaryDirectory() as workdir:
+            result = train_classifier(scene, cfg, workdir=workdir, trainer_config=trainer)
+        runs.append({**result.metrics, "config": result.cfg.recorded()})
+        if args.ablate:
+            ablations.append(ablation(result, scene))
+    shown = {k: v for k, v in settings.items() if k not in ("dataset", "model", "protocol")}
+    if args.precision != "32-true":
+        shown["precision"] = args.precision
+    summary = summarize_seeds(runs, KEYS)
+    row = {
+        "name": " ".join([settings["model"], *(f"{k}={v}" for k, v in shown.items())]),
+        "seeds": ",".join(map(str, seeds)),
+        "test_pixels": runs[0]["protocol"]["test_pixels"],
+        "machine": f"{cpu_description()}, {torch.get_num_threads()} threads",
+        "command": f"hsi-classify train --dataset indian_pines --model {settings['model']}"
+        f" --protocol {settings['protocol']} --seeds {','.join(map(str, seeds))}"
+        f" --accelerator cpu{flags(shown)}"
+        f" --output runs/{settings['model']}",
+    }
+    for key in KEYS:
+        stats = summary.get(key)
+        row[f"{key}_mean"] = "" if stats is None else f"{stats['mean']:.6g}"
+        row[f"{key}_std"] = "" if stats is None else f"{stats['std']:.6g}"
+    for key in ablations[0] if ablations else ():
+        stats = summarize_seeds(ablations, [key])[key]
+        row["name"] += f" [ablation {key}: {100 * stats['mean']:.2f} ± {100 * stats['std']:.2f}]"
+    return row, runs
+
+
+def markdown(rows: list[dict], protocol: str) -> str:
+    """The results table: percentages, mean ± sample std over the seeds."""
+
+    def cell(row, key, scale=100.0, digits=2):
+        if not row.get(f"{key}_mean"):
+            return "–"
+        mean, std = float(row[f"{key}_mean"]) * scale, float(row[f"{key}_std"]) * scale
+        return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+    lines = [
+        f"# Indian Pines, protocol `{protocol}` (bench_hsi_classify.py)",
         "",
-        f"OA/AA/kappa/val OA in % (mean ± sample std over seeds); val OA = accuracy on the "
-        f"validation pixels (carved from the training pixels). Test px = test pixels of the "
-        f"first seed (the disjoint guard band follows each row's patch radius + smoothing "
-        f"radius). Train/val pixels (seed {p.get('seed')}): "
-        f"{p.get('train_pixels')}/{p.get('val_pixels')}.",
+        "| setting | OA % | AA % | kappa % | val OA % | train s / seed | train CPU-s / seed "
+        "| seeds | test px | machine | command |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in rows:
-        where = row.get("machine", "an earlier machine of this project (not recorded)")
-        lines.append(f"- `{row.get('name', row['model'])}` measured on {where}")
-    for row in rows:
-        for key, value in row.get("ablation", {}).items():
-            lines.append(
-                f"- ablation of `{row.get('name', row['model'])}`, same trained models, "
-                f"{key.replace('tta1_smooth', 'no TTA, smoothing radius ')}: OA "
-                f"{value['mean'] * 100:.2f} ± {value['std'] * 100:.2f}"
-            )
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {cell(r, 'overall_accuracy')} | {cell(r, 'average_accuracy')} | "
+            f"{cell(r, 'kappa')} | {cell(r, 'val_overall_accuracy')} | "
+            f"{cell(r, 'train_seconds', 1.0, 1)} | {cell(r, 'train_cpu_seconds', 1.0, 1)} | "
+            f"{r['seeds']} | {r['test_pixels']} | {r['machine']} | `{r['command']}` |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -240,42 +156,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--protocol", choices=("random", "disjoint"), default="random")
     parser.add_argument("--models", default="ssftt,svm", help="comma-separated registry names")
-    parser.add_argument("--seeds", default="0,1,2,3,4")
-    parser.add_argument("--epochs", type=int, help="override the recipes (reduced run)")
-    parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", help="recipe override"
-    )
+    parser.add_argument("--seeds", default="0-4")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--ablate", action="store_true", help="score no-TTA/no-smoothing too")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument(
-        "--precision",
-        default=DEFAULT_PRECISION,
-        choices=PRECISIONS,
-        help="Lightning precision (bf16-mixed: CPUs with bf16 units, GPUs)",
-    )
+    parser.add_argument("--precision", default="32-true", choices=PRECISIONS.names())
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--raw", type=Path, help="folder for every seed's metrics (JSON)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     scene = load_named_scene("indian_pines")
-    seeds = parse_seeds(args.seeds)
-    machine = f"{machine_description(args.threads)}, torch {torch.__version__}"
-    args.results.mkdir(parents=True, exist_ok=True)
+    seeds = parse_seed_list(args.seeds)
+    overrides = assignments(args.set, TRAIN_BY_NAME)
     stem = args.results / f"hsi_{args.protocol}"
-    # Rows of models not re-run now are kept, so the table can be built up model by model.
-    rows = (
-        json.loads(stem.with_suffix(".json").read_text())["rows"]
-        if stem.with_suffix(".json").exists()
-        else []
-    )
+    table = stem.with_suffix(".csv")
+    rows = list(csv.DictReader(table.open())) if table.exists() else []
     for model in args.models.split(","):
-        overrides = parse_overrides(args.set)
-        row = bench_model(
-            scene, model, args.protocol, seeds, args.epochs, overrides, args.ablate, args.precision
-        )
-        rows = [r for r in rows if r.get("name", r["model"]) != row["name"]] + [row]
-        payload = {"protocol": args.protocol, "machine": machine, "rows": rows}
-        stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
-        stem.with_suffix(".md").write_text(markdown(rows, args.protocol, machine))
+        settings = {"dataset": "indian_pines", "model": model, "protocol": args.protocol}
+        row, runs = bench_setting(scene, {**settings, **overrides}, seeds, args)
+        rows = [r for r in rows if r["name"] != row["name"]] + [row]
+        args.results.mkdir(parents=True, exist_ok=True)
+        with table.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        stem.with_suffix(".md").write_text(markdown(rows, args.protocol))
+        if args.raw:
+            args.raw.mkdir(parents=True, exist_ok=True)
+            path = args.raw / f"{row['name'].replace(' ', '_')}.json"
+            path.write_text(json.dumps(runs, indent=1, default=str) + "\n")
     print(stem.with_suffix(".md").read_text())
 
 

@@ -101,14 +101,15 @@ def make_checkpoint(
     path: Path, model: str, smooth_method: str | None = None, smooth_radius: int | None = None
 ) -> None:
     from panspectra_core.registry import create_model
+    from panspectra_hsi.cli import train_config
+    from panspectra_hsi.components import smoother
     from panspectra_hsi.data import SpectralPreprocessor, load_named_scene
-    from panspectra_hsi.models.recipes import get_recipe
     from panspectra_hsi.pipeline import PixelClassifier
     from panspectra_hsi.pipeline.smoothing import edge_scale
 
     scene = load_named_scene("indian_pines")
     labelled = scene.labels > 0
-    recipe = get_recipe(model)
+    recipe = train_config(model=model)  # the model's recipe over the option defaults
     prep = SpectralPreprocessor.fit(
         scene.cube[labelled], recipe.pca_components, recipe.standardize_bands
     )
@@ -116,7 +117,7 @@ def make_checkpoint(
         "num_bands": prep.num_features,
         "num_classes": 16,
         "patch_size": recipe.patch_size,
-        **getattr(recipe, "model_kwargs", {}),
+        **(recipe.model_kwargs or {}),
     }
     network = create_model(model, **kwargs).eval()
     features = prep.transform(np.asarray(scene.cube, dtype=np.float32))
@@ -137,7 +138,7 @@ def make_checkpoint(
         tta=1 if getattr(network, "is_sklearn", False) else recipe.tta,
         smooth_radius=recipe.smooth_radius if smooth_radius is None else smooth_radius,
         smooth_method=method,
-        smooth_edge_scale=edge_scale(features, labelled) if method == "random_walker" else 0.0,
+        smooth_edge_scale=edge_scale(features, labelled) if smoother(method).graph else 0.0,
     )
     classifier.save(path, config={}, metrics={}, protocol={})
 

@@ -127,7 +127,13 @@ class MemberModels(nn.Module):
         )
 
 
-@register_model(domain="hsi", tags=("ensemble", "mixed"))
+# two SSFTTs (13×13 patches) and one LoLA-SpecViT (9×9), each trained with its own recipe; the
+# ensemble filters the averaged probability map like the SSFTT recipe (docs/hsi_models.md)
+@register_model(
+    domain="hsi",
+    tags=("ensemble", "mixed"),
+    recipe={"members": ["ssftt", "ssftt", "lola_specvit"], "smooth_radius": 1},
+)
 def mixed_ensemble(members: list[dict]) -> MemberModels:
     """Different models, own recipes and preprocessing, probabilities averaged (--members).
 

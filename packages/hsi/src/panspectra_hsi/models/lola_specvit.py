@@ -98,7 +98,11 @@ class LoLASpecViT(PatchClassifier):
         return self.norm(self.blocks(tokens).mean(dim=(1, 2)))
 
 
-@register_model(domain="hsi", tags=("transformer", "window-attention", "lora"))
+@register_model(
+    domain="hsi",
+    tags=("transformer", "window-attention", "lora"),
+    recipe={"patch_size": 9, "epochs": 60, "lr": 1e-3, "pca_components": 30, "scheduler": "cyclic"},
+)
 def lola_specvit(num_bands: int, num_classes: int, patch_size: int = 9, **overrides) -> LoLASpecViT:
     """LoLA-SpecViT style: 3D conv, shifted local-window attention + SwiGLU, LoRA fine-tuning."""
     return LoLASpecViT(num_bands, num_classes, patch_size, **overrides)

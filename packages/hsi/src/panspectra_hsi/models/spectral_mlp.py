@@ -55,7 +55,11 @@ class SpectralMLP(PatchClassifier):
         return self.body(x[:, :, centre, centre])
 
 
-@register_model(domain="hsi", tags=("mlp", "spectral"))
+@register_model(
+    domain="hsi",
+    tags=("mlp", "spectral"),
+    recipe={"patch_size": 1, "epochs": 100, "lr": 1e-3, "batch_size": 64, "pca_components": None},
+)
 def spectral_mlp(num_bands: int, num_classes: int, patch_size: int = 1, **overrides) -> SpectralMLP:
     """Per-pixel MLP on spectra (2×128, BatchNorm, GELU): fast large-scene inference."""
     return SpectralMLP(num_bands, num_classes, patch_size, **overrides)

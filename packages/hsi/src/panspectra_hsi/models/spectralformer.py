@@ -100,7 +100,17 @@ class SpectralFormer(PatchClassifier):
         return self.norm(h[:, 0])
 
 
-@register_model(domain="hsi", tags=("transformer", "spectral"))
+@register_model(
+    domain="hsi",
+    tags=("transformer", "spectral"),
+    recipe={
+        "patch_size": 7,
+        "epochs": 60,
+        "lr": 5e-4,
+        "pca_components": 30,
+        "model_kwargs": {"window": 3, "group": 3},
+    },
+)
 def spectralformer(
     num_bands: int, num_classes: int, patch_size: int = 7, **overrides
 ) -> SpectralFormer:

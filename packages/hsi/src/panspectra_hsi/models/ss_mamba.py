@@ -111,7 +111,12 @@ class SpatialSpectralMamba(PatchClassifier):
         return self.norm(self.fusion(torch.stack([spatial, spectral], dim=1)))
 
 
-@register_model(domain="hsi", tags=("mamba", "ssm", "spectral-spatial"))
+# the core BiMamba costs ≈0.5 CPU-s per (64, 81, 32) step on CPU: keep it short
+@register_model(
+    domain="hsi",
+    tags=("mamba", "ssm", "spectral-spatial"),
+    recipe={"patch_size": 7, "epochs": 30, "lr": 2e-3, "pca_components": 30},
+)
 def ss_mamba(
     num_bands: int, num_classes: int, patch_size: int = 9, **overrides
 ) -> SpatialSpectralMamba:

@@ -8,6 +8,7 @@ prediction — and round-trips through the core's self-describing ``.safetensors
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,20 +16,34 @@ from typing import Any
 import numpy as np
 import torch
 
-from panspectra_hsi.data.patches import DIHEDRAL_VIEWS, dihedral, gather_patches
+from panspectra_core.checkpoint import Checkpoint
+from panspectra_core.kit import Predictor
+from panspectra_hsi.components import SMOOTHERS
+from panspectra_hsi.data.patches import dihedral, gather_patches
 from panspectra_hsi.data.preprocessing import SpectralPreprocessor
-from panspectra_hsi.pipeline.smoothing import SMOOTH_METHODS
+from panspectra_hsi.options import TTA_VIEWS
 
 DOMAIN = "hsi"
 #: order in which test-time augmentation uses the dihedral views: 2 = identity + mirror,
 #: 4 = + half turn and its mirror, 8 = all flips and rotations
 TTA_ORDER = (0, 4, 2, 6, 1, 5, 3, 7)
-#: the numbers of views test-time augmentation accepts
-TTA_VIEWS = (1, 2, 4, DIHEDRAL_VIEWS)
+
+
+class HsiPredictor(Predictor):
+    """What both hsi classifiers share as :class:`~panspectra_core.kit.Predictor`: the domain,
+    and the class index of each patch as the result. Items of :meth:`predict` are raw patches
+    ``(p, p, B)`` of cube values centred on the pixels to classify (``p`` = :attr:`patch_size`).
+    """
+
+    domain = DOMAIN
+
+    def postprocess(self, outputs: torch.Tensor, items: Sequence[Any]) -> list[int]:
+        """Class probabilities ``(n, K)`` → 0-based class indices."""
+        return [int(k) for k in outputs.argmax(dim=1)]
 
 
 @dataclass
-class PixelClassifier:
+class PixelClassifier(HsiPredictor):
     """Model + preprocessing + class table.
 
     Attributes:
@@ -69,8 +84,7 @@ class PixelClassifier:
             raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {self.tta}")
         if self.smooth_radius < 0:
             raise ValueError(f"smooth_radius must be >= 0, got {self.smooth_radius}")
-        if self.smooth_method not in SMOOTH_METHODS:
-            raise ValueError(f"smooth_method must be one of {SMOOTH_METHODS}")
+        SMOOTHERS.check(self.smooth_method, option="smooth_method")
 
     @property
     def radius(self) -> int:
@@ -118,6 +132,17 @@ class PixelClassifier:
             batch = gather_patches(padded, pixels[start : start + batch_size], self.patch_size)
             out.append(self.probabilities(batch).cpu().numpy().astype(np.float32))
         return np.concatenate(out)
+
+    def preprocess(self, items: Sequence[Any]) -> torch.Tensor:
+        """Raw patches ``(p, p, B)`` → preprocessed batch ``(n, C, p, p)``."""
+        raw = np.stack([np.asarray(item, dtype=np.float32) for item in items])
+        return torch.from_numpy(self.preprocessor.transform(raw)).permute(0, 3, 1, 2)
+
+    def predict_batch(self, batch: torch.Tensor) -> torch.Tensor:
+        """Class probabilities ``(n, K)`` (test-time augmentation included)."""
+        if not self.is_sklearn:
+            batch = batch.to(next(self.model.parameters()).device)
+        return self.probabilities(batch).cpu()
 
     def classify_padded(
         self, padded: torch.Tensor, pixels: torch.Tensor, batch_size: int = 1024
@@ -168,19 +193,19 @@ class PixelClassifier:
         )
 
     @classmethod
-    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> PixelClassifier:
-        """Rebuild from a checkpoint written by :meth:`save`."""
-        from panspectra_core.checkpoint import load_checkpoint
-
-        checkpoint = load_checkpoint(path, map_location=map_location)
+    def from_checkpoint(cls, checkpoint: Checkpoint, *, device: str = "cpu") -> PixelClassifier:
+        """Rebuild from a checkpoint written by :meth:`save` (``PixelClassifier.load(path)``)."""
         meta = checkpoint.meta
-        return cls.from_checkpoint_parts(
+        classifier = cls.from_checkpoint_parts(
             checkpoint.model,
             meta.preprocessing,
             checkpoint.extra_tensors,
             model_name=meta.model_name,
             model_kwargs=meta.model_kwargs,
         )
+        if not classifier.is_sklearn:
+            classifier.model.to(device)
+        return classifier
 
     @classmethod
     def from_checkpoint_parts(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from panspectra_core.kit import RunConfig
 from panspectra_hsi.data.errors import data_error
 from panspectra_hsi.data.scene import Scene
 from panspectra_hsi.eval.metrics import classification_metrics
 from panspectra_hsi.pipeline.classifier import PixelClassifier
-from panspectra_hsi.pipeline.options import TrainOptions
 from panspectra_hsi.pipeline.train import classify_scene, make_split, smoothing_exclusion
 
 
@@ -60,11 +60,13 @@ def evaluate_classifier(
         "random",
         "disjoint",
     ):
-        options = TrainOptions(**config["options"])
+        options = RunConfig(dict(config["options"]))  # the run's resolved options
         split = make_split(aligned, options, int(config.get("seed", 0)))
         mask = split.test
         # as in training: the training pixels' predictions stay out of the smoothing
-        exclude = smoothing_exclusion(options, split, classifier)
+        exclude = smoothing_exclusion(
+            bool(options.get("smooth_exclude_training")), split, classifier
+        )
         evaluated_on = f"test split of the training protocol ({options.protocol})"
     prediction = classify_scene(classifier, aligned, exclude=exclude)
     metrics = classification_metrics(labels[mask] - 1, prediction[mask], classifier.class_names)

@@ -18,20 +18,23 @@ It round-trips through one self-describing checkpoint: the members' weights unde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from panspectra_core.checkpoint import Checkpoint
+from panspectra_hsi.components import SMOOTHERS
 from panspectra_hsi.models.ensemble import MemberModels, member_model
-from panspectra_hsi.pipeline.classifier import DOMAIN, TTA_VIEWS, PixelClassifier
-from panspectra_hsi.pipeline.options import MIXED_ENSEMBLE
-from panspectra_hsi.pipeline.smoothing import SMOOTH_METHODS
+from panspectra_hsi.options import MIXED_ENSEMBLE, TTA_VIEWS
+from panspectra_hsi.pipeline.classifier import DOMAIN, HsiPredictor, PixelClassifier
 
 
 @dataclass
-class MixedClassifier:
+class MixedClassifier(HsiPredictor):
     """Trained member classifiers of one class table, probabilities averaged.
 
     Attributes:
@@ -63,8 +66,7 @@ class MixedClassifier:
         self.weights = [w / sum(weights) for w in weights]
         if self.smooth_radius < 0:
             raise ValueError(f"smooth_radius must be >= 0, got {self.smooth_radius}")
-        if self.smooth_method not in SMOOTH_METHODS:
-            raise ValueError(f"smooth_method must be one of {SMOOTH_METHODS}")
+        SMOOTHERS.check(self.smooth_method, option="smooth_method")
         self.model = MemberModels([member.model for member in self.members])
 
     # -- what tiled prediction and evaluation read ------------------------------------------
@@ -157,12 +159,25 @@ class MixedClassifier:
             extra_tensors=extra,
         )
 
-    @classmethod
-    def load(cls, path: str | Path, map_location: str | torch.device = "cpu") -> MixedClassifier:
-        """Rebuild from a checkpoint written by :meth:`save`."""
-        from panspectra_core.checkpoint import load_checkpoint
+    # -- Predictor: raw patches of the widest member's size ----------------------------------
+    def preprocess(self, items: Sequence[Any]) -> torch.Tensor:
+        """Raw patches ``(p, p, B)`` (``p`` = the widest member's) → ``(n, p, p, B)``; each
+        member crops and preprocesses its own in :meth:`predict_batch`."""
+        return torch.from_numpy(np.stack([np.asarray(i, dtype=np.float32) for i in items]))
 
-        checkpoint = load_checkpoint(path, map_location=map_location)
+    def predict_batch(self, batch: torch.Tensor) -> torch.Tensor:
+        """The members' class probabilities ``(n, K)``, weighted and summed."""
+        total = None
+        for weight, member in zip(self.weights, self.members):
+            cut = self.radius - member.radius
+            raw = batch[:, cut : batch.shape[1] - cut, cut : batch.shape[2] - cut]
+            proba = member.predict_batch(member.preprocess(list(raw.numpy())))
+            total = weight * proba if total is None else total + weight * proba
+        return total
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint, *, device: str = "cpu") -> MixedClassifier:
+        """Rebuild from a checkpoint written by :meth:`save` (``MixedClassifier.load(path)``)."""
         meta = checkpoint.meta
         prep = meta.preprocessing
         members = []
@@ -183,21 +198,24 @@ class MixedClassifier:
                 model_kwargs=spec["kwargs"],
             )
             members.append(replace(member, smooth_radius=0))  # the ensemble smooths the mean
-        return cls(
+        mixed = cls(
             members=members,
             weights=[float(w) for w in prep["weights"]],
             smooth_radius=int(prep.get("smooth_radius", 0)),
             smooth_method=str(prep.get("smooth_method", "box")),
             smooth_edge_scale=float(prep.get("smooth_edge_scale", 0.0)),
         )
+        mixed.model.to(device)
+        return mixed
 
 
-def load_classifier(
-    path: str | Path, map_location: str | torch.device = "cpu"
-) -> PixelClassifier | MixedClassifier:
-    """The classifier stored in an hsi checkpoint: one model or a mixed ensemble."""
+def load_classifier(path: str | Path, device: str = "cpu") -> PixelClassifier | MixedClassifier:
+    """The classifier stored in an hsi checkpoint: one model or a mixed ensemble.
+
+    Raises:
+        CheckpointError: unreadable, or not written by an hsi command.
+    """
     from panspectra_core.checkpoint import read_checkpoint_meta
 
-    if read_checkpoint_meta(path).model_name == MIXED_ENSEMBLE:
-        return MixedClassifier.load(path, map_location)
-    return PixelClassifier.load(path, map_location)
+    mixed = read_checkpoint_meta(path).model_name == MIXED_ENSEMBLE
+    return (MixedClassifier if mixed else PixelClassifier).load(path, device=device)

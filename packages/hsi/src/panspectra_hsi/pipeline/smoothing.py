@@ -34,7 +34,6 @@ from scipy import ndimage
 #: training pixels (:meth:`SpectralPreprocessor.guide`): windows whose guidance varies much less
 #: than ε^½ are averaged like the box filter, edges much stronger than that are kept
 GUIDED_EPS = 1.0
-SMOOTH_METHODS = ("box", "guided", "random_walker")
 #: the 8-neighbour offsets (dy, dx) with one direction per undirected edge
 NEIGHBOUR_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
 #: tiled prediction solves the random walker on a tile grown by this many length scales (the

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from panspectra_hsi.components import smoother
 from panspectra_hsi.data.scene import nodata_mask_of
 from panspectra_hsi.data.sources import CubeSource
 from panspectra_hsi.georef import class_map_profile, class_table_tags, map_dtype
@@ -65,7 +66,8 @@ def classify_window(
     """
     height, width = shape
     r0, r1, c0, c1 = window
-    walker = classifier.smooth_method == "random_walker" and classifier.smooth_radius > 0
+    method = smoother(classifier.smooth_method)
+    walker = method.graph and classifier.smooth_radius > 0
     if walker and not classifier.smooth_edge_scale > 0:
         raise ValueError("random-walker smoothing needs the edge scale of its training scene")
     grow = (RANDOM_WALKER_HALO if walker else 2) * classifier.smooth_radius
@@ -85,7 +87,7 @@ def classify_window(
             sources=sources,
         )
     else:
-        if classifier.smooth_method == "box":
+        if not method.guided:
             guide = None
         elif guide is None and classifier.smooth_radius:
             raise ValueError("guided smoothing needs a preprocessor with a guide axis (re-train)")
