@@ -47,6 +47,30 @@ def check_samples(samples: np.ndarray, where: str) -> None:
         raise UserError(f"{where}: every sample is 0 (all silence); expected audio")
 
 
+def check_wav_complete(path: Path) -> None:
+    """Refuse a RIFF/WAVE file whose ``data`` chunk declares more bytes than the file holds
+    (a truncated download or copy; libsndfile would silently read the part that is there)."""
+    with open(path, "rb") as fh:
+        header = fh.read(12)
+        if len(header) < 12 or header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+            return
+        size = path.stat().st_size
+        while True:
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return
+            declared = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                held = size - fh.tell()
+                if declared > held and declared != 0xFFFFFFFF:  # 0xFFFFFFFF: streamed WAV
+                    raise UserError(
+                        f"{path}: truncated WAV (the header declares {declared} bytes of audio, "
+                        f"the file holds {held}); expected a complete file"
+                    )
+                return
+            fh.seek(declared + (declared & 1), 1)
+
+
 def read_audio(
     path: str | os.PathLike[str],
     *,
@@ -71,6 +95,7 @@ def read_audio(
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: audio file not found")
+    check_wav_complete(path)
     try:
         samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:  # libsndfile reports corrupt/unknown formats in many ways
