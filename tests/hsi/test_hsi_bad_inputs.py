@@ -8,7 +8,16 @@ import pytest
 from hsi_test_helpers import make_synthetic_scene, tiny_classifier
 
 from panspectra_core.registry import create_model
-from panspectra_core.testing.bad_inputs import DomainTable, Verb, cases, run_case, run_good
+from panspectra_core.testing.bad_inputs import (
+    CHECKPOINTS,
+    BadInput,
+    DomainTable,
+    Verb,
+    cases,
+    run_case,
+    run_good,
+)
+from panspectra_core.testing.hostile_checkpoints import edited
 
 CLASSIFY, UNMIX = "panspectra_hsi.cli:classify_main", "panspectra_hsi.cli_unmix:unmix_main"
 TRAIN = "train --cube {cube} --labels {labels} --model svm --seed 0 --quiet --output {output}"
@@ -24,13 +33,30 @@ LOADER_TRACEBACK = (
     "the .npy/.npz loader lets numpy's exception through (issue 21 item 6: truncated, zero-byte, "
     "object-dtype, directory; owned by the loader change of another helper)"
 )
+HSI_VALIDATOR = (
+    "hsi registers no checkpoint validator yet (register_checkpoint_validator): a short "
+    "label_values writes a wrong map with exit 0, a text patch_size is a traceback"
+)
 WRONG_DTYPE = (
     "a complex or text .npy is cast silently, a huge declared shape reaches numpy's memmap "
     "(traceback): the loader should check the header first (loader owner)"
 )
 
+
+def _short_label_values(raw: dict, tensors: dict) -> None:
+    raw["preprocessing"]["label_values"].pop()
+
+
+def _patch_size_text(raw: dict, tensors: dict) -> None:
+    raw["preprocessing"]["patch_size"] = "five"
+
+
 TABLE = DomainTable(
     domain="hsi",
+    extra=[
+        BadInput("hsi_short_label_values", CHECKPOINTS, edited(_short_label_values)),
+        BadInput("hsi_patch_size_text", CHECKPOINTS, edited(_patch_size_text)),
+    ],
     verbs=[
         Verb(
             "hsi-classify train",
@@ -95,6 +121,16 @@ TABLE = DomainTable(
         **{
             ("hsi-unmix npz", "cube_npz", entry): LOADER_TRACEBACK
             for entry in ("truncated", "directory", "zero_byte", "garbage")
+        },
+        **{
+            (verb, role, entry): HSI_VALIDATOR
+            for verb, role in [
+                ("hsi-classify predict", "checkpoint"),
+                ("hsi-classify predict-rf", "rf_checkpoint"),
+                ("hsi-classify evaluate", "checkpoint"),
+            ]
+            for entry in ("hsi_short_label_values", "hsi_patch_size_text")
+            if (verb, entry) != ("hsi-classify evaluate", "hsi_short_label_values")
         },
         ("hsi-classify predict", "cube", "npy_empty_axis"): "an empty cube reaches rasterio "
         "(traceback); the cube loader should refuse it",

@@ -140,6 +140,25 @@ def test_fitted_arrays_and_parameters_must_match_the_builder():
         wide.load_state_dict(payload_state(fitted("svm")[0].pipeline))
 
 
+def test_a_regression_forest_loads_and_its_broken_trees_do_not():
+    """load_fitted also serves per-target regression forests (the mol domain's baseline)."""
+    import skops.io
+    from sklearn.ensemble import RandomForestRegressor
+
+    from panspectra_core.safe_sklearn import load_fitted
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, BANDS)), rng.normal(size=60)
+    template = RandomForestRegressor(n_estimators=4, random_state=0)
+    payload = skops.io.dumps(RandomForestRegressor(n_estimators=4, random_state=0).fit(X, y))
+    np.testing.assert_array_equal(
+        load_fitted(payload, template, BANDS).predict(X),
+        skops.io.loads(payload, trusted=skops.io.get_untrusted_types(data=payload)).predict(X),
+    )
+    with pytest.raises(ValueError, match="cycle"):
+        load_fitted(tamper_tree(payload, "self_loop"), template, BANDS)
+
+
 def test_cli_svm_run_writes_a_checkpoint_that_predicts(tmp_path, scene_factory):
     import rasterio
 

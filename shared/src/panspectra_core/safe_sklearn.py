@@ -230,11 +230,15 @@ def _estimators(obj: Any) -> Iterator[Any]:
 def allowed_types(template: Any) -> set[str]:
     """Type names a fitted copy of ``template`` may contain: plain data, the template's
     estimator types and what fitting them adds (a forest's trees)."""
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.tree import DecisionTreeClassifier
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-    tree = _type_name(DecisionTreeClassifier)
-    fitted_extra = {RandomForestClassifier: {tree, TREE_TYPE}, DecisionTreeClassifier: {TREE_TYPE}}
+    fitted_extra = {
+        RandomForestClassifier: {_type_name(DecisionTreeClassifier), TREE_TYPE},
+        RandomForestRegressor: {_type_name(DecisionTreeRegressor), TREE_TYPE},
+        DecisionTreeClassifier: {TREE_TYPE},
+        DecisionTreeRegressor: {TREE_TYPE},
+    }
     types = set(_DATA_TYPES)
     for est in _estimators(template):
         types.add(_type_name(type(est)))
@@ -324,13 +328,17 @@ def _check_decision_tree(est: Any, n_features: int, n_classes: int | None = None
     from sklearn.tree._tree import Tree
 
     tree = est.tree_
+    if hasattr(est, "classes_"):  # a forest's trees are fitted on 0..K-1: compare K only
+        classes_ok = int(tree.n_classes[0]) == int(est.n_classes_) == len(est.classes_)
+        classes_ok = classes_ok and (n_classes is None or int(est.n_classes_) == n_classes)
+    else:  # a regressor: one value per output
+        classes_ok = int(tree.n_classes[0]) == 1
     ok = (
         type(tree) is Tree
         and est.n_outputs_ == 1
         and est.n_features_in_ == n_features == tree.n_features
         and tree.n_outputs == 1
-        and int(tree.n_classes[0]) == int(est.n_classes_) == len(est.classes_)
-        and (n_classes is None or int(est.n_classes_) == n_classes)  # a forest's trees: 0..K-1
+        and classes_ok
     )
     if not ok:
         raise ValueError("a decision tree does not match its estimator or the model's classes")
@@ -345,25 +353,28 @@ def _check_forest(est: Any, n_features: int) -> None:
         raise ValueError("forest has a different number of trees than n_estimators")
     if est.n_outputs_ != 1 or est.n_features_in_ != n_features:
         raise ValueError("forest fitted on other features/outputs than the model")
-    if int(est.n_classes_) != len(est.classes_):
+    classifier = hasattr(est, "classes_")
+    if classifier and int(est.n_classes_) != len(est.classes_):
         raise ValueError("forest n_classes_ disagrees with classes_")
     for member in members:
         if type(member) is not type(est.estimator):
             raise ValueError(f"forest member {_type_name(type(member))} is not a decision tree")
-        _check_decision_tree(member, n_features, int(est.n_classes_))
+        _check_decision_tree(member, n_features, int(est.n_classes_) if classifier else None)
 
 
 def fitted_checks() -> dict[type, Callable[[Any, int], None]]:
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
-    from sklearn.tree import DecisionTreeClassifier
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     return {
         StandardScaler: _check_scaler,
         SVC: _check_svc,
         RandomForestClassifier: _check_forest,
+        RandomForestRegressor: _check_forest,
         DecisionTreeClassifier: _check_decision_tree,
+        DecisionTreeRegressor: _check_decision_tree,
     }
 
 

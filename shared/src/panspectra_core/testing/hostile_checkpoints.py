@@ -282,9 +282,12 @@ def single_tree_payload(payload: bytes) -> bytes:
     import skops.io
     from sklearn.tree import DecisionTreeClassifier
 
+    good = skops.io.loads(payload, trusted=skops.io.get_untrusted_types(data=payload))
+    classes = np.asarray(good.classes_)  # our own good file: safe to build
     rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(40, 4)), np.repeat([1, 2], 20)
-    lone = skops.io.dumps(DecisionTreeClassifier(random_state=0).fit(X, y))
+    X = rng.normal(size=(20 * len(classes), good.n_features_in_))
+    lone = DecisionTreeClassifier(random_state=0).fit(X, np.repeat(classes, 20))
+    lone = skops.io.dumps(lone)  # same features and classes: only the tree itself is hostile
     return tamper_tree(lone, "child_out_of_range")
 
 
