@@ -112,6 +112,13 @@ def test_members_keep_their_recipes_and_seeds_and_the_checkpoint_round_trips(
     assert isinstance(restored, MixedClassifier)
     assert [m.model_name for m in restored.members] == [TINY, "spectral_mlp"]
     np.testing.assert_array_equal(classify_scene(restored, scene), result.prediction)
+    # the Predictor API: raw patches of the widest member's size, each member crops its own
+    restored.smooth_radius = 0
+    r = restored.radius
+    padded = np.pad(cube, ((r, r), (r, r), (0, 0)), mode="reflect")
+    patches = [padded[i : i + 2 * r + 1, j : j + 2 * r + 1] for i in range(16) for j in range(16)]
+    classes = np.array(list(restored.predict(patches, batch_size=37))).reshape(16, 16)
+    np.testing.assert_array_equal(classes, classify_scene(restored, Scene(cube=cube)))
     restored.tta = 4
     assert restored.tta == [4, 4]
 
