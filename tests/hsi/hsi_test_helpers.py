@@ -1,11 +1,6 @@
-"""Helpers of the hsi tests: a seeded synthetic scene, a tiny registered stand-in model and a
-loader for the benchmark scripts (they live in tools/bench/, outside any package)."""
+"""Helpers of the hsi tests: a seeded synthetic scene and a tiny registered stand-in model."""
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import torch
@@ -93,14 +88,3 @@ def tiny_classifier(cube, patch_size=5, seed=0, **fields):
         model_name=TINY,
         **fields,
     )
-
-
-BENCH_DIR = Path(__file__).resolve().parents[2] / "tools" / "bench"
-
-
-def load_bench(name: str) -> ModuleType:
-    """Import ``tools/bench/<name>.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(name, BENCH_DIR / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
