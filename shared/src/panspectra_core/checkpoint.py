@@ -27,9 +27,7 @@ Models that are not ``nn.Module`` (the hsi scikit-learn baselines) validate thei
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
-import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -41,9 +39,27 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from panspectra_core.checkpoint_checks import (
+    check_model_kwargs,
+    check_shapes,
+    check_stored_scales,
+    shadow_shapes,
+)
 from panspectra_core.errors import UserError
 from panspectra_core.io import _json_safe, atomic_write
 from panspectra_core.registry import RegistryError, create_model, model_entry
+
+__all__ = [
+    "Checkpoint",
+    "CheckpointError",
+    "CheckpointMeta",
+    "check_model_kwargs",
+    "content_sha256",
+    "load_checkpoint",
+    "read_checkpoint_meta",
+    "register_checkpoint_validator",
+    "save_checkpoint",
+]
 
 FORMAT_VERSION = 1
 _META_KEY = "panspectra"
@@ -257,136 +273,6 @@ def _check_domain(path: Path, meta: CheckpointMeta, expect_domain: str | None) -
         )
 
 
-# -- model kwargs and shapes ---------------------------------------------------------------------
-_ANNOTATION_TYPES: dict[str, tuple[type, ...]] = {
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "str": (str,),
-}
-
-
-def _expected_types(param: inspect.Parameter) -> tuple[type, ...] | None:
-    """Accepted JSON value types of a builder parameter (``None``: not checkable)."""
-    annotation = param.annotation
-    if isinstance(annotation, type):
-        annotation = annotation.__name__
-    if isinstance(annotation, str):
-        parts = [p.strip() for p in annotation.replace("Optional[", "").rstrip("]").split("|")]
-        kinds = [_ANNOTATION_TYPES.get(p) for p in parts if p != "None"]
-        if kinds and all(kinds):
-            allowed = tuple({t for k in kinds for t in k})
-            return allowed + ((type(None),) if "None" in parts else ())
-    if param.default is not inspect.Parameter.empty and param.annotation is inspect._empty:
-        default = param.default
-        if isinstance(default, bool | int | float | str):
-            return _ANNOTATION_TYPES[type(default).__name__]
-    return None
-
-
-def check_model_kwargs(name: str, kwargs: Mapping[str, Any]) -> None:
-    """Refuse ``kwargs`` the builder of model ``name`` does not take, or of the wrong type.
-
-    Raises:
-        ValueError: naming the argument, its value and the expected type.
-    """
-    params = inspect.signature(model_entry(name).builder).parameters
-    var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    for key, value in kwargs.items():
-        if key not in params:
-            if var_kw:
-                continue
-            raise ValueError(f"model_kwargs.{key}: not an argument of {name!r}")
-        allowed = _expected_types(params[key])
-        if allowed is None:
-            continue
-        wrong = not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
-        if wrong or (isinstance(value, float) and not math.isfinite(value)):
-            names = "/".join(t.__name__ for t in allowed)
-            raise ValueError(f"model_kwargs.{key}={value!r}: expected {names}")
-    missing = [
-        k
-        for k, p in params.items()
-        if p.default is inspect.Parameter.empty
-        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-        and k not in kwargs
-    ]
-    if missing:
-        raise ValueError(f"model_kwargs: missing {', '.join(missing)} for {name!r}")
-
-
-def _shadow_state(name: str, kwargs: Mapping[str, Any]) -> dict[str, tuple[int, ...] | None] | None:
-    """Parameter/buffer shapes of the model these kwargs build, built on the ``meta`` device
-    (no memory). ``None`` for a model that is not an ``nn.Module`` or cannot be built there."""
-    try:
-        with torch.device("meta"):
-            shadow = create_model(name, **kwargs)
-    except (TypeError, ValueError, KeyError) as exc:
-        raise ValueError(f"model_kwargs do not build {name!r} ({exc})") from None
-    except (NotImplementedError, RuntimeError):
-        return None  # an op without a meta kernel: the real build below is the only check
-    if not isinstance(shadow, torch.nn.Module):
-        return None
-    owned = {*dict(shadow.named_parameters()), *dict(shadow.named_buffers())}
-    return {  # entries a submodule serialises itself (an sklearn member's bytes): presence only
-        f"model.{k}": tuple(v.shape) if k in owned else None for k, v in shadow.state_dict().items()
-    }
-
-
-def _check_shapes(
-    expected: dict[str, tuple[int, ...] | None], header: dict[str, tuple[str, list[int]]]
-) -> None:
-    stored = {k: tuple(v[1]) for k, v in header.items() if k.startswith("model.")}
-    missing, unexpected = sorted(set(expected) - set(stored)), sorted(set(stored) - set(expected))
-    if missing or unexpected:
-        raise ValueError(
-            f"weights do not match the model (missing {missing[:3]}, unexpected {unexpected[:3]})"
-        )
-    for key, shape in expected.items():
-        if shape is not None and stored[key] != shape:
-            raise ValueError(
-                f"tensor {key}: shape {list(stored[key])}, the model has {list(shape)}"
-            )
-
-
-def _check_scales(tree: Any, where: str) -> None:
-    """Stored scales (keys ``std``/``scale``/``*_std``) must be finite and positive."""
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            if key in ("std", "scale") or str(key).endswith("_std"):
-                _check_positive(
-                    torch.as_tensor(_numbers(value, f"{where}.{key}")), f"{where}.{key}"
-                )
-            else:
-                _check_scales(value, f"{where}.{key}")
-    elif isinstance(tree, list):
-        for index, item in enumerate(tree):
-            _check_scales(item, f"{where}[{index}]")
-
-
-def _numbers(value: Any, where: str) -> Any:
-    flat = value if isinstance(value, list) else [value]
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in flat):
-        raise ValueError(f"{where}: expected numbers")
-    return [float(v) for v in flat]
-
-
-def _check_positive(tensor: torch.Tensor, where: str) -> None:
-    values = tensor.double()
-    if values.numel() == 0 or not bool((torch.isfinite(values) & (values > 0)).all()):
-        raise ValueError(f"{where}: a scale must be finite and > 0 (found 0, NaN or inf)")
-
-
-def _check_tensors(
-    meta: CheckpointMeta, state: dict[str, torch.Tensor], extra: dict[str, torch.Tensor]
-) -> None:
-    _check_scales(meta.preprocessing, "preprocessing")
-    for name, tensor in extra.items():
-        last = name.rsplit(".", 1)[-1]
-        if last in ("std", "scale") or last.endswith("_std"):
-            _check_positive(tensor, f"tensor extra.{name}")
-
-
 # -- loading -------------------------------------------------------------------------------------
 def load_checkpoint(
     path: str | os.PathLike[str],
@@ -415,13 +301,13 @@ def load_checkpoint(
                 f"domain {meta.domain!r}"
             )
         check_model_kwargs(meta.model_name, meta.model_kwargs)
-        expected = _shadow_state(meta.model_name, meta.model_kwargs)
+        expected = shadow_shapes(meta.model_name, meta.model_kwargs)
         if expected is not None:
-            _check_shapes(expected, header)
+            check_shapes(expected, header)
         state, extra = _read_tensors(path, raw, meta)
         model = create_model(meta.model_name, **meta.model_kwargs)
         _load_weights(model, state, meta.model_name)
-        _check_tensors(meta, state, extra)
+        check_stored_scales(meta.preprocessing, extra)
         for validator in _VALIDATORS.get(meta.domain, []):
             validator(meta, extra)
     except (ValueError, UserError) as exc:
