@@ -25,7 +25,7 @@ from panspectra_core.io import atomic_write
 from panspectra_core.kit import RunConfig
 
 from .models.blocks import TokenNet
-from .predict import VisionPredictor, iter_images
+from .predict import VisionPredictor, iter_images, raise_nothing_readable, report_skips
 
 
 def attention_layers(model: nn.Module) -> list[MultiHeadAttention]:
@@ -147,7 +147,8 @@ def explain(cfg: RunConfig, out: Path) -> dict[str, Any]:
         )
         written.append(f"{stem}.png")
     if not written:
-        raise UserError(f"{cfg.input}: no readable images to explain")
+        raise_nothing_readable(predictor, cfg.input)
+    report_skips(predictor)
     return {
         "model": predictor.meta.model_name,
         "method": method,

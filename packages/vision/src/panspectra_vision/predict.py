@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from panspectra_core.checkpoint import CheckpointError, CheckpointMeta, read_checkpoint_meta
+from panspectra_core.errors import UserError
 from panspectra_core.io import atomic_write
 from panspectra_core.kit import Predictor, RunConfig
 
@@ -40,6 +44,18 @@ class VisionPredictor(Predictor):
         self.spec = DecodeSpec(pre["image_size"], pre["channels"], 1, pre.get("bits", 8))
         self.tta = pre.get("tta", "none")
         self.counts: dict[str, int] = {}
+        self.skipped: list[tuple[str, str]] = []  # (image, reason), reported by the caller
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, device: str = "cpu") -> VisionPredictor:
+        """Load a vision checkpoint, refusing one whose stored settings are inconsistent or
+        out of range before any model is built (a doctored size must not allocate GBs)."""
+        meta = read_checkpoint_meta(path)
+        check_meta(meta, path)
+        predictor = super().load(path, device=device)
+        if not all(torch.isfinite(p).all() for p in predictor.model.parameters()):
+            raise CheckpointError(f"{path}: the weights hold NaN or infinite values")
+        return predictor
 
     def decode(self, data: bytes) -> Tensor:
         """Bytes → (C, S, S) integer tensor (raises :class:`SkipImage`)."""
@@ -54,6 +70,45 @@ class VisionPredictor(Predictor):
 
     def postprocess(self, outputs: Tensor, items: Sequence[Any]) -> list[Tensor]:
         return list(outputs)
+
+
+#: upper bounds of a checkpoint's geometry
+LIMITS = {"num_classes": 100_000, "in_channels": 1024, "image_size": 4096}
+
+
+def check_meta(meta: CheckpointMeta, path: Any) -> None:
+    """Raise :class:`CheckpointError` unless the stored preprocessing is complete, finite and
+    agrees with the model's constructor arguments (classes, channels, image size)."""
+    pre, kwargs = meta.preprocessing, meta.model_kwargs
+    try:
+        expect = {
+            "num_classes": len(pre["class_names"]),
+            "in_channels": int(pre["channels"]),
+            "image_size": int(pre["image_size"]),
+        }
+        std = [float(v) for v in pre["std"]]
+        mean = [float(v) for v in pre["mean"]]
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError(f"{path}: not a vision checkpoint (no image preprocessing)") from None
+    for key, value in expect.items():
+        if kwargs.get(key) != value or not 0 < value <= LIMITS[key]:
+            raise CheckpointError(
+                f"{path}: model {key}={kwargs.get(key)!r} does not match the stored "
+                f"preprocessing ({value}) or exceeds {LIMITS[key]}"
+            )
+    if not all(math.isfinite(v) for v in mean) or not all(math.isfinite(v) and v > 0 for v in std):
+        raise CheckpointError(f"{path}: normalization statistics must be finite, std > 0")
+
+
+def raise_nothing_readable(predictor: VisionPredictor, path: Path) -> None:
+    """One-line error for an input none of whose images could be used."""
+    reason = predictor.skipped[0][1] if predictor.skipped else "none found"
+    raise UserError(f"{path}: no readable images ({reason})")
+
+
+def report_skips(predictor: VisionPredictor) -> None:
+    for name, reason in predictor.skipped:
+        log.warning("%s: skipped (%s)", name, reason)
 
 
 def _format_row(name: str, probs: Tensor, class_names: list[str]) -> list[str]:
@@ -78,7 +133,7 @@ def iter_images(predictor: VisionPredictor, path: Path, min_side: int):
             except SkipImage as exc:
                 kind = "skipped_too_small" if "smaller" in exc.args[0] else "skipped_unreadable"
                 predictor.counts[kind] = predictor.counts.get(kind, 0) + 1
-                log.warning("%s: skipped (%s)", record.name, exc.args[0])
+                predictor.skipped.append((record.name, exc.args[0]))
     finally:
         source.reader.close()
         predictor.spec = spec
@@ -106,6 +161,9 @@ def predict(cfg: RunConfig, out: Path) -> dict[str, Any]:
         for probs in predictor.predict(tensors(), batch_size=cfg.eval_batch_size):
             writer.writerow(_format_row(names[rows], probs, predictor.class_names))
             rows += 1
+        if rows == 0:
+            raise_nothing_readable(predictor, cfg.input)
+    report_skips(predictor)
     summary = {"rows": rows, **predictor.counts}
     log.info("wrote %s (%s)", out, ", ".join(f"{k} {v}" for k, v in summary.items()))
     return summary

@@ -58,6 +58,8 @@ def read_array(data: bytes) -> np.ndarray:
                     raise SkipImage("TIFF pages of different sizes")
                 return np.concatenate(pages, axis=2)
             return _page_array(img)
+    except UnidentifiedImageError:
+        raise SkipImage("unreadable image (not a format Pillow recognises)") from None
     except DECODE_ERRORS as exc:
         raise SkipImage(f"unreadable image ({type(exc).__name__}: {exc})") from None
 
