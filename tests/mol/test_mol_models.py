@@ -109,12 +109,13 @@ def test_forest_checkpoint_round_trip_without_pickle(tmp_path):
     y = np.stack([x[:, 0] * 2, (x[:, 1] > 0).astype(float)], axis=1)
     y[::7, 0] = np.nan
     kinds = ["regression", "classification"]
-    forest = create_model("random_forest", task_kinds=kinds, n_estimators=10).fit(x, y)
+    kwargs = {"task_kinds": kinds, "n_estimators": 10, "n_features": 5}
+    forest = create_model("random_forest", **kwargs).fit(x, y)
     path = save_checkpoint(
         tmp_path / "rf.safetensors",
         forest,
         model_name="random_forest",
-        model_kwargs={"task_kinds": kinds, "n_estimators": 10},
+        model_kwargs=kwargs,
         domain="mol",
     )
     loaded = load_checkpoint(path).model
@@ -125,3 +126,18 @@ def test_registry_lists_mol_models():
     names = list_models(domain="mol", tag="predict")
     assert {"dmpnn", "graph_transformer", "gps", "random_forest"} <= set(names)
     assert {"nmr_dmpnn", "nmr_gps"} <= set(list_models(domain="mol", tag="nmr"))
+
+
+@pytest.mark.parametrize("how", ["self_loop", "child_out_of_range", "nan_threshold"])
+def test_hostile_regression_forest_is_refused(how, tmp_path):
+    from panspectra_core.errors import UserError
+    from panspectra_core.testing.hostile_checkpoints import tamper_tree
+
+    x = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    kwargs = {"task_kinds": ["regression"], "n_estimators": 3, "n_features": 4}
+    forest = create_model("random_forest", **kwargs).fit(x, x[:, :1] * 3)
+    state = forest.state_dict()
+    bad = tamper_tree(state["skops"].numpy().tobytes(), how)
+    fresh = create_model("random_forest", **kwargs)
+    with pytest.raises(UserError, match="refused"):
+        fresh.load_state_dict({"skops": torch.frombuffer(bytearray(bad), dtype=torch.uint8)})

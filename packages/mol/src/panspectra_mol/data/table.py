@@ -195,6 +195,11 @@ def target_array(frame: pd.DataFrame, names: list[str], source: str) -> np.ndarr
                 f"{source}: target {name!r} row {row}: {raw.iloc[row - 1]!r} is not a number"
             )
         out[:, j] = values.to_numpy(dtype=np.float64)
+        infinite = np.flatnonzero(np.isinf(out[:, j]))
+        if infinite.size:
+            row = int(infinite[0]) + 1
+            raise UserError(f"{source}: target {name!r} row {row}: {raw.iloc[row - 1]!r} is not "
+                            "a finite number")  # fmt: skip
     return out
 
 

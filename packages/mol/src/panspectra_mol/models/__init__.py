@@ -61,10 +61,16 @@ def gps(
 
 
 @register_model(domain="mol", tags=("predict", "sklearn"), recipe=FOREST_RECIPE)
-def random_forest(task_kinds: list[str], num_tasks: int = 0, **kw: Any) -> MolForest:
+def random_forest(
+    task_kinds: list[str],
+    n_estimators: int = 300,
+    max_features: float | str = 0.2,
+    min_samples_leaf: int = 1,
+    seed: int = 0,
+    n_features: int = 0,
+) -> MolForest:
     """Random forest (300 trees, 20 % features per split), Morgan counts + RDKit descriptors."""
-    kw.pop("descriptor_dim", None)
-    return MolForest(task_kinds, **kw)
+    return MolForest(task_kinds, n_estimators, max_features, min_samples_leaf, seed, n_features)
 
 
 @register_model(domain="mol", tags=("ensemble",))

@@ -28,32 +28,57 @@ class _LoadResult(NamedTuple):
     unexpected_keys: list[str]
 
 
-def _valid_tree(tree: Any) -> bool:
-    """Node arrays of one fitted sklearn tree point inside the tree and the feature range."""
-    n, left, right = tree.node_count, tree.children_left, tree.children_right
-    inner = left != -1
-    children = np.concatenate([left[inner], right[inner]])
-    return bool(
-        left.shape == right.shape == tree.feature.shape == (n,)
-        and np.array_equal(inner, right != -1)
-        and ((children > 0) & (children < n)).all()
-        and ((tree.feature[inner] >= 0) & (tree.feature[inner] < tree.n_features)).all()
-        and tree.value.shape[0] == n
-    )
+def state_key(target: int) -> str:
+    """The state-dict key of target ``target``'s forest: ``skops`` (the key the other domains'
+    scikit-learn models use) for the first, ``skops_<j>`` for the others."""
+    return "skops" if target == 0 else f"skops_{target}"
 
 
-def forest_from_bytes(data: bytes) -> Any:
-    """A fitted forest from skops bytes, refused (UserError) if anything is untrusted."""
+def _check_regressor(forest: Any, n_features: int) -> None:
+    """The fitted attributes compiled code reads, for a regression forest (the core's
+    :func:`~panspectra_core.safe_sklearn.check_fitted` covers the classifier)."""
+    from panspectra_core.safe_sklearn import check_node_arrays
+
+    members = forest.estimators_
+    if not isinstance(members, list) or len(members) != forest.n_estimators:
+        raise ValueError("forest has a different number of trees than n_estimators")
+    if forest.n_outputs_ != 1 or forest.n_features_in_ != n_features:
+        raise ValueError("forest fitted on other features/outputs than the model")
+    for member in members:
+        tree = member.tree_
+        if type(member) is not type(forest.estimator) or tree.n_features != n_features:
+            raise ValueError("a forest member is not a decision tree on the model's features")
+        check_node_arrays(tree.children_left, tree.children_right, tree.feature,
+                          tree.threshold, n_features)  # fmt: skip
+
+
+def forest_from_bytes(data: bytes, template: Any, n_features: int) -> Any:
+    """A fitted forest from skops bytes, validated with the core's
+    :mod:`~panspectra_core.safe_sklearn` before and after construction.
+
+    Raises:
+        UserError: one line naming what is wrong.
+    """
     import skops.io
+    from sklearn.ensemble import RandomForestClassifier
+
+    from panspectra_core import safe_sklearn as safe
 
     try:
-        untrusted = set(skops.io.get_untrusted_types(data=data))
-        if untrusted - {TREE_TYPE}:
-            raise ValueError(f"untrusted types {sorted(untrusted - {TREE_TYPE})}")
-        forest = skops.io.loads(data, trusted=sorted(untrusted) or None)
-        if not all(_valid_tree(est.tree_) for est in forest.estimators_):
-            raise ValueError("a tree's node arrays point outside the tree")
-    except Exception as exc:
+        if isinstance(template, RandomForestClassifier):
+            return safe.load_fitted(data, template, n_features)
+        types, trees = safe.inspect_skops(data)
+        member = type(template.estimator)
+        allowed = safe.allowed_types(template) | {safe.TREE_TYPE, safe._type_name(member)}
+        foreign = sorted(types - allowed)
+        if foreign:
+            raise ValueError(f"types this model does not produce: {', '.join(foreign[:3])}")
+        for args, state in trees:
+            safe.check_tree_arrays(args, state)
+        forest = skops.io.loads(data, trusted=sorted(types))
+        safe._same_structure(forest, template, "model")
+        _check_regressor(forest, n_features)
+    except (ValueError, AttributeError, TypeError, KeyError, IndexError, OverflowError) as exc:
         raise UserError(f"random forest in the checkpoint refused: {exc}") from None
     return forest
 
@@ -66,6 +91,7 @@ class MolForest:
         task_kinds: ``regression`` / ``classification`` per target.
         n_estimators, max_features, min_samples_leaf: scikit-learn settings.
         seed: the forests' random_state.
+        n_features: the feature width (checked when a checkpoint is loaded).
 
     Shapes: ``model(x)`` with x (B, F) features → (B, T).
     """
@@ -79,8 +105,10 @@ class MolForest:
         max_features: float | str = 0.2,
         min_samples_leaf: int = 1,
         seed: int = 0,
+        n_features: int = 0,
     ) -> None:
         self.task_kinds = list(task_kinds)
+        self.n_features = n_features
         self.params = {
             "n_estimators": n_estimators,
             "max_features": max_features,
@@ -90,14 +118,21 @@ class MolForest:
         }
         self.forests: list[Any] = [None] * len(task_kinds)
 
-    def fit(self, features: np.ndarray, targets: np.ndarray) -> MolForest:
+    def template(self, target: int) -> Any:
+        """The unfitted scikit-learn forest of target ``target``."""
         from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
+        if self.task_kinds[target] == "classification":
+            return RandomForestClassifier(**self.params, class_weight="balanced")
+        return RandomForestRegressor(**self.params)
+
+    def fit(self, features: np.ndarray, targets: np.ndarray) -> MolForest:
+        if features.shape[1] != self.n_features:
+            raise ValueError(f"{features.shape[1]} features; the model was built for "
+                             f"{self.n_features}")  # fmt: skip
         for j, kind in enumerate(self.task_kinds):
             keep = np.isfinite(targets[:, j])
-            cls = RandomForestClassifier if kind == "classification" else RandomForestRegressor
-            extra = {"class_weight": "balanced"} if kind == "classification" else {}
-            forest = cls(**self.params, **extra)
+            forest = self.template(j)
             y = targets[keep, j]
             forest.fit(features[keep], y.astype(int) if kind == "classification" else y)
             self.forests[j] = forest
@@ -117,21 +152,22 @@ class MolForest:
         return torch.as_tensor(np.stack(columns, axis=1), dtype=torch.float32)
 
     def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Tensor]:
-        """``{"forest.<j>": uint8 tensor of skops bytes}`` per target."""
+        """``{state_key(j): uint8 tensor of skops bytes}`` per target j."""
         import skops.io
 
         return {
-            f"forest.{j}": torch.frombuffer(bytearray(skops.io.dumps(f)), dtype=torch.uint8)
+            state_key(j): torch.frombuffer(bytearray(skops.io.dumps(f)), dtype=torch.uint8)
             for j, f in enumerate(self.forests)
         }
 
     def load_state_dict(self, state: dict[str, Tensor], strict: bool = True, assign=False):
-        wanted = {f"forest.{j}" for j in range(len(self.task_kinds))}
+        wanted = {state_key(j) for j in range(len(self.task_kinds))}
         missing, unexpected = sorted(wanted - set(state)), sorted(set(state) - wanted)
         for j in range(len(self.task_kinds)):
-            key = f"forest.{j}"
+            key = state_key(j)
             if key in state:
-                self.forests[j] = forest_from_bytes(state[key].cpu().numpy().tobytes())
+                data = state[key].cpu().numpy().tobytes()
+                self.forests[j] = forest_from_bytes(data, self.template(j), self.n_features)
         return _LoadResult(missing, unexpected)
 
     def to(self, *args: Any, **kwargs: Any) -> MolForest:

@@ -89,7 +89,8 @@ class Preprocessing:
     # -- storage ------------------------------------------------------------------------
 
     def record(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k != "standardizer"}
+        # empty statistics are left out (the core refuses a zero-length *_std scale)
+        out = {k: v for k, v in self.__dict__.items() if k != "standardizer" and v != []}
         return {**out, "standardize": self.standardizer.record()}
 
     @classmethod

@@ -74,7 +74,7 @@ def model_kwargs(cfg: RunConfig, prep: Preprocessing, features: Features) -> dic
     kwargs = dict(cfg.get("model_kwargs") or {})
     if prep.morgan:
         kwargs.setdefault("seed", cfg.seed)
-        return {"task_kinds": prep.task_kinds, **kwargs}
+        return {"task_kinds": prep.task_kinds, **kwargs, "n_features": features.matrix.shape[1]}
     return {"num_tasks": len(prep.target_names), "descriptor_dim": features.descriptors.shape[1],
             **kwargs}  # fmt: skip
 
