@@ -12,7 +12,8 @@ across sizes shows the tiled reader/writer works.
     python tools/bench/bench_hsi_predict.py --sizes 256,1024,2048 --model svm \
         --smooth-method random_walker --smooth-radius 10 --tile-size 512
 
-Writes tools/bench/results/hsi_predict.json and .md (rows of other models and sizes are kept).
+Writes tools/bench/results/hsi_predict.csv and .md (rows of other models and sizes are kept;
+each row names its machine and command).
 The model weights are untrained (speed and memory do not depend on them); its recipe's patch
 size, PCA width and inference settings (TTA views, smoothing) are used. The sklearn baselines
 cannot predict untrained: they are fitted on a 10 % stratified sample of Indian Pines (seed 0;
@@ -24,12 +25,10 @@ the labelled pixels' edges; the row is named after the smoothing). ``--threads``
 from __future__ import annotations
 
 import argparse
-import json
-import re
+import csv
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -143,12 +142,80 @@ def make_checkpoint(
     classifier.save(path, config={}, metrics={}, protocol={})
 
 
-def _tile_size(row: dict) -> int:
-    """A row's tile size (older rows have it only in their command)."""
-    if "tile_size" in row:
-        return int(row["tile_size"])
-    found = re.search(r"--tile-size (\d+)", row.get("command", ""))
-    return int(found.group(1)) if found else 256
+COLUMNS = (
+    "model", "threads", "tile_size", "size", "pixels", "seconds", "pixels_per_second",
+    "peak_rss_mib", "peak_rss_source", "ru_maxrss_mib", "input_gib", "machine", "command",
+)  # fmt: skip
+
+
+def measure(args, tmp: Path, size: int, name: str, options: str) -> dict:
+    """Write a ``size²`` scene, classify it in a fresh process and return the table row."""
+    from panspectra_core.runtime import cpu_description
+
+    scene = tmp / f"scene_{size}.tif"
+    write_scene(scene, size)
+    argv = ["predict", "--checkpoint", str(tmp / "model.safetensors"), "--cube", str(scene)]
+    argv += ["--output", str(tmp / f"map_{size}.tif"), "--quiet"]
+    argv += ["--tile-size", str(args.tile_size)]
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(args.threads), *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    code, seconds, hwm_kb, maxrss_kb = out.split("RESULT")[1].split()[:4]
+    if int(code) != 0:
+        raise SystemExit(f"predict exited with {code} on the {size}² scene")
+    row = {
+        "model": name,
+        "threads": args.threads,
+        "tile_size": args.tile_size,
+        "size": size,
+        "pixels": size * size,
+        "seconds": f"{float(seconds):.1f}",
+        "pixels_per_second": f"{size * size / float(seconds):.0f}",
+        "peak_rss_mib": f"{int(hwm_kb) / 1024:.0f}",
+        "peak_rss_source": "VmHWM",
+        "ru_maxrss_mib": f"{int(maxrss_kb) / 1024:.0f}",
+        "input_gib": f"{scene.stat().st_size / 2**30:.2f}",
+        "machine": f"{cpu_description()}, {args.threads} threads",
+        "command": f"python tools/bench/bench_hsi_predict.py --model {args.model} "
+        f"--threads {args.threads} --tile-size {args.tile_size} --sizes {size}" + options,
+    }
+    scene.unlink()
+    return row
+
+
+def write_tables(results: Path, rows: list[dict]) -> str:
+    """``hsi_predict.csv`` (every row) and ``hsi_predict.md``; returns the Markdown."""
+    results.mkdir(parents=True, exist_ok=True)
+    with (results / "hsi_predict.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = [
+        "# hsi-classify predict, 200-band uint16 GeoTIFF (deflate) (bench_hsi_predict.py)",
+        "",
+        "| model | scene | tile | pixels | seconds | pixels/s | peak RSS (MiB) | file (GiB) "
+        "| machine | command |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        upper = "" if r["peak_rss_source"] == "VmHWM" else " *"
+        lines.append(
+            f"| {r['model']} | {r['size']}×{r['size']} | {r['tile_size']} | "
+            f"{int(r['pixels']):,} | {r['seconds']} | {int(r['pixels_per_second']):,} | "
+            f"{r['peak_rss_mib']}{upper} | {r['input_gib']} | {r['machine']} | `{r['command']}` |"
+        )
+    lines += ["", "Peak RSS = VmHWM of the predict process (its own high-water mark)."]
+    if any(r["peak_rss_source"] != "VmHWM" for r in rows):
+        lines += [
+            "\\* measured as the child's ru_maxrss, which on Linux includes the bench parent's"
+            " peak (it grows with the scene the parent writes): an upper bound."
+        ]
+    text = "\n".join(lines) + "\n"
+    (results / "hsi_predict.md").write_text(text)
+    return text
 
 
 def main() -> None:
@@ -161,95 +228,23 @@ def main() -> None:
     parser.add_argument("--smooth-radius", type=int, help="replace the recipe's smoothing radius")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args()
+    name, options = args.model, ""
+    if args.smooth_method or args.smooth_radius is not None:
+        name += f" + {args.smooth_method or 'recipe smoothing'} r {args.smooth_radius}"
+        options = f" --smooth-method {args.smooth_method} --smooth-radius {args.smooth_radius}"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        make_checkpoint(
-            tmp / "model.safetensors", args.model, args.smooth_method, args.smooth_radius
-        )
-        name, options = args.model, ""
-        if args.smooth_method or args.smooth_radius is not None:
-            name += f" + {args.smooth_method or 'recipe smoothing'} r {args.smooth_radius}"
-            options = f" --smooth-method {args.smooth_method} --smooth-radius {args.smooth_radius}"
+        checkpoint = Path(tmp) / "model.safetensors"
+        make_checkpoint(checkpoint, args.model, args.smooth_method, args.smooth_radius)
         for size in (int(s) for s in args.sizes.split(",")):
-            scene = tmp / f"scene_{size}.tif"
-            start = time.perf_counter()
-            write_scene(scene, size)
-            write_seconds = time.perf_counter() - start
-            argv = [
-                "predict",
-                "--checkpoint",
-                str(tmp / "model.safetensors"),
-                "--cube",
-                str(scene),
-                "--output",
-                str(tmp / f"map_{size}.tif"),
-                "--quiet",
-                "--tile-size",
-                str(args.tile_size),
-            ]
-            out = subprocess.run(
-                [sys.executable, "-c", _CHILD, str(args.threads), *argv],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            code, seconds, hwm_kb, maxrss_kb = out.split("RESULT")[1].split()[:4]
-            rows.append(
-                {
-                    "model": name,
-                    "threads": args.threads,
-                    "tile_size": args.tile_size,
-                    "size": size,
-                    "pixels": size * size,
-                    "seconds": float(seconds),
-                    "pixels_per_second": size * size / float(seconds),
-                    "peak_rss_mib": int(hwm_kb) / 1024,
-                    "peak_rss_source": "VmHWM",
-                    "ru_maxrss_mib": int(maxrss_kb) / 1024,
-                    "input_gib": scene.stat().st_size / 2**30,
-                    "exit_code": int(code),
-                    "scene_write_seconds": write_seconds,
-                    "command": f"python tools/bench/bench_hsi_predict.py --model {args.model} "
-                    f"--threads {args.threads} --tile-size {args.tile_size} --sizes {size}"
-                    + options,
-                }
-            )
+            rows.append(measure(args, Path(tmp), size, name, options))
             print(rows[-1], flush=True)
-            scene.unlink()
-    args.results.mkdir(parents=True, exist_ok=True)
-    path = args.results / "hsi_predict.json"
-    previous = json.loads(path.read_text()) if path.exists() else {"rows": []}
-    kept = [  # rows of other models (older files have one model at the top level)
-        {"model": previous.get("model"), **r} if "model" not in r else r for r in previous["rows"]
-    ]
-    measured = {(r["model"], r["size"]) for r in rows}  # re-measured sizes replace their rows
+    table = args.results / "hsi_predict.csv"
+    kept = list(csv.DictReader(table.open())) if table.exists() else []
+    measured = {(r["model"], str(r["size"])) for r in rows}  # re-measured sizes replace theirs
     rows = [r for r in kept if (r["model"], r["size"]) not in measured] + rows
-    rows.sort(key=lambda r: (r["model"] != name, r["model"], r["size"]))
-    path.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
-    lines = [
-        "# hsi-classify predict, 200-band uint16 GeoTIFF (deflate)",
-        "",
-        "| model | scene | tile | pixels | seconds | pixels/s | peak RSS (MiB) | file (GiB) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        inherited = "" if r.get("peak_rss_source") == "VmHWM" else " *"
-        lines.append(
-            f"| {r['model']} | {r['size']}×{r['size']} | {_tile_size(r)} | {r['pixels']:,} | "
-            f"{r['seconds']:.1f} | "
-            f"{r['pixels_per_second']:,.0f} | {r['peak_rss_mib']:.0f}{inherited} | "
-            f"{r['input_gib']:.2f} |"
-        )
-    lines += ["", "Peak RSS = VmHWM of the predict process (its own high-water mark)."]
-    if any(r.get("peak_rss_source") != "VmHWM" for r in rows):
-        lines += [
-            "\\* older row, measured as the child's ru_maxrss, which on Linux includes the bench"
-            " parent's peak (it grows with the scene the parent writes): an upper bound."
-        ]
-    lines += ["", "Commands: " + "; ".join(sorted({f"`{r['command']}`" for r in rows}))]
-    (args.results / "hsi_predict.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    rows.sort(key=lambda r: (r["model"] != name, r["model"], int(r["size"])))
+    print(write_tables(args.results, rows))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ reference endmember (radians, after Hungarian matching), abundance RMSE, compute
     python tools/bench/bench_hsi_unmix.py --seeds 0-4
     python tools/bench/bench_hsi_unmix.py --methods vca,nfindr --seeds 0,1 --ae-epochs 30
 
-Writes tools/bench/results/hsi_unmix.json and hsi_unmix.md. Needs the Samson files (see
+Writes tools/bench/results/hsi_unmix.md (``--raw FILE.json``: every seed's figures too). Needs
+the Samson files (see
 data_manifests/hsi/samson.toml; set PANSPECTRA_DATA to the shared data folder).
 """
 
@@ -15,14 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from panspectra_core.cli import parse_seeds, summarize_seeds
+from panspectra_core.reporting import parse_seed_list as parse_seeds
+from panspectra_core.reporting import summarize_seeds
+from panspectra_core.runtime import cpu_description
 from panspectra_hsi.data import load_samson
 from panspectra_hsi.unmixing import METHODS, score_unmixing, unmix
 
@@ -87,6 +89,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-4")
     parser.add_argument("--ae-epochs", type=int, default=30)
     parser.add_argument("--output", type=Path, default=RESULTS / "hsi_unmix")
+    parser.add_argument("--raw", type=Path, help="also write every seed's figures to this JSON")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     seeds = parse_seeds(args.seeds)
@@ -102,7 +105,7 @@ def main() -> None:
         "dataset": "samson",
         "seeds": seeds,
         "ae_epochs": args.ae_epochs,
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+        "machine": f"{cpu_description()}, {os.cpu_count()} cpus, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads",
         "command": "python tools/bench/bench_hsi_unmix.py "
         f"--methods {args.methods} --seeds {args.seeds} --ae-epochs {args.ae_epochs}",
@@ -110,7 +113,8 @@ def main() -> None:
         "results": results,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    if args.raw:
+        args.raw.write_text(json.dumps(report, indent=2) + "\n")
     args.output.with_suffix(".md").write_text(markdown(report, names))
     print(markdown(report, names))
 
