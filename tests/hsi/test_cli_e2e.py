@@ -275,3 +275,25 @@ def test_named_indian_pines_matches_its_manifest():
     assert scene.class_names[8] == "Oats" and scene.class_counts()[9] == 20
     assert sum(scene.class_counts().values()) == 10249
     assert scene.wavelengths.shape == (200,) and 400 <= scene.wavelengths[0] < scene.wavelengths[-1]
+
+
+def test_seeds_write_one_folder_each_and_a_summary(tmp_path, scene_factory):
+    cube, labels = scene_factory(height=16, width=16)
+    np.save(tmp_path / "cube.npy", cube)
+    np.save(tmp_path / "gt.npy", labels)
+    out = tmp_path / "run"
+    argv = ["train", "--cube", str(tmp_path / "cube.npy"), "--labels", str(tmp_path / "gt.npy")]
+    argv += ["--model", "svm", "--seeds", "0,1", "--quiet", "--output", str(out)]
+    assert classify_main(argv) == 0
+    summary = json.loads((out / "metrics.json").read_text())
+    per_seed = [json.loads((out / f"seed_{s}" / "metrics.json").read_text()) for s in (0, 1)]
+    assert summary["seeds"] == [0, 1] and [m["seed"] for m in per_seed] == [0, 1]
+    values = [m["overall_accuracy"] for m in per_seed]
+    assert summary["seed_summary"]["overall_accuracy"]["values"] == values
+    assert summary["overall_accuracy"] == pytest.approx(sum(values) / 2)
+    for seed in (0, 1):
+        folder = out / f"seed_{seed}"
+        for name in ("model.safetensors", "classification_map.png", "confusion_matrix.png"):
+            assert (folder / name).is_file(), name
+        assert (folder / "config.yaml").is_file()
+    assert (out / "config.yaml").is_file() and not (out / "model.safetensors").exists()
