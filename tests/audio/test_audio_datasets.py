@@ -62,3 +62,21 @@ def test_mixing_levels():
     assert len(pair.mixture) == 100 and b[50:].sum() == 0
     assert abs(10 * np.log10(np.mean(b[:50] ** 2) / np.mean(a**2)) + 6.0) < 1e-4
     assert np.allclose(pair.mixture, a + b)
+
+
+@pytest.mark.data
+def test_fsdd_speaker_protocol_holds_out_one_whole_speaker_per_fold():
+    from panspectra_audio.pipeline.classify import _fsdd_splits
+
+    folds = _fsdd_splits("speaker")
+    assert len(folds) == 6
+    held_out = set()
+    for fold in folds:
+        assert (len(fold.train), len(fold.test)) == (2500, 500)
+        test_speakers = {p.name.split("_")[1] for p in fold.test}
+        train_speakers = {p.name.split("_")[1] for p in fold.train}
+        assert len(test_speakers) == 1 and not test_speakers & train_speakers
+        held_out |= test_speakers
+    assert len(held_out) == 6
+    official = _fsdd_splits("official")[0]
+    assert not {p.name for p in official.train} & {p.name for p in official.test}

@@ -44,6 +44,12 @@ def _row(model: str, protocol: str, m: dict) -> tuple[str, dict]:
     }
 
 
+def _spec(text: str) -> tuple[str, str, str]:
+    """``MODEL[:SEEDS[:MINUTES]]`` → (model, seeds, minutes or "")."""
+    parts = text.split(":")
+    return parts[0], parts[1] if len(parts) > 1 else "0", parts[2] if len(parts) > 2 else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, default=Path("runs/bench_audio"))
@@ -63,8 +69,8 @@ def main() -> None:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     rows = []
-    jobs = [(([*spec.split(":"), "0", ""])[:3], "official") for spec in args.models]
-    jobs += [([model, "0", ""], "speaker") for model in args.speaker]
+    jobs = [(_spec(spec), "official") for spec in args.models]
+    jobs += [((model, "0", ""), "speaker") for model in args.speaker]
     for (model, seeds, minutes), protocol in jobs:
         flags = ["--dataset", "fsdd", "--model", model, "--protocol", protocol]
         flags += ["--seeds", seeds] if "," in seeds or "-" in seeds else ["--seed", seeds]

@@ -25,7 +25,7 @@ app = DomainCLI(
     + __doc__.splitlines()[1],
     domain="audio",
     model_tag="enhance",
-    default_model="convtasnet_enhance",
+    default_model="mamba_causal_enhance",
     components={"extra speech": EXTRA_SPEECH},
 )
 DATA_OPTIONS = [o.DATASET, o.DATA, o.TEST_FRACTION, o.MONO, o.SAMPLE_RATE]

@@ -188,7 +188,7 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)
         log.info("fold %s: %d train, %d test", split.name, len(split.train), len(split.test))
         fold = train_fold(cfg, split, rate, folder)
-        folds[split.name] = {k: fold["metrics"][k] for k in ("accuracy", "macro_f1", "n")}
+        folds[split.name] = {k: fold["metrics"][k] for k in ("accuracy", "macro_f1", "n", "epochs")}
         cpu += fold["metrics"]["train_cpu_seconds"]
         pred = fold["probs"].argmax(1)
         y_true += split.test_y
@@ -205,6 +205,7 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         model=cfg.model,
         train_seconds=time.perf_counter() - start,
         train_cpu_seconds=cpu,
+        epochs=max(f["epochs"] for f in folds.values()),
         folds=folds,
         errors=[r[0] for r in rows if r[1] != r[2]],
     )
