@@ -61,7 +61,7 @@ TABLE = DomainTable(
         },
         ("mol-predict train", "data", "truncated"): CUT_TABLE,
         ("mol-predict predict", "data", "truncated"): CUT_TABLE,
-    },  # fmt: skip
+    },
 )
 
 

@@ -60,17 +60,10 @@ def gps(
     )
 
 
-@register_model(domain="mol", tags=("predict", "sklearn"), recipe=FOREST_RECIPE)
-def random_forest(
-    task_kinds: list[str],
-    n_estimators: int = 300,
-    max_features: float | str = 0.2,
-    min_samples_leaf: int = 1,
-    seed: int = 0,
-    n_features: int = 0,
-) -> MolForest:
-    """Random forest (300 trees, 20 % features per split), Morgan counts + RDKit descriptors."""
-    return MolForest(task_kinds, n_estimators, max_features, min_samples_leaf, seed, n_features)
+#: random forest (300 trees, 20 % of the features per split) on Morgan counts + descriptors
+random_forest = register_model(
+    "random_forest", domain="mol", tags=("predict", "sklearn"), recipe=FOREST_RECIPE
+)(MolForest)
 
 
 @register_model(domain="mol", tags=("ensemble",))

@@ -84,8 +84,10 @@ def forest_from_bytes(data: bytes, template: Any, n_features: int) -> Any:
 
 
 class MolForest:
-    """Per-target random forests with the ``state_dict`` / ``to`` / ``eval`` interface the core's
-    checkpoint expects of a model (not an ``nn.Module``: it has no parameters).
+    """Random forests (one per target) on Morgan counts + RDKit descriptors (scikit-learn).
+
+    It has the ``state_dict`` / ``to`` / ``eval`` interface the core's checkpoint expects of
+    a model, without being an ``nn.Module`` (it has no parameters).
 
     Args:
         task_kinds: ``regression`` / ``classification`` per target.

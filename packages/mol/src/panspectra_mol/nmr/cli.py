@@ -46,6 +46,8 @@ QUIET_THREADS = (COMMON_OPTIONS[4], COMMON_OPTIONS[6])
                choices=("nmrshiftdb2_nmr8k",)),
         Option("split", str, "random", "held-out protocol", "data", choices=PROTOCOLS),
         Option("test_molecules", int, 500, "held-out molecules", "data", validate=positive),
+        Option("max_molecules", int, None, "use a seeded random subset of this many molecules",
+               "data", validate=positive),
         *COMMON_OPTIONS, *TRAINING_OPTIONS,
     ),
     output="dir",
@@ -55,6 +57,18 @@ def train(cfg: RunConfig, out: Path) -> dict:
     from panspectra_mol.nmr.train import run_nmr_train
 
     return run_nmr_train(cfg, out)
+
+
+@app.verb(
+    "evaluate",
+    options=(CHECKPOINT, *COMMON_OPTIONS[:3], *QUIET_THREADS),
+    output="dir",
+    help="score a checkpoint on the held-out molecules of its training run",
+)
+def evaluate(cfg: RunConfig, out: Path) -> dict:
+    from panspectra_mol.nmr.train import run_nmr_evaluate
+
+    return run_nmr_evaluate(cfg, out)
 
 
 @app.verb(

@@ -55,6 +55,30 @@ def shift_split(data: ShiftSet, protocol: str, seed: int, n_test: int):
     return np.sort(rest[n_val:]), np.sort(rest[:n_val]), test
 
 
+def subsample(data: ShiftSet, limit: int | None, seed: int) -> ShiftSet:
+    """A seeded random ``limit`` molecules of ``data`` (all when ``limit`` is None)."""
+    if limit is None or limit >= len(data):
+        return data
+    keep = np.sort(np.random.default_rng(seed).permutation(len(data))[:limit])
+    return data.subset(keep)
+
+
+def score_held_out(predict, data: ShiftSet, test: np.ndarray, out: Path) -> dict[str, Any]:
+    """Per-atom predictions of the held-out molecules → CSV, parity plot and metrics.
+
+    ``predict(index) → (atoms,)`` predicted shifts (ppm) of the molecules at ``index``,
+    concatenated in order.
+    """
+    table = atom_table(data, test, predict(test))
+    write_csv(table, out / "predictions_test_atoms.csv")
+    plot_parity(table["shift_ppm"], table["pred_ppm"], out / "parity.png",
+                title="13C shifts (test molecules)", unit="ppm")  # fmt: skip
+    write_csv(pd.DataFrame({"mol_id": [data.ids[i] for i in test],
+                            "smiles": [data.smiles[i] for i in test]}),
+              out / "test_molecules.csv")  # fmt: skip
+    return shift_metrics(table)
+
+
 def atom_table(data: ShiftSet, index: np.ndarray, predicted: np.ndarray) -> pd.DataFrame:
     """One row per carbon with a measured shift: molecule, atom, environment, shift, pred."""
     rows, offset = [], 0
@@ -87,7 +111,7 @@ def shift_metrics(table: pd.DataFrame) -> dict[str, Any]:
 
 def run_nmr_train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Train, score and save one seed (see the module docstring)."""
-    data = load_exp5k()
+    data = subsample(load_exp5k(), cfg.get("max_molecules"), cfg.seed)
     train, val, test = shift_split(data, cfg.split, cfg.seed, cfg.test_molecules)
     graphs = [mol_to_graph(m) for m in data.mols]
     carbons = np.concatenate([data.shifts[i] for i in train])
@@ -108,21 +132,16 @@ def run_nmr_train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         trainer_config(cfg, progress_bar=False), out / "work",
         lr=cfg.lr, weight_decay=cfg.weight_decay, scheduler=cfg.scheduler,
     )  # fmt: skip
-    predicted = predict_graphs(model, graphs, empty, index=test) * std + mean
-    table = atom_table(data, test, predicted)
-    write_csv(table, out / "predictions_test_atoms.csv")
-    plot_parity(table["shift_ppm"], table["pred_ppm"], out / "parity.png",
-                title="13C shifts (test molecules)", unit="ppm")  # fmt: skip
-    metrics = shift_metrics(table)
+    metrics = score_held_out(
+        lambda index: predict_graphs(model, graphs, empty, index=index) * std + mean,
+        data, test, out,
+    )  # fmt: skip
     metrics.update(
         split=cfg.split, model=cfg.model, n_train=len(train), n_val=len(val), n_test=len(test),
         train_seconds=result.train_seconds, cpu_seconds=result.cpu_seconds,
         cpu_minutes=result.cpu_seconds / 60, epochs=result.epochs,
         n_skipped=len(data.skipped),
     )  # fmt: skip
-    write_csv(pd.DataFrame({"mol_id": [data.ids[i] for i in test],
-                            "smiles": [data.smiles[i] for i in test]}),
-              out / "test_molecules.csv")  # fmt: skip
     save_checkpoint(
         out / "model.safetensors", model, model_name=cfg.model, model_kwargs=kwargs,
         domain="mol", preprocessing={"shift_mean": mean, "shift_std": std, "task": "13C shifts"},
@@ -132,3 +151,22 @@ def run_nmr_train(cfg: RunConfig, out: Path) -> dict[str, Any]:
 
     shutil.rmtree(out / "work", ignore_errors=True)
     return metrics
+
+
+def run_nmr_evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
+    """Score a checkpoint on the held-out molecules of its own training run (protocol, seed,
+    test size and molecule limit read from the checkpoint's config)."""
+    from panspectra_mol.nmr.predict import ShiftPredictor
+
+    predictor = ShiftPredictor.load(cfg.checkpoint)
+    run = predictor.meta.config
+    seed = int(run.get("seed", 0))
+    data = subsample(load_exp5k(), run.get("max_molecules"), seed)
+    split = run.get("split", "random")
+    test = shift_split(data, split, seed, int(run.get("test_molecules", 500)))[2]
+
+    def predict(index: np.ndarray) -> np.ndarray:
+        return np.concatenate(predictor.shifts([data.mols[i] for i in index]))
+
+    metrics = score_held_out(predict, data, test, out)
+    return {**metrics, "split": split, "n_test": len(test), "seed_of_split": seed}
