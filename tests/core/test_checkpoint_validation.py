@@ -162,3 +162,13 @@ def test_domain_validators_run_and_name_the_file(good):
         _VALIDATORS["spy-domain"].remove(validator)
     assert seen == [SPY]
     load_checkpoint(good)
+
+
+def test_a_nesting_bomb_in_the_metadata_is_one_line(good, tmp_path):
+    from safetensors.torch import save_file
+
+    _, tensors = read_raw(good)
+    path = tmp_path / "deep.safetensors"
+    save_file(tensors, str(path), metadata={"panspectra": "[" * 100_000 + "]" * 100_000})
+    with pytest.raises(CheckpointError, match=r"deep.safetensors: metadata is not valid JSON"):
+        load_checkpoint(path)

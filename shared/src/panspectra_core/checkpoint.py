@@ -222,7 +222,7 @@ def _read_raw(path: Path) -> tuple[dict[str, Any], dict[str, tuple[str, list[int
         raise CheckpointError(f"{path}: safetensors file without PanSpectra metadata")
     try:
         raw = json.loads(header[_META_KEY])
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nesting bomb
         raise CheckpointError(f"{path}: metadata is not valid JSON ({exc})") from None
     if not isinstance(raw, dict):
         raise CheckpointError(f"{path}: metadata is not a JSON object")
@@ -305,17 +305,25 @@ def load_checkpoint(
         if expected is not None:
             check_shapes(expected, header)
         state, extra = _read_tensors(path, raw, meta)
-        model = create_model(meta.model_name, **meta.model_kwargs)
+        model = _build(meta.model_name, meta.model_kwargs)
         _load_weights(model, state, meta.model_name)
         check_stored_scales(meta.preprocessing, extra)
         for validator in _VALIDATORS.get(meta.domain, []):
             validator(meta, extra)
-    except (ValueError, UserError) as exc:
+    except (ValueError, UserError, RecursionError) as exc:
         message = str(exc).removeprefix(f"{path}: ")
         raise CheckpointError(f"{path}: {' '.join(message.split())}") from None
     model.to(map_location).eval()
     extra = {k: v.to(map_location) for k, v in extra.items()}
     return Checkpoint(model=model, meta=meta, extra_tensors=extra)
+
+
+def _build(name: str, kwargs: dict[str, Any]) -> Any:
+    """The real build (after the checks): a builder's own argument errors are one line too."""
+    try:
+        return create_model(name, **kwargs)
+    except (TypeError, KeyError, RuntimeError, NotImplementedError) as exc:
+        raise ValueError(f"model_kwargs do not build {name!r} ({exc})") from None
 
 
 def _read_tensors(
