@@ -7,8 +7,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from panspectra_core.errors import UserError
 from panspectra_core.kit import (
     COMMON_OPTIONS,
@@ -125,38 +123,28 @@ def evaluate(cfg: RunConfig, out: Path) -> dict:
 
 @app.verb(
     "predict",
-    options=(CHECKPOINT, *DATA_OPTIONS[1:3],
+    options=(CHECKPOINT, *DATA_OPTIONS[1:3], DATA_OPTIONS[-1],
              Option("smiles", name_list, None, "SMILES given on the command line", "data"),
              OUTPUT, COMMON_OPTIONS[1], COMMON_OPTIONS[4], COMMON_OPTIONS[6]),
     output="file",
     help="predict every row of a file: one output row per input row",
 )  # fmt: skip
 def predict(cfg: RunConfig, out: Path) -> dict:
-    from panspectra_mol.data.table import detect_smiles_column, read_frame
-    from panspectra_mol.pipeline.predict import MolPredictor
+    from panspectra_mol.pipeline.predict import MolPredictor, predict_file
     from panspectra_mol.pipeline.scoring import write_csv
 
     if (cfg.get("data") is None) == (cfg.get("smiles") is None):
         raise UserError("give exactly one of --data FILE or --smiles S1,S2")
     predictor = MolPredictor.load(cfg.checkpoint)
     if cfg.get("data") is not None:
-        frame = read_frame(cfg.data)
-        column = cfg.get("smiles_column") or detect_smiles_column(frame, str(cfg.data))
-        if column not in frame.columns:
-            raise UserError(f"{cfg.data}: SMILES column {column!r} not found "
-                            f"(columns: {', '.join(frame.columns)})")  # fmt: skip
-        smiles = frame[column].tolist()
+        rows, bad = predict_file(predictor, cfg.data, cfg.get("smiles_column"), out,
+                                 workers=cfg.workers)  # fmt: skip
     else:
-        smiles = list(cfg.smiles)
-    result = predictor.predict_smiles(smiles)
-    write_csv(result, out)
-    n_bad = int((~result["valid"]).sum())
-    print(f"wrote {out}: {len(result)} rows, {n_bad} invalid SMILES flagged")
-    return {
-        "n_rows": len(result),
-        "n_invalid": n_bad,
-        "mean_prediction": float(np.nanmean(result[f"pred_{predictor.target_names[0]}"])),
-    }
+        result = predictor.predict_smiles(list(cfg.smiles))
+        write_csv(result, out)
+        rows, bad = len(result), int((~result["valid"]).sum())
+    print(f"wrote {out}: {rows} rows, {bad} invalid SMILES flagged")
+    return {"n_rows": rows, "n_invalid": bad}
 
 
 main = app.main

@@ -119,15 +119,22 @@ def raw_descriptors(canonical: list[str], workers: int) -> np.ndarray:
 
 
 def build_features(
-    prep: Preprocessing, canonical: list[str], raw_desc: np.ndarray | None, workers: int = 1
+    prep: Preprocessing,
+    canonical: list[str],
+    raw_desc: np.ndarray | None,
+    workers: int = 1,
+    cache: bool = True,
 ) -> Features:
-    """The model inputs of ``canonical`` SMILES under the fitted ``prep``."""
+    """The model inputs of ``canonical`` SMILES under the fitted ``prep`` (``cache``: keep
+    them in the on-disk feature cache; predict passes ``False``)."""
     n = len(canonical)
     desc = np.zeros((n, 0), np.float32)
     if prep.descriptors:
-        raw = raw_desc if raw_desc is not None else raw_descriptors(canonical, workers)
-        desc = prep.scale_descriptors(raw)
+        if raw_desc is None:
+            rows = featurize("descriptors", canonical, workers=workers, cache=cache)
+            raw_desc = np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+        desc = prep.scale_descriptors(raw_desc)
     if prep.morgan:
-        fps = np.stack(featurize("morgan", canonical, workers=workers))
+        fps = np.stack(featurize("morgan", canonical, workers=workers, cache=cache))
         return Features(None, np.concatenate([fps, desc], axis=1).astype(np.float32), desc)
-    return Features(featurize("graph", canonical, workers=workers), None, desc)
+    return Features(featurize("graph", canonical, workers=workers, cache=cache), None, desc)
