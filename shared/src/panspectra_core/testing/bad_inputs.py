@@ -251,7 +251,7 @@ class Case:
     bad: BadInput
 
     def __str__(self) -> str:
-        return f"{self.verb.name.split()[-1]}-{self.role}-{self.bad.name}"
+        return f"{self.verb.name.replace(' ', '-')}-{self.role}-{self.bad.name}"
 
 
 def cases(table: DomainTable) -> list[Any]:
