@@ -155,3 +155,17 @@ def test_other_split_fields_are_checked(field_value, synthetic_scene):
     name = next(iter(field_value))
     with pytest.raises(UserError, match=name):
         random_split(labels, **field_value)
+
+
+def test_empty_cube_and_truncated_npz_are_one_line_errors(tmp_path):
+    empty = tmp_path / "empty.npy"
+    np.save(empty, np.zeros((0, 5, 4), dtype=np.float32))
+    with pytest.raises(HSIDataError, match="empty") as info:
+        open_cube(empty)
+    assert str(empty) in _one_line(info)
+    npz = tmp_path / "cube.npz"
+    np.savez(npz, cube=np.ones((4, 4, 3), dtype=np.float32))
+    npz.write_bytes(npz.read_bytes()[:60])
+    with pytest.raises(HSIDataError, match=r"not a readable \.npz") as info:
+        open_cube(npz)
+    assert str(npz) in _one_line(info)

@@ -10,6 +10,7 @@ Georeference (CRS as WKT, affine transform as 6 GDAL-order numbers ``(a, b, c, d
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +159,8 @@ def _array_source(
         raise data_error(path, f"--shape is for 2-D matrices; the cube is {array.shape}")
     if array.ndim != 3:
         raise data_error(path, f"cube must be 3-D (H, W, B), got shape {array.shape}")
+    if 0 in array.shape:
+        raise data_error(path, f"the cube is empty: shape {array.shape}", "check the file")
     return CubeSource(path, tuple(int(n) for n in array.shape), notes=notes, _array=array)
 
 
@@ -226,7 +229,7 @@ def _check_path(path: Path) -> None:
 def _npz_array(path: Path, key: str | None, ndim: int, what: str) -> np.ndarray:
     try:
         return _npz_pick(path, key, ndim, what)
-    except (ValueError, OSError, EOFError) as exc:  # object arrays, zip errors, truncation
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # object, zip, truncated
         raise data_error(path, f"not a readable .npz file ({exc})", "re-save the arrays") from None
 
 

@@ -9,6 +9,7 @@ matrix under ``M`` / ``endmembers`` / ``E`` and, optionally, the abundances as `
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ def _arrays(path: Path) -> dict[str, np.ndarray]:
         try:
             with np.load(path, allow_pickle=False) as archive:
                 return {k: archive[k] for k in archive.files}
-        except (ValueError, OSError) as exc:
+        except (ValueError, OSError, zipfile.BadZipFile) as exc:
             raise data_error(path, f"not a readable .npz file ({exc})") from None
     raise data_error(path, f"unsupported reference file type {suffix!r}", "use .mat or .npz")
 
