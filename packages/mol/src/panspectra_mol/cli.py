@@ -54,9 +54,31 @@ CHECKPOINT = Option("checkpoint", Path, None, "model.safetensors of a train run"
                     required=True, metavar="CKPT")  # fmt: skip
 
 
+def task_kinds_of(values: dict[str, Any]) -> list[str]:
+    """The task kinds a run will have, read cheaply (manifest, ``--task-kinds`` or the target
+    columns); ``[]`` when they cannot be told (the real load then reports the problem)."""
+    if values.get("task_kinds"):
+        return list(values["task_kinds"])
+    try:
+        if values.get("dataset"):
+            from panspectra_core.datasets import load_manifest
+
+            return [load_manifest("mol", values["dataset"]).format["task"]]
+        if values.get("data") and values.get("targets"):
+            from panspectra_mol.data.table import infer_task_kinds, read_frame, target_array
+
+            frame = read_frame(values["data"])
+            return infer_task_kinds(target_array(frame, values["targets"], ""), None)
+    except (UserError, KeyError):
+        return []
+    return []
+
+
 def default_model(values: dict[str, Any]) -> str:
-    """The benchmark winner (docs/mol.md): D-MPNN with descriptors for every task kind."""
-    return "dmpnn"
+    """The benchmark winner per task kind (docs/mol.md): the random forest when every target
+    is a classification target (BBBP), else D-MPNN with RDKit descriptors."""
+    kinds = task_kinds_of(values)
+    return "random_forest" if kinds and set(kinds) == {"classification"} else "dmpnn"
 
 
 app = DomainCLI(
@@ -148,3 +170,7 @@ def predict(cfg: RunConfig, out: Path) -> dict:
 
 
 main = app.main
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
