@@ -136,6 +136,7 @@ def test_smiles_column_is_detected_by_content(tmp_path):
 
 
 @pytest.mark.data
+@pytest.mark.slow
 def test_nmr_train_evaluate_predict_rank_on_real_spectra(tmp_path, capsys):
     run = tmp_path / "nmr"
     argv = ["train", "--max-molecules", "60", "--test-molecules", "12", "--epochs", "1",
