@@ -7,6 +7,8 @@ import pytest
 from ts_test_helpers import STAND_IN, make_series_frame
 
 from panspectra_core.testing.bad_inputs import (
+    CHECKPOINTS,
+    BadInput,
     DomainTable,
     Verb,
     cases,
@@ -14,6 +16,7 @@ from panspectra_core.testing.bad_inputs import (
     run_good,
     run_in_process,
 )
+from panspectra_core.testing.hostile_checkpoints import edited
 
 ENTRY = "panspectra_ts.cli:main"
 FLAGS = f"--model {STAND_IN} --lookback 24 --horizon 6 --epochs 1 --quiet --accelerator cpu"
@@ -26,8 +29,39 @@ INF_CELL = (
     "data-quality change of another helper)"
 )
 
+TS_VALIDATOR = (
+    "ts registers no checkpoint validator yet (register_checkpoint_validator): a text lookback, "
+    "missing or short targets and a huge horizon reach the pipeline (a traceback, or an "
+    "error blaming the data file)"
+)
+
+
+def _lookback_text(raw: dict, tensors: dict) -> None:
+    raw["preprocessing"]["lookback"] = str(raw["preprocessing"]["lookback"])
+
+
+def _no_targets(raw: dict, tensors: dict) -> None:
+    del raw["preprocessing"]["targets"]
+
+
+def _short_targets(raw: dict, tensors: dict) -> None:
+    raw["preprocessing"]["targets"] = raw["preprocessing"]["targets"][:-1]
+
+
+def _huge_horizon(raw: dict, tensors: dict) -> None:
+    raw["preprocessing"]["horizon"] = 10**9
+
+
+TS_ENTRIES = {
+    "ts_lookback_text": _lookback_text,
+    "ts_no_targets": _no_targets,
+    "ts_short_targets": _short_targets,
+    "ts_huge_horizon": _huge_horizon,
+}
+
 TABLE = DomainTable(
     domain="ts",
+    extra=[BadInput(name, CHECKPOINTS, edited(edit)) for name, edit in TS_ENTRIES.items()],
     verbs=[
         Verb(
             "ts-forecast train",
@@ -51,6 +85,11 @@ TABLE = DomainTable(
     ],
     xfail={
         **{(f"ts-forecast {verb}", "data", "csv_stray_text"): STRAY_TEXT for verb in ("train",)},
+        **{
+            (f"ts-forecast {verb}", "checkpoint", entry): TS_VALIDATOR
+            for verb in ("predict", "evaluate")
+            for entry in TS_ENTRIES
+        },
         **{
             (f"ts-forecast {verb}", "data", "csv_inf"): INF_CELL
             for verb in ("train", "predict", "evaluate")
