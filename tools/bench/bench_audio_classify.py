@@ -82,6 +82,10 @@ def main() -> None:
         rows.append(row)
     lines += [
         "",
+        "Rows run with `--max-train-minutes` were stopped by that wall-clock budget on the "
+        "shared machine (their CPU minutes show how little compute that was): they show that "
+        "the models train, not what they reach.",
+        "",
         "Test set: the 300 FSDD recordings with take index 0-4 (official split); "
         "speaker: pooled accuracy of 6 leave-one-speaker-out folds (3000 recordings). "
         "Training times are wall-clock and process CPU time on a shared machine.",

@@ -31,6 +31,9 @@ class TasNet(nn.Module):
         mask_net: (batch, N, frames) → (batch, sources, N, frames) masks (non-negative).
         sources: number of output signals. filters: N. window: L samples. stride: S samples.
         squeeze: return (batch, time) when ``sources == 1`` (enhancement).
+        fourier_init: start the encoder/decoder as a ± pair of sqrt-Hann windowed real DFT
+            bases (see :func:`fourier_filterbank`), so that unit masks reproduce the input;
+            an enhancer's masks then start near 1 (output bias +3), a separator's at 1/S.
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class TasNet(nn.Module):
         window: int = 16,
         stride: int | None = None,
         squeeze: bool = True,
+        fourier_init: bool = True,
     ) -> None:
         super().__init__()
         self.sources, self.window = sources, window
@@ -51,6 +55,14 @@ class TasNet(nn.Module):
         self.decoder = nn.ConvTranspose1d(filters, 1, window, stride=self.stride, bias=False)
         self.mask_net = mask_net
         self.squeeze = squeeze
+        if fourier_init and filters >= 2 * window and self.stride * 2 == window:
+            encoder, decoder = fourier_filterbank(filters, window)
+            with torch.no_grad():
+                self.encoder.weight.copy_(encoder.unsqueeze(1))
+                self.decoder.weight.copy_(decoder.unsqueeze(1))
+                last = [m for m in mask_net.modules() if isinstance(m, nn.Linear | nn.Conv1d)][-1]
+                if sources == 1 and last.bias is not None:
+                    last.bias.fill_(3.0)
 
     @property
     def causal(self) -> bool:
@@ -74,6 +86,32 @@ class TasNet(nn.Module):
         codes = self.encode(padded)
         out = self.decode(codes, self.mask_net(codes))[..., overlap : overlap + length]
         return out[:, 0] if self.squeeze and self.sources == 1 else out
+
+
+def fourier_filterbank(filters: int, window: int) -> tuple[Tensor, Tensor]:
+    """(filters, window) encoder and decoder kernels that reconstruct exactly at 50 % overlap.
+
+    Rows 0..L−1 of the encoder are the orthonormal real DFT basis (cosines and sines) times a
+    periodic sqrt-Hann window, rows L..2L−1 their negatives, so ReLU codes keep both signs
+    (``relu(c) − relu(−c) = c``); the decoder holds the same rows. Unit masks give
+    ``Σ_frames hann · frame = x`` (sqrt-Hann² overlap-adds to 1 at hop L/2). Extra rows
+    (``filters > 2L``) start as small random encoder rows with zero decoder rows.
+    """
+    n = torch.arange(window, dtype=torch.float64)
+    rows = []
+    for k in range(window // 2 + 1):
+        rows.append(torch.cos(2 * math.pi * k * n / window))
+        if 0 < k < window // 2:
+            rows.append(torch.sin(2 * math.pi * k * n / window))
+    basis = torch.stack(rows)
+    basis = basis / basis.norm(dim=1, keepdim=True)  # orthonormal: basis.T @ basis = I
+    sqrt_hann = torch.sqrt(torch.hann_window(window, periodic=True, dtype=torch.float64))
+    analysis = basis * sqrt_hann
+    encoder = torch.randn(filters, window, dtype=torch.float64) * 0.01
+    decoder = torch.zeros(filters, window, dtype=torch.float64)
+    encoder[:window], encoder[window : 2 * window] = analysis, -analysis
+    decoder[:window], decoder[window : 2 * window] = analysis, -analysis
+    return encoder.float(), decoder.float()
 
 
 class StreamingEnhancer:
