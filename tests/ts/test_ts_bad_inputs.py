@@ -20,20 +20,6 @@ from panspectra_core.testing.hostile_checkpoints import edited
 
 ENTRY = "panspectra_ts.cli:main"
 FLAGS = f"--model {STAND_IN} --lookback 24 --horizon 6 --epochs 1 --quiet --accelerator cpu"
-STRAY_TEXT = (
-    "a numeric column with one text cell is dropped from the default targets silently "
-    "(issue 21 item 4, owned by the data-quality change of another helper)"
-)
-INF_CELL = (
-    "an inf cell passes --fill error and trains to NaN (issue 21 item 3, owned by the "
-    "data-quality change of another helper)"
-)
-
-TS_VALIDATOR = (
-    "ts registers no checkpoint validator yet (register_checkpoint_validator): a text lookback, "
-    "missing or short targets and a huge horizon reach the pipeline (a traceback, or an "
-    "error blaming the data file)"
-)
 
 
 def _lookback_text(raw: dict, tensors: dict) -> None:
@@ -83,18 +69,6 @@ TABLE = DomainTable(
             outputs=(),
         ),
     ],
-    xfail={
-        **{(f"ts-forecast {verb}", "data", "csv_stray_text"): STRAY_TEXT for verb in ("train",)},
-        **{
-            (f"ts-forecast {verb}", "checkpoint", entry): TS_VALIDATOR
-            for verb in ("predict", "evaluate")
-            for entry in TS_ENTRIES
-        },
-        **{
-            (f"ts-forecast {verb}", "data", "csv_inf"): INF_CELL
-            for verb in ("train", "predict", "evaluate")
-        },
-    },
 )
 
 

@@ -34,9 +34,10 @@ class Predictor:
         """Load a checkpoint written by this domain.
 
         Raises:
-            CheckpointError: unreadable, not a PanSpectra checkpoint, or another domain's.
+            CheckpointError: unreadable, not a PanSpectra checkpoint, or another domain's
+            (refused before any model is built).
         """
-        checkpoint = load_checkpoint(path, map_location="cpu")
+        checkpoint = load_checkpoint(path, map_location="cpu", expect_domain=cls.domain)
         cls.check_domain(checkpoint, path)
         return cls.from_checkpoint(checkpoint, device=device)
 

@@ -5,6 +5,7 @@ returns a module mapping x (batch, lookback, num_channels) -> (batch, horizon, n
 Per-paper training defaults live in :mod:`panspectra_ts.models.recipes`.
 """
 
+from . import checkpoint_rules  # noqa: F401 (registers the ts checkpoint validator)
 from .baselines import LastValue, SeasonalNaive
 from .cyclenet import CycleNet, RecurrentCycle
 from .decomposition import (
