@@ -125,8 +125,20 @@ def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflo
     }
 
 
-def merge(rows: list[dict], path: Path) -> list[dict]:
+def _fill_cpu_seconds(row: dict, runs: Path) -> dict:
+    """Rows written before ``train_cpu_seconds`` was a column: take it from the row's run."""
+    if row.get("train_cpu_seconds"):
+        return row
+    name = "{model}_b{budget_min}_s{seed}_t{threads}_{precision}".format(**row)
+    metrics = runs / name / "metrics.json"
+    if metrics.is_file():
+        row["train_cpu_seconds"] = round(json.loads(metrics.read_text())["train_cpu_seconds"])
+    return row
+
+
+def merge(rows: list[dict], path: Path, runs: Path) -> list[dict]:
     old = list(csv.DictReader(path.open())) if path.exists() else []
+    old = [_fill_cpu_seconds(r, runs) for r in old]
     keys = {tuple(str(r[k]) for k in KEY) for r in rows}
     kept = [r for r in old if tuple(r[k] for k in KEY) not in keys]
     table = sorted([*kept, *rows], key=lambda r: (float(r["budget_min"]), -float(r["top1"])))
@@ -189,7 +201,7 @@ def main() -> None:
             for model in args.models.split(","):
                 gflops = machine_gflops(args.threads)
                 rows.append(run_row(model, budget, seed, args, gflops))
-                table = merge(rows, RESULTS / f"{args.name}.csv")
+                table = merge(rows, RESULTS / f"{args.name}.csv", Path(args.runs))
                 write_markdown(table, RESULTS / f"{args.name}.md")
                 print(json.dumps(rows[-1]), flush=True)
 
