@@ -9,7 +9,7 @@ The RTF is reported from the process CPU time (the compute of the one thread) an
 wall clock (which on a shared machine also counts waiting for a core).
 Writes ``tools/bench/results/audio_streaming.md`` / ``.json``.
 
-    python tools/bench/bench_audio_streaming.py --chunk-ms 10 16 20 --threads 1
+    python tools/bench/bench_audio_streaming.py --chunk-ms 8 16 24 --threads 1
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mamba_causal_enhance")
     parser.add_argument("--checkpoint", type=Path)
-    parser.add_argument("--chunk-ms", type=float, nargs="+", default=[10.0, 16.0, 20.0])
+    parser.add_argument("--chunk-ms", type=float, nargs="+", default=[8.0, 16.0, 24.0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
