@@ -13,8 +13,8 @@ import panspectra_core.training as training
 PARSERS = {
     "core": "import argparse\nfrom panspectra_core.training import add_trainer_args\n"
     "add_trainer_args(argparse.ArgumentParser())",
-    "ts-forecast": "from panspectra_ts.cli import _parser\n_parser()",
-    "hsi-classify": "from panspectra_hsi.cli import build_classify_parser\nbuild_classify_parser()",
+    "ts-forecast": "from panspectra_ts.cli import app\napp.parser()",
+    "hsi-classify": "from panspectra_hsi.cli import app\napp.parser()",
     "hsi-unmix": "from panspectra_hsi.cli_unmix import build_unmix_parser\nbuild_unmix_parser()",
 }
 
@@ -38,7 +38,7 @@ def test_quiet_logging_survives_the_lazy_lightning_import(tmp_path):
     # import Lightning later, so the trainer factory must re-apply the chosen level.
     code = (
         "import logging, pathlib, sys\n"
-        "from panspectra_core.cli import configure_logging\n"
+        "from panspectra_core.runtime import configure_logging\n"
         "configure_logging(quiet=True)\n"
         "from panspectra_core.training import TrainConfig, build_trainer\n"
         "config = TrainConfig(accelerator='cpu', progress_bar=False)\n"

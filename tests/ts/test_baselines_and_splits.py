@@ -117,3 +117,17 @@ def test_a_small_file_gets_a_batch_with_several_steps_per_epoch(tmp_path, series
     assert adapted["settings"]["batch_size"] == 32  # the recipe's 2048: one step per epoch
     assert adapted["adapted_to_data"]["batch_size"] == {"recipe": 2048, "adapted": 32}
     assert adapted["settings"]["lr"] == pytest.approx(5e-4 * (32 / 2048) ** 0.5)
+
+
+@pytest.mark.data
+def test_named_dataset_run_reproduces_the_repeat_row_and_records_its_file(tmp_path):
+    out = tmp_path / "run"
+    argv = ["train", "--dataset", "ETTh1", "--model", "last_value", "--no-plot", "-q"]
+    assert main([*argv, "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["lookback"], metrics["horizon"]) == (96, 96)  # the manifest's protocol
+    assert metrics["test_windows"] == 2785
+    # the "Repeat" row of Zeng et al. 2023 (Table 2), ETTh1 H=96: MSE 1.295
+    assert metrics["mse"] == pytest.approx(1.295, abs=5e-3)
+    (record,) = metrics["data_files"]
+    assert record["source"] == "PANSPECTRA_DATA" and len(record["sha256"]) == 64

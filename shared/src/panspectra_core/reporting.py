@@ -47,33 +47,17 @@ def write_metrics(
     return write_json(Path(directory) / "metrics.json", payload)
 
 
-def _non_finite(value: Any, path: str) -> Iterable[str]:
-    if isinstance(value, bool):
-        return
-    if isinstance(value, float) and not math.isfinite(value):
-        yield path
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from _non_finite(item, f"{path}.{key}" if path else str(key))
-
-
 def check_finite_metrics(metrics: Mapping[str, Any], keys: Iterable[str] | None = None) -> None:
-    """Refuse a result whose headline metrics are NaN or infinite.
-
-    Args:
-        metrics: a run's metrics (nested dicts are searched).
-        keys: the top-level keys to check (default: all).
+    """Refuse a result whose headline metrics are NaN or infinite
+    (:func:`panspectra_core.finite.check_finite_values` on ``keys``, default all).
 
     Raises:
         UserError: naming every non-finite metric (the run must not exit 0 with it).
     """
+    from panspectra_core.finite import check_finite_values
+
     selected = metrics if keys is None else {k: metrics[k] for k in keys if k in metrics}
-    bad = list(_non_finite(dict(selected), ""))
-    if bad:
-        raise UserError(
-            f"training produced non-finite metrics ({', '.join(bad[:5])}); the data or the "
-            "learning rate diverged — nothing was written"
-        )
+    check_finite_values(selected, "training produced non-finite metrics")
 
 
 def numeric_keys(metrics: Mapping[str, Any]) -> list[str]:

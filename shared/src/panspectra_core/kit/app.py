@@ -124,6 +124,7 @@ class DomainCLI:
 
     def main(self, argv: Sequence[str] | None = None) -> int:
         """Entry point: parse, run, and turn a :class:`UserError` into one line + exit 2."""
+        _exit_cleanly_on_sigterm()
         try:
             result = self._dispatch(argv)
             return result if isinstance(result, int) else 0
@@ -301,6 +302,22 @@ def _name_and_values(choice: Any) -> tuple[str | None, dict[str, Any]]:
         name, values = choice
         return name, dict(values)
     return choice, {}
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM (``kill``, a batch scheduler's time limit) into ``SystemExit(143)`` so that
+    staged outputs are removed as on any failure; resumable progress stays in ``DIR/.progress``.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 class _OneLineParser(argparse.ArgumentParser):

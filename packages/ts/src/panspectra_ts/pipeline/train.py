@@ -265,6 +265,8 @@ def write_run(
     metrics = dict(run.metrics)
     metrics["settings"] = dict(run.settings)
     metrics["data_quality"] = run.data.report.to_dict()
+    if run.data.table.provenance:  # a named dataset: which copy was used, and its sha256
+        metrics["data_files"] = list(run.data.table.provenance)
     metrics["checkpoint"] = CHECKPOINT_NAME
     save_checkpoint(
         directory / CHECKPOINT_NAME,
