@@ -145,7 +145,7 @@ def save_checkpoint(
     Raises:
         CheckpointError: a floating-point parameter holds NaN or inf (nothing is written).
     """
-    from panspectra_core.cli import package_versions
+    from panspectra_core.runtime import package_versions
 
     _check_finite_parameters(model, path)
     meta = CheckpointMeta(

@@ -100,7 +100,7 @@ def max_time_from_minutes(minutes: float) -> str:
 def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
     """Build a :class:`TrainConfig` from parsed flags; ``overrides`` fill unset values.
 
-    The common ``--device`` flag (see :func:`panspectra_core.cli.add_common_args`) picks the
+    The common ``--device`` flag (``panspectra_core.kit.COMMON_OPTIONS``) picks the
     accelerator when ``--accelerator`` is left at ``auto``: ``--device cpu`` trains on the CPU,
     ``--device cuda:1`` on that GPU.
     """

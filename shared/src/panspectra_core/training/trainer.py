@@ -23,7 +23,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader
 
-from panspectra_core.cli import apply_lightning_log_level
+from panspectra_core.runtime import apply_lightning_log_level
 from panspectra_core.training.batch import forward_batch
 from panspectra_core.training.config import (  # noqa: F401 (re-exported)
     TrainConfig,
