@@ -160,7 +160,7 @@ def write_markdown(table: list[dict], path: Path) -> None:
         "suggests. GFLOP/s: 1024² matmul at the run's thread count, measured just before it.",
         "",
         "| model | budget (min) | seed | threads | precision | top-1 | top-5 | ECE | params "
-        "| MMACs | train img/s | epochs | train CPU s | load | GFLOP/s fp32 / bf16 |",
+        "| MMACs | train img/s | images seen | train CPU s | load | GFLOP/s fp32 / bf16 |",
         "|" + "---|" * 15,
     ]
     for r in table:
@@ -168,7 +168,8 @@ def write_markdown(table: list[dict], path: Path) -> None:
             r["model"], r["budget_min"], r["seed"], r["threads"], r["precision"],
             f"{float(r['top1']):.4f}", f"{float(r['top5']):.4f}", f"{float(r['ece']):.3f}",
             f"{int(r['params']):,}", f"{int(r['macs']) / 1e6:.1f}", r["train_images_per_s"],
-            r["epochs_run"], r.get("train_cpu_seconds", ""), r["load_avg"],
+            f"{float(r['train_images_per_s']) * float(r['train_seconds']) / 1000:.0f}k",
+            r.get("train_cpu_seconds", ""), r["load_avg"],
             f"{r['gflops_fp32']} / {r['gflops_bf16']}",
         ]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
