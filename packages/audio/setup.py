@@ -14,6 +14,7 @@ domain_setup(
         "torchaudio==2.11.*",  # resampling, mel spectrogram, SpecAugment masks (matches torch)
         "pesq>=0.0.4",  # ITU-T P.862 PESQ (narrow-band MOS-LQO) for enhancement scores
         "pystoi>=0.3",  # STOI intelligibility score (Taal et al. 2011)
+        "torchmetrics>=1.0",  # BSS-eval SDR (signal_distortion_ratio) for separation SDRi
         "scikit-learn>=1.3",  # classification metrics through panspectra_core.metrics
         "matplotlib>=3.7",  # confusion matrix and spectrogram pictures
     ],

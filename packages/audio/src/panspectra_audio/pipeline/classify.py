@@ -35,6 +35,9 @@ from ..data.user import labelled_files
 
 log = logging.getLogger("panspectra")
 
+#: decoded training/test clips stay in memory only when the files total less than this
+CACHE_BYTES = 512 * 2**20
+
 
 @dataclass
 class Split:
@@ -139,7 +142,9 @@ def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, 
     from panspectra_core.training import fit
 
     num_samples = round(cfg.clip_seconds * rate)
-    common = {"sample_rate": rate, "num_samples": num_samples, "mono": cfg.mono}
+    files = [*split.train, *split.test]
+    cache = sum(p.stat().st_size for p in files) < CACHE_BYTES  # keep decoded clips if small
+    common = {"sample_rate": rate, "num_samples": num_samples, "mono": cfg.mono, "cache": cache}
     train_set = ClipDataset(split.train, split.train_y, train=True, **common)
     test_set = ClipDataset(split.test, split.test_y, **common)
     kwargs = _model_kwargs(cfg, len(split.classes), num_samples, rate)
