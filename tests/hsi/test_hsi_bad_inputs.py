@@ -29,18 +29,6 @@ NPY_ROLES = [
     ("hsi-classify evaluate", "labels"),
     ("hsi-unmix", "cube"),
 ]
-LOADER_TRACEBACK = (
-    "the .npy/.npz loader lets numpy's exception through (issue 21 item 6: truncated, zero-byte, "
-    "object-dtype, directory; owned by the loader change of another helper)"
-)
-HSI_VALIDATOR = (
-    "hsi registers no checkpoint validator yet (register_checkpoint_validator): a short "
-    "label_values writes a wrong map with exit 0, a text patch_size is a traceback"
-)
-WRONG_DTYPE = (
-    "a complex or text .npy is cast silently, a huge declared shape reaches numpy's memmap "
-    "(traceback): the loader should check the header first (loader owner)"
-)
 
 
 def _short_label_values(raw: dict, tensors: dict) -> None:
@@ -106,39 +94,6 @@ TABLE = DomainTable(
         ("hsi-classify predict", "cube", name): "predict maps pixels with NaN/inf bands to the "
         "ignore label (nodata), by design"
         for name in ("npy_nan", "npy_inf")
-    },
-    xfail={
-        **{
-            (verb, role, entry): LOADER_TRACEBACK
-            for verb, role in NPY_ROLES
-            for entry in ("truncated", "directory", "zero_byte", "garbage", "npy_object_dtype")
-        },
-        **{
-            (verb, role, entry): WRONG_DTYPE
-            for verb, role in NPY_ROLES
-            for entry in ("npy_complex_dtype", "npy_text_dtype", "npy_huge_declared")
-        },
-        **{
-            ("hsi-unmix npz", "cube_npz", entry): LOADER_TRACEBACK
-            for entry in ("truncated", "directory", "zero_byte", "garbage")
-        },
-        **{
-            (verb, role, entry): HSI_VALIDATOR
-            for verb, role in [
-                ("hsi-classify predict", "checkpoint"),
-                ("hsi-classify predict-rf", "rf_checkpoint"),
-                ("hsi-classify evaluate", "checkpoint"),
-            ]
-            for entry in ("hsi_short_label_values", "hsi_patch_size_text")
-            if (verb, entry) != ("hsi-classify evaluate", "hsi_short_label_values")
-        },
-        ("hsi-classify predict", "cube", "npy_empty_axis"): "an empty cube reaches rasterio "
-        "(traceback); the cube loader should refuse it",
-        **{
-            (verb, "output", "output_unwritable"): "traceback for an output under an unwritable "
-            "folder (issue 21 item 6, fixed by the io change of another helper)"
-            for verb in ("hsi-classify train", "hsi-classify predict", "hsi-unmix")
-        },
     },
 )
 

@@ -7,10 +7,7 @@ forward_head / reset_head / enable_lora). The sklearn baselines (``svm``, ``rf``
 spectra and carry ``is_sklearn = True``.
 """
 
-from dataclasses import replace
-
-from panspectra_core.registry import MODELS
-
+from . import checkpoint_rules  # noqa: F401 (registers the hsi checkpoint validator)
 from .base import PatchClassifier
 from .ensemble import ProbabilityEnsemble
 from .lola_specvit import LoLASpecViT
@@ -19,23 +16,6 @@ from .spectral_mlp import SpectralMLP
 from .spectralformer import SpectralFormer
 from .ss_mamba import SpatialSpectralMamba
 from .ssftt import SSFTT
-
-#: recipes of the sklearn baselines, attached to their registry entries here because their
-#: module registers them without one (per-pixel spectra, no epochs; the SVM's decision scores
-#: ×3 before the softmax, see SpectralSklearnClassifier)
-SKLEARN_RECIPES = {
-    "svm": {
-        "patch_size": 1,
-        "epochs": 0,
-        "pca_components": None,
-        "model_kwargs": {"score_scale": 3.0},
-    },
-    "rf": {"patch_size": 1, "epochs": 0, "pca_components": None},
-}
-for _name, _recipe in SKLEARN_RECIPES.items():
-    _entry = MODELS._entries[_name]
-    if _entry.recipe is None:
-        MODELS._entries[_name] = replace(_entry, recipe=_recipe)
 
 __all__ = [
     "SSFTT",

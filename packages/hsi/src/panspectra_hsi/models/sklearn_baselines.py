@@ -148,7 +148,17 @@ class SpectralSklearnClassifier:
         return self
 
 
-@register_model(domain="hsi", tags=("sklearn", "spectral"))
+#: per-pixel spectra, no epochs; the SVM's one-vs-rest scores ×3 before the softmax
+SVM_RECIPE = {
+    "patch_size": 1,
+    "epochs": 0,
+    "pca_components": None,
+    "model_kwargs": {"score_scale": 3.0},
+}
+RF_RECIPE = {"patch_size": 1, "epochs": 0, "pca_components": None}
+
+
+@register_model(domain="hsi", tags=("sklearn", "spectral"), recipe=SVM_RECIPE)
 def svm(
     num_bands: int,
     num_classes: int,
@@ -159,7 +169,7 @@ def svm(
     """RBF-SVM on standardised spectra (C=100, gamma='scale', balanced class weights).
 
     Probabilities are the softmax of ``score_scale`` × the one-vs-rest scores (the ``svm``
-    recipe sets 3, see :mod:`panspectra_hsi.models.recipes`).
+    recipe sets 3).
     """
     params = {"C": 100.0, "gamma": "scale", "class_weight": "balanced"}
     params |= overrides
@@ -169,7 +179,7 @@ def svm(
     )
 
 
-@register_model(domain="hsi", tags=("sklearn", "spectral"))
+@register_model(domain="hsi", tags=("sklearn", "spectral"), recipe=RF_RECIPE)
 def rf(
     num_bands: int, num_classes: int, patch_size: int = 1, **overrides: Any
 ) -> SpectralSklearnClassifier:

@@ -218,8 +218,21 @@ class PixelClassifier(HsiPredictor):
         model_kwargs: dict,
     ) -> PixelClassifier:
         """Rebuild from a rebuilt model, the :meth:`checkpoint_preprocessing` dict and the
-        preprocessor arrays (also used for the members of a mixed ensemble)."""
+        preprocessor arrays (also used for the members of a mixed ensemble).
+
+        Raises:
+            CheckpointError: the checkpoint holds a bare model without the classifier's
+                preprocessing (saved from Python, not by ``hsi-classify train``).
+        """
+        from panspectra_core.checkpoint import CheckpointError
+
         prep = preprocessing
+        missing = [k for k in ("patch_size", "class_names", "label_values") if k not in prep]
+        if missing:
+            raise CheckpointError(
+                f"{model_name} checkpoint: no classifier preprocessing ({', '.join(missing)} "
+                "missing); save classifiers with hsi-classify train"
+            )
         return cls(
             model=model,
             preprocessor=SpectralPreprocessor.from_state(extra_tensors),

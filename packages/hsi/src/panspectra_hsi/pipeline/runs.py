@@ -6,7 +6,7 @@ input's CRS and transform."""
 
 from __future__ import annotations
 
-import tempfile
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +33,15 @@ def train_run(
     Returns:
         The seed's metrics (``outputs`` names the files written), for ``metrics.json``.
     """
-    with tempfile.TemporaryDirectory(prefix="hsi-train-") as workdir:
-        result = train_classifier(
-            scene, cfg, workdir=workdir, test_labels=test_labels, trainer_config=trainer_config
-        )
+    workdir = out / "train"  # inside the output: an interrupted run resumes from DIR/.progress
+    result = train_classifier(
+        scene, cfg, workdir=workdir, test_labels=test_labels, trainer_config=trainer_config
+    )
+    shutil.rmtree(workdir, ignore_errors=True)
     files = write_outputs(result, scene, out, test_labels)
     metrics = {**result.metrics, "scene": scene.summary()}
+    if scene.provenance:  # a named dataset: which copy was read, and its sha256
+        metrics["data_files"] = list(scene.provenance)
     metrics["outputs"] = {key: Path(path).name for key, path in files.items()}
     return metrics
 

@@ -195,9 +195,10 @@ def predict_to_file(
     ``output`` and renamed only when complete. Returns a summary (pixels, tiles, class counts).
     """
     from panspectra_core.io import atomic_write
+    from panspectra_hsi.data.scene import kept_bands
 
     height, width, bands = source.shape
-    keep = None if not drop_bands else np.setdiff1d(np.arange(bands), drop_bands)
+    keep = None if not drop_bands else kept_bands(drop_bands, bands, source.path)
 
     def read(rows: slice, cols: slice) -> np.ndarray:
         window = source.read(rows, cols)
