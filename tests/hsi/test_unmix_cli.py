@@ -24,7 +24,7 @@ def test_unmix_cube_writes_all_outputs(cube_file, tmp_path):
     code = unmix_main(["--cube", str(cube_file), "-k", "3", "--output", str(out), "--quiet"])
     assert code == 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["method"] == "vca" and metrics["num_endmembers"] == 3
+    assert metrics["method"] == "nfindr" and metrics["num_endmembers"] == 3  # the default
     assert metrics["reconstruction_rmse"] < 0.02 and "mean_sad" not in metrics
     abundances = np.load(out / "abundances.npy")
     assert abundances.shape == (20, 15, 3)

@@ -31,11 +31,15 @@ from panspectra_hsi.unmixing import METHODS, score_unmixing, unmix
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def bench_method(pixels, reference, reference_abundances, names, method, seeds, ae_epochs):
+def bench_method(
+    pixels, reference, reference_abundances, names, method, seeds, ae_epochs, restarts=1
+):
     runs = []
     for seed in seeds:
         torch.manual_seed(seed)
-        result = unmix(pixels, len(reference), method, seed=seed, ae_epochs=ae_epochs)
+        result = unmix(
+            pixels, len(reference), method, seed=seed, ae_epochs=ae_epochs, restarts=restarts
+        )
         scores = score_unmixing(
             result.endmembers, reference, result.abundances, reference_abundances
         )
@@ -88,6 +92,9 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--seeds", default="0-4")
     parser.add_argument("--ae-epochs", type=int, default=30)
+    parser.add_argument(
+        "--restarts", type=int, default=1, help="VCA / N-FINDR restarts (best reconstruction)"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "hsi_unmix")
     parser.add_argument("--raw", type=Path, help="also write every seed's figures to this JSON")
     args = parser.parse_args()
@@ -98,7 +105,16 @@ def main() -> None:
     reference_abundances = abundances.reshape(-1, abundances.shape[-1])
     start = time.time()
     results = [
-        bench_method(pixels, reference.T, reference_abundances, names, m, seeds, args.ae_epochs)
+        bench_method(
+            pixels,
+            reference.T,
+            reference_abundances,
+            names,
+            m,
+            seeds,
+            args.ae_epochs,
+            args.restarts,
+        )
         for m in args.methods.split(",")
     ]
     report = {
@@ -108,7 +124,8 @@ def main() -> None:
         "machine": f"{cpu_description()}, {os.cpu_count()} cpus, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads",
         "command": "python tools/bench/bench_hsi_unmix.py "
-        f"--methods {args.methods} --seeds {args.seeds} --ae-epochs {args.ae_epochs}",
+        f"--methods {args.methods} --seeds {args.seeds} --ae-epochs {args.ae_epochs} "
+        f"--restarts {args.restarts} --output {args.output}",
         "total_seconds": time.time() - start,
         "results": results,
     }

@@ -1,6 +1,6 @@
 """``hsi-unmix``: linear spectral unmixing of a named dataset or your own cube.
 
-    hsi-unmix --dataset samson --method vca --output runs/samson-vca
+    hsi-unmix --dataset samson --output runs/samson          # N-FINDR, the default
     hsi-unmix --cube scene.tif --endmembers 5 --method autoencoder --output runs/mine
     hsi-unmix --cube jasper.mat --shape 100,100 --reference end4.mat --output runs/jasper
 
@@ -86,7 +86,12 @@ def build_unmix_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--endmembers", "-k", type=int, help="number of endmembers (default: the reference's)"
     )
-    parser.add_argument("--method", choices=METHODS, default="vca", help="default: vca")
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default="nfindr",
+        help="default: nfindr (lowest endmember SAD on Samson, deterministic; docs/hsi.md)",
+    )
     ae = parser.add_argument_group("autoencoder")
     ae.add_argument("--ae-epochs", type=int, default=30, help="training epochs (default 30)")
     ae.add_argument("--ae-loss", choices=("sad", "mse"), default="sad", help="default: sad")
