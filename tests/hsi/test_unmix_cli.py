@@ -79,3 +79,19 @@ def test_georeferenced_cube_gets_abundance_geotiff(tmp_path):
         assert src.count == 3 and src.crs.to_epsg() == 32633
         assert src.transform == transform
         np.testing.assert_allclose(src.read().sum(0), 1.0, atol=1e-5)
+
+
+def test_cli_method_choices_match_the_unmixing_methods():
+    from panspectra_hsi import cli_unmix, unmixing
+
+    assert cli_unmix.METHODS == unmixing.METHODS
+
+
+def test_unmix_writes_config_that_reproduces_the_run(cube_file, tmp_path):
+    out, again = tmp_path / "run", tmp_path / "again"
+    assert unmix_main(["--cube", str(cube_file), "-k", "3", "-o", str(out), "--quiet"]) == 0
+    assert unmix_main(["--config", str(out / "config.yaml"), "-o", str(again), "--quiet"]) == 0
+    first = json.loads((out / "metrics.json").read_text())
+    second = json.loads((again / "metrics.json").read_text())
+    assert first["config"] == second["config"] and first["config"]["endmembers"] == 3
+    assert first["reconstruction_rmse"] == second["reconstruction_rmse"]

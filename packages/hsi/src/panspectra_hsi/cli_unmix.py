@@ -16,87 +16,128 @@ when a reference exists, SAD per endmember and mean, abundance RMSE per endmembe
 ``abundances.npy`` (H, W, K float32, NaN on nodata pixels), ``abundances.tif`` (georeferenced
 inputs only), ``endmembers.csv`` (one row per band) and ``abundance_maps.png``.
 Estimated endmembers are matched to the reference (Hungarian on SAD) and reordered/renamed.
+Declared on the core domain kit as a single-command program: ``--config``, ``--print-config``,
+``config.yaml`` and ``--seeds`` (``DIR/seed_<s>/``) as in every PanSpectra command.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from panspectra_core.cli import (
-    OutputDir,
-    UserError,
-    add_common_args,
-    apply_common_args,
-    package_versions,
-    resolve_device,
-    run_main,
-    seed_everything,
-    write_metrics,
-)
-from panspectra_hsi.cli_inputs import int_list
+from panspectra_core.errors import UserError
+from panspectra_core.kit import COMMON_OPTIONS, DomainCLI, Option, RunConfig, positive
+from panspectra_core.runtime import resolve_device
 
 log = logging.getLogger("panspectra.hsi.unmix")
 
+#: the unmixing methods (``panspectra_hsi.unmixing.METHODS``, spelled out so that ``--help``
+#: does not import torch-heavy modules; a test keeps the two equal)
+METHODS = ("vca", "nfindr", "autoencoder")
 
-def build_unmix_parser() -> argparse.ArgumentParser:
-    from panspectra_hsi.unmixing import METHODS
 
-    parser = argparse.ArgumentParser(
-        prog="hsi-unmix",
-        description="Linear spectral unmixing: VCA / N-FINDR + FCLS, or an autoencoder.",
-    )
-    versions = " ".join(f"{k}={v}" for k, v in package_versions().items())
-    parser.add_argument("--version", action="version", version=f"hsi-unmix ({versions})")
-    source = parser.add_argument_group("input (a named --dataset or your own --cube)")
-    source.add_argument(
-        "--dataset", help="named dataset (samson has reference endmembers; others need -k)"
-    )
-    source.add_argument("--cube", type=Path, help="cube: ENVI .hdr, GeoTIFF/GDAL, .mat, .npy, .npz")
-    source.add_argument("--cube-key", help="variable of the cube in a .mat/.npz file")
-    source.add_argument("--drop-bands", type=int_list, help="0-based bands to drop, e.g. 103,104")
-    source.add_argument(
-        "--shape", type=int_list, help="H,W of a 2-D bands x pixels matrix (default: nRow/nCol)"
-    )
-    source.add_argument(
-        "--order",
+def int_values(value: Any) -> list[int] | None:
+    """``"103,104"`` (or a list) → ``[103, 104]``."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list | tuple) else str(value).split(",")
+    try:
+        return [int(v) for v in items if str(v).strip()]
+    except ValueError:
+        raise ValueError("expected comma-separated integers") from None
+
+
+def _at_least_two(value: int | None) -> str | None:
+    return None if value is None or value >= 2 else "need at least 2"
+
+
+def _height_width(value: list[int] | None) -> str | None:
+    return None if value is None or len(value) == 2 else "expected H,W"
+
+
+INPUT = "input (a named --dataset or your own --cube)"
+UNMIX_OPTIONS: tuple[Option, ...] = (
+    Option(
+        "dataset",
+        str,
+        None,
+        "named dataset (samson has reference endmembers; others need -k)",
+        INPUT,
+    ),
+    Option("cube", Path, None, "cube: ENVI .hdr, GeoTIFF/GDAL, .mat, .npy, .npz", INPUT),
+    Option("cube_key", str, None, "variable of the cube in a .mat/.npz file", INPUT),
+    Option("drop_bands", int_values, None, "0-based bands to drop, e.g. 103,104", INPUT),
+    Option(
+        "shape",
+        int_values,
+        None,
+        "H,W of a 2-D bands x pixels matrix (default: nRow/nCol)",
+        INPUT,
+        validate=_height_width,
+    ),
+    Option(
+        "order",
+        str,
+        "F",
+        "pixel order of a 2-D matrix: F = MATLAB column-major, C = row-major",
+        INPUT,
         choices=("F", "C"),
-        default="F",
-        help="pixel order of a 2-D matrix: F = MATLAB column-major (default), C = row-major",
-    )
-    source.add_argument(
-        "--max-value", type=float, help="declared data maximum: pixels are divided by it"
-    )
-    source.add_argument(
-        "--reference",
-        type=Path,
-        help=".mat/.npz with reference endmembers M (bands x R) and abundances A (R x pixels)",
-    )
-    parser.add_argument(
-        "--restarts",
-        type=int,
-        default=5,
-        help="VCA / N-FINDR restarts, best reconstruction kept (default 5)",
-    )
-    parser.add_argument(
-        "--endmembers", "-k", type=int, help="number of endmembers (default: the reference's)"
-    )
-    parser.add_argument(
-        "--method",
+    ),
+    Option(
+        "max_value",
+        float,
+        None,
+        "declared data maximum: pixels are divided by it",
+        INPUT,
+        validate=positive,
+    ),
+    Option(
+        "reference",
+        Path,
+        None,
+        ".mat/.npz with reference endmembers M (bands x R) and abundances A (R x pixels)",
+        INPUT,
+    ),
+    Option(
+        "method",
+        str,
+        "nfindr",
+        "nfindr (lowest endmember SAD on Samson, deterministic; docs/hsi.md), vca or autoencoder",
+        "unmixing",
         choices=METHODS,
-        default="nfindr",
-        help="default: nfindr (lowest endmember SAD on Samson, deterministic; docs/hsi.md)",
-    )
-    ae = parser.add_argument_group("autoencoder")
-    ae.add_argument("--ae-epochs", type=int, default=30, help="training epochs (default 30)")
-    ae.add_argument("--ae-loss", choices=("sad", "mse"), default="sad", help="default: sad")
-    add_common_args(parser)
-    return parser
+    ),
+    Option(
+        "endmembers",
+        int,
+        None,
+        "number of endmembers (default: the reference's)",
+        "unmixing",
+        aliases=("-k",),
+        validate=_at_least_two,
+    ),
+    Option(
+        "restarts",
+        int,
+        5,
+        "VCA / N-FINDR restarts, best reconstruction kept",
+        "unmixing",
+        validate=positive,
+    ),
+    Option("ae_epochs", int, 30, "autoencoder training epochs", "autoencoder", validate=positive),
+    Option("ae_loss", str, "sad", "autoencoder loss", "autoencoder", choices=("sad", "mse")),
+    *COMMON_OPTIONS,
+)
+
+app = DomainCLI(
+    "hsi-unmix",
+    "Linear spectral unmixing: N-FINDR / VCA + FCLS, or an autoencoder.",
+    domain="hsi",
+    standalone=True,
+)
 
 
 def _load_input(args) -> tuple:
@@ -168,98 +209,92 @@ def _score(metrics: dict, estimate: tuple, reference: tuple, names: list[str], v
     return endmembers[order], abundances[:, order], names
 
 
-def unmix_main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point (``hsi-unmix``)."""
-    return run_main(_unmix, argv)
-
-
-def _unmix(argv: Sequence[str] | None) -> int:
+@app.verb("unmix", options=UNMIX_OPTIONS, output="dir", help="unmix a scene")
+def unmix_scene(cfg: RunConfig, out: Path) -> dict:
+    """Unmix the scene of ``cfg`` into ``out``; returns the run's metrics."""
     from panspectra_hsi.unmixing import unmix
+
+    scene, reference, reference_abundances, names, notes = _load_input(cfg)
+    k = _endmember_count(cfg, reference)
+    valid = ~scene.nodata_mask.ravel() if scene.nodata_mask is not None else None
+    pixels = np.asarray(scene.cube, dtype=np.float64).reshape(-1, scene.shape[2])
+    pixels = pixels[valid] if valid is not None else pixels
+    if k > min(pixels.shape):
+        raise UserError(f"--endmembers {k}: more than pixels/bands ({pixels.shape})")
+    pixels, scaling = _scale(pixels, cfg)
+    log.info("unmixing %d pixels x %d bands into %d endmembers (%s)", *pixels.shape, k, cfg.method)
+    result = unmix(
+        pixels, k, cfg.method, seed=cfg.seed, device=resolve_device(cfg.device),
+        ae_epochs=cfg.ae_epochs, ae_loss=cfg.ae_loss, restarts=cfg.restarts,
+    )  # fmt: skip
+    endmembers, abundances = result.endmembers, result.abundances
+    metrics = {
+        "method": cfg.method,
+        "seed": cfg.seed,
+        "num_endmembers": k,
+        "num_pixels": int(pixels.shape[0]),
+        "seconds": result.seconds,
+        "reconstruction_rmse": result.reconstruction_rmse,
+        "input": scene.source or str(cfg.cube),
+        "input_notes": notes,
+        "input_scaling": scaling,
+        "restarts": cfg.restarts if cfg.method != "autoencoder" else None,
+        "restart_rmse": result.restart_rmse,
+        "warnings": result.warnings,
+    }
+    if reference is not None:
+        endmembers, abundances, names = _score(
+            metrics, (endmembers, abundances), (reference, reference_abundances), names, valid
+        )
+    else:
+        names = [f"endmember_{i + 1}" for i in range(k)]
+    _write_outputs(out, scene, endmembers, abundances, names, reference_abundances, valid)
+    if not cfg.quiet:
+        summary = {
+            key: metrics[key] for key in ("method", "mean_sad", "mean_rmse") if key in metrics
+        }
+        text = " ".join(
+            f"{key}={v:.4f}" if isinstance(v, float) else f"{key}={v}" for key, v in summary.items()
+        )
+        print(f"{text} -> {cfg.output}")
+    return metrics
+
+
+def _endmember_count(cfg: RunConfig, reference: np.ndarray | None) -> int:
+    k = cfg.endmembers or (len(reference) if reference is not None else None)
+    if k is None:
+        raise UserError("--endmembers K is required for inputs without reference endmembers")
+    if reference is not None and k < len(reference):
+        raise UserError(f"--endmembers {k}: the reference has {len(reference)} endmembers")
+    return k
+
+
+def _write_outputs(out, scene, endmembers, abundances, names, reference_abundances, valid):
+    """``abundances.npy`` (NaN on nodata), ``abundances.tif`` (georeferenced input),
+    ``endmembers.csv`` and ``abundance_maps.png``."""
     from panspectra_hsi.unmixing.outputs import (
         save_abundance_maps,
         write_abundance_geotiff,
         write_endmembers_csv,
     )
 
-    args = build_unmix_parser().parse_args(argv)
-    apply_common_args(args)
-    if args.endmembers is not None and args.endmembers < 2:
-        raise UserError(f"--endmembers {args.endmembers}: need at least 2")
-    if args.ae_epochs < 1:
-        raise UserError("--ae-epochs must be >= 1")
-    if args.restarts < 1:
-        raise UserError(f"--restarts {args.restarts}: expected >= 1")
-    device = resolve_device(args.device)
-    with OutputDir(args.output, overwrite=args.overwrite) as out:
-        scene, reference, reference_abundances, names, notes = _load_input(args)
-        k = args.endmembers or (len(reference) if reference is not None else None)
-        if k is None:
-            raise UserError("--endmembers K is required for inputs without reference endmembers")
-        if reference is not None and k < len(reference):
-            raise UserError(f"--endmembers {k}: the reference has {len(reference)} endmembers")
-        height, width, bands = scene.shape
-        valid = ~scene.nodata_mask.ravel() if scene.nodata_mask is not None else None
-        pixels = np.asarray(scene.cube, dtype=np.float64).reshape(-1, bands)
-        if valid is not None:
-            pixels = pixels[valid]
-        if k > min(pixels.shape):
-            raise UserError(f"--endmembers {k}: more than pixels/bands ({pixels.shape})")
-        pixels, scaling = _scale(pixels, args)
-        seed_everything(args.seed)
-        log.info(
-            "unmixing %d pixels x %d bands into %d endmembers (%s)", *pixels.shape, k, args.method
-        )
-        result = unmix(
-            pixels,
-            k,
-            args.method,
-            seed=args.seed,
-            device=device,
-            ae_epochs=args.ae_epochs,
-            ae_loss=args.ae_loss,
-            restarts=args.restarts,
-        )
-        endmembers, abundances = result.endmembers, result.abundances
-        metrics = {
-            "method": args.method,
-            "seed": args.seed,
-            "num_endmembers": k,
-            "num_pixels": int(pixels.shape[0]),
-            "seconds": result.seconds,
-            "reconstruction_rmse": result.reconstruction_rmse,
-            "input": scene.source or str(args.cube),
-            "input_notes": notes,
-            "input_scaling": scaling,
-            "restarts": args.restarts if args.method != "autoencoder" else None,
-            "restart_rmse": result.restart_rmse,
-            "warnings": result.warnings,
-        }
-        if reference is not None:
-            endmembers, abundances, names = _score(
-                metrics, (endmembers, abundances), (reference, reference_abundances), names, valid
-            )
-        else:
-            names = [f"endmember_{i + 1}" for i in range(k)]
-        full = np.full((height * width, k), np.nan, dtype=np.float32)
-        full[valid if valid is not None else slice(None)] = abundances
-        full = full.reshape(height, width, k)
-        np.save(out / "abundances.npy", full)
-        if scene.is_georeferenced:
-            write_abundance_geotiff(out / "abundances.tif", full, names, scene.crs, scene.transform)
-        write_endmembers_csv(out / "endmembers.csv", endmembers, names, scene.wavelengths)
-        save_abundance_maps(
-            out / "abundance_maps.png", np.nan_to_num(full), names, reference_abundances
-        )
-        write_metrics(out, metrics, command=["hsi-unmix", *(argv or sys.argv[1:])], seed=args.seed)
-    if not args.quiet:
-        summary = {k: metrics[k] for k in ("method", "mean_sad", "mean_rmse") if k in metrics}
-        print(
-            " ".join(
-                f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()
-            )
-            + f" -> {args.output}"
-        )
-    return 0
+    height, width, _ = scene.shape
+    k = abundances.shape[1]
+    full = np.full((height * width, k), np.nan, dtype=np.float32)
+    full[valid if valid is not None else slice(None)] = abundances
+    full = full.reshape(height, width, k)
+    np.save(out / "abundances.npy", full)
+    if scene.is_georeferenced:
+        write_abundance_geotiff(out / "abundances.tif", full, names, scene.crs, scene.transform)
+    write_endmembers_csv(out / "endmembers.csv", endmembers, names, scene.wavelengths)
+    save_abundance_maps(
+        out / "abundance_maps.png", np.nan_to_num(full), names, reference_abundances
+    )
+
+
+def unmix_main(argv=None) -> int:
+    """Console entry point (``hsi-unmix``)."""
+    return app.main(argv)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,8 @@ class DomainCLI:
             applied like the default's recipe (over the model's recipe, under the user's flags).
         components: registries shown by ``info`` (``{"split protocols": PROTOCOLS}``).
         datasets_domain: the manifest folder ``info`` lists (default: ``domain``).
+        standalone: a program with a single command and no verbs (``hsi-unmix --cube …``):
+            the one declared verb's options are the program's own.
     """
 
     prog: str
@@ -90,6 +92,7 @@ class DomainCLI:
     default_model: str | Callable[[dict[str, Any]], str | tuple[str, dict]] | None = None
     components: dict[str, ComponentRegistry] = field(default_factory=dict)
     datasets_domain: str | None = None
+    standalone: bool = False
     verbs: dict[str, Verb] = field(default_factory=dict)
 
     # -- declaration ------------------------------------------------------------------------
@@ -232,21 +235,15 @@ class DomainCLI:
     def parser(self) -> argparse.ArgumentParser:
         parser = _OneLineParser(prog=self.prog, description=self.description)
         parser.add_argument("--version", action="version", version=self.version_line())
+        if self.standalone:  # one command, no verbs: its options are the program's
+            (verb,) = self.verbs.values()
+            _add_verb_arguments(parser, verb)
+            parser.set_defaults(command=verb.name)
+            return parser
         sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
         for verb in self.verbs.values():
             p = sub.add_parser(verb.name, help=verb.help, description=verb.description or verb.help)
-            _add_options(p, verb.options.values())
-            p.add_argument(
-                "--config",
-                type=Path,
-                metavar="FILE.yaml",
-                help="option values from a file (a run's config.yaml reproduces it)",
-            )
-            p.add_argument(
-                "--print-config",
-                action="store_true",
-                help="print the resolved options as YAML and exit",
-            )
+            _add_verb_arguments(p, verb)
         if "list-models" not in self.verbs:
             models = sub.add_parser("list-models", help="registered models with their tags")
             models.add_argument("pattern", nargs="?", default="*", help="glob, e.g. '*mamba*'")
@@ -328,6 +325,20 @@ class _OneLineParser(argparse.ArgumentParser):
         raise UserError(
             f"{self.prog.split(' ', 1)[-1]}: {message}" if " " in self.prog else message
         )
+
+
+def _add_verb_arguments(parser: argparse.ArgumentParser, verb: Verb) -> None:
+    """A verb's options plus ``--config`` and ``--print-config``."""
+    _add_options(parser, verb.options.values())
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE.yaml",
+        help="option values from a file (a run's config.yaml reproduces it)",
+    )
+    parser.add_argument(
+        "--print-config", action="store_true", help="print the resolved options as YAML and exit"
+    )
 
 
 def _add_options(parser: argparse.ArgumentParser, options: Iterable[Option]) -> None:
