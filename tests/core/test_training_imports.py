@@ -15,7 +15,7 @@ PARSERS = {
     "add_trainer_args(argparse.ArgumentParser())",
     "ts-forecast": "from panspectra_ts.cli import app\napp.parser()",
     "hsi-classify": "from panspectra_hsi.cli import app\napp.parser()",
-    "hsi-unmix": "from panspectra_hsi.cli_unmix import build_unmix_parser\nbuild_unmix_parser()",
+    "hsi-unmix": "from panspectra_hsi.cli_unmix import app\napp.parser()",
 }
 
 
