@@ -312,3 +312,14 @@ def test_data_defaults_fill_unset_options_over_the_recipe():
     assert seen["horizon"] == 24  # the recipe sees the dataset's horizon
     assert (cfg.batch_size, cfg.sources["batch_size"]) == (16, "dataset")
     assert (cfg.lr, cfg.sources["lr"]) == (0.1, "user")
+
+
+def test_top_k_and_calibration_error():
+    from panspectra_core.metrics import expected_calibration_error, top_k_accuracy
+
+    scores = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]])
+    y = np.array([0, 1, 1])
+    assert top_k_accuracy(scores, y, 1) == pytest.approx(1 / 3)
+    assert top_k_accuracy(scores, y, 2) == 1.0 and top_k_accuracy(scores, y, 9) == 1.0
+    # one confidence bin per row: |1 - 0.7|, |0 - 0.6|, |0 - 0.5| averaged
+    assert expected_calibration_error(scores, y, bins=10) == pytest.approx((0.3 + 0.6 + 0.5) / 3)

@@ -11,12 +11,15 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from panspectra_core.metrics import classification_metrics
+from panspectra_core.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    top_k_accuracy,
+)
 
 
 def tta_logits(model: nn.Module, x: Tensor, tta: str = "none") -> Tensor:
@@ -59,29 +62,6 @@ def predict_logits(
     return torch.cat(outs), torch.cat(targets), seconds
 
 
-def expected_calibration_error(
-    probabilities: np.ndarray, targets: np.ndarray, bins: int = 15
-) -> float:
-    """ECE with ``bins`` equal-width confidence bins (Guo et al. 2017, "On Calibration of Modern
-    Neural Networks"): Σ_b (n_b / N) · |accuracy_b − confidence_b| of the top-1 prediction."""
-    confidence = probabilities.max(1)
-    correct = probabilities.argmax(1) == targets
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        sel = which == b
-        if sel.any():
-            total += sel.mean() * abs(correct[sel].mean() - confidence[sel].mean())
-    return float(total)
-
-
-def top_k_accuracy(logits: Tensor, targets: Tensor, k: int) -> float:
-    k = min(k, logits.shape[1])
-    hits = (logits.topk(k, dim=1).indices == targets[:, None]).any(1)
-    return float(hits.float().mean())
-
-
 def score(logits: Tensor, targets: Tensor, class_names: list[str]) -> dict[str, Any]:
     """top1, top5, ECE, per-class accuracy, confusion matrix (+ the core's balanced accuracy,
     macro-F1, κ, ROC-AUC) of (N, K) logits against (N,) targets."""
@@ -95,8 +75,8 @@ def score(logits: Tensor, targets: Tensor, class_names: list[str]) -> dict[str, 
         class_names=class_names,
     )
     return {
-        "top1": top_k_accuracy(logits, targets, 1),
-        "top5": top_k_accuracy(logits, targets, 5),
+        "top1": top_k_accuracy(probabilities, y_true, 1),
+        "top5": top_k_accuracy(probabilities, y_true, 5),
         "ece": expected_calibration_error(probabilities, y_true),
         **{k: v for k, v in core.items() if k != "accuracy"},
     }

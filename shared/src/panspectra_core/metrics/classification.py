@@ -83,3 +83,32 @@ def classification_metrics(
                 roc_auc_score(y_true, probabilities, multi_class="ovr", labels=labels)
             )
     return out
+
+
+def top_k_accuracy(scores: np.ndarray, y_true: Sequence[int] | np.ndarray, k: int) -> float:
+    """Share of rows whose true class is among the ``k`` highest of ``scores`` ``(N, C)``
+    (logits or probabilities; ``k`` is clipped to C)."""
+    scores = np.asarray(scores)
+    y_true = np.asarray(y_true).ravel()
+    k = min(k, scores.shape[1])
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    return float((top == y_true[:, None]).any(axis=1).mean())
+
+
+def expected_calibration_error(
+    probabilities: np.ndarray, y_true: Sequence[int] | np.ndarray, bins: int = 15
+) -> float:
+    """ECE with ``bins`` equal-width confidence bins (Guo et al. 2017, "On Calibration of Modern
+    Neural Networks"): Σ_b (n_b / N) · |accuracy_b − confidence_b| of the top-1 prediction,
+    for ``(N, C)`` probabilities."""
+    probabilities = np.asarray(probabilities)
+    confidence = probabilities.max(1)
+    correct = probabilities.argmax(1) == np.asarray(y_true).ravel()
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        chosen = which == b
+        if chosen.any():
+            total += chosen.mean() * abs(correct[chosen].mean() - confidence[chosen].mean())
+    return float(total)
