@@ -168,16 +168,10 @@ class EnhancePredictor(SignalPredictor):
     task = "enhance"
 
 
-def _load(cfg: RunConfig) -> EnhancePredictor:
-    predictor = EnhancePredictor.load(cfg.checkpoint)
-    predictor.check_task(cfg.checkpoint)
-    return predictor
-
-
 def evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """``audio-enhance evaluate``: score a checkpoint on ``--data`` pairs (or the NOIZEUS
     test sentences with ``--dataset noizeus``)."""
-    predictor = _load(cfg)
+    predictor = EnhancePredictor.load(cfg.checkpoint)
     _, pairs, rate = load_data(cfg.replace(sample_rate=predictor.rate), need_train=False)
     if rate != predictor.rate:
         raise UserError(f"--data: {rate} Hz pairs; the model runs at {predictor.rate} Hz")
@@ -187,7 +181,7 @@ def evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
 
 def enhance(cfg: RunConfig, _out: None) -> dict[str, Any]:
     """``audio-enhance enhance``: a file → a file, or a folder → a folder of the same names."""
-    predictor = _load(cfg)
+    predictor = EnhancePredictor.load(cfg.checkpoint)
     files = input_files(cfg.input)
     if Path(cfg.input).is_dir():
         with OutputDir(cfg.output, overwrite=cfg.overwrite) as staging:

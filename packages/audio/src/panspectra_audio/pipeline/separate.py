@@ -153,16 +153,10 @@ class SeparatePredictor(SignalPredictor):
     task = "separate"
 
 
-def _load(cfg: RunConfig) -> SeparatePredictor:
-    predictor = SeparatePredictor.load(cfg.checkpoint)
-    predictor.check_task(cfg.checkpoint)
-    return predictor
-
-
 def evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """``audio-separate evaluate``: a checkpoint on a ``mixture,source1,source2`` CSV or the
     fixed ``fsdd-2mix`` test list."""
-    predictor = _load(cfg)
+    predictor = SeparatePredictor.load(cfg.checkpoint)
     _, pairs, rate = load_data(cfg, need_train=False)
     if rate != predictor.rate:
         raise UserError(f"--data: {rate} Hz mixtures; the model runs at {predictor.rate} Hz")
@@ -172,7 +166,7 @@ def evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
 def separate(cfg: RunConfig, _out: None) -> dict[str, Any]:
     """``audio-separate separate``: each input → ``<name>_s1.wav``, ``<name>_s2.wav`` in the
     output folder."""
-    predictor = _load(cfg)
+    predictor = SeparatePredictor.load(cfg.checkpoint)
     files = input_files(cfg.input)
     root = Path(cfg.input) if Path(cfg.input).is_dir() else Path(cfg.input).parent
 

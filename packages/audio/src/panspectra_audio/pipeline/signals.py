@@ -123,10 +123,14 @@ class SignalPredictor(Predictor):
     domain = "audio"
     task = ""
 
-    def check_task(self, path: Path) -> None:
-        found = self.meta.preprocessing.get("task")
-        if found != self.task:
-            raise UserError(f"{path}: a {found or 'classify'} checkpoint; expected {self.task}")
+    @classmethod
+    def check_domain(cls, checkpoint, path) -> None:
+        """The kit's load hook: an audio checkpoint of this predictor's task (an enhancer is
+        not a separator), refused in one line before use."""
+        super().check_domain(checkpoint, path)
+        found = checkpoint.meta.preprocessing.get("task")
+        if found != cls.task:
+            raise UserError(f"{path}: a {found or 'classify'} checkpoint; expected {cls.task}")
 
     @property
     def rate(self) -> int:
