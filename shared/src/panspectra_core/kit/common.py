@@ -36,6 +36,15 @@ PRECISIONS = registry_of(
     "precision",
 )
 
+#: clocks a ``--max-train-minutes`` budget is measured with
+BUDGET_CLOCKS = registry_of(
+    {
+        "wall": "elapsed time (default)",
+        "cpu": "CPU time of the training process: the same compute however busy the machine is",
+    },
+    "budget clock",
+)
+
 OUTPUT = Option(
     "output",
     Path,
@@ -145,12 +154,20 @@ TRAINING_OPTIONS: tuple[Option, ...] = (
         "max_train_minutes",
         float,
         None,
-        "wall-clock budget: stop after M minutes with the "
+        "training budget: stop after M minutes (see --budget-clock) with the "
         "best weights; one-cycle and cosine schedules anneal by its end",
         "training",
         True,
         validate=positive,
         metavar="M",
+    ),
+    Option(
+        "budget_clock",
+        str,
+        "wall",
+        "what --max-train-minutes measures: wall or cpu (CPU time of this process)",
+        "training",
+        choices=BUDGET_CLOCKS,
     ),
     Option("precision", str, "32-true", "Lightning precision", "scaling", choices=PRECISIONS),
     Option("accelerator", str, "auto", "auto, cpu, gpu", "scaling"),
@@ -193,5 +210,6 @@ def trainer_config(cfg: RunConfig, **overrides: Any):
             values["devices"] = [device.index]
     if cfg.max_train_minutes is not None:
         values["max_time"] = max_time_from_minutes(cfg.max_train_minutes)
+        values["budget_clock"] = cfg.get("budget_clock", "wall")
     values.update(overrides)
     return TrainConfig(**values)

@@ -17,6 +17,8 @@ from panspectra_core.runtime import resolve_device
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 #: learning-rate schedules of the core tasks (:class:`~panspectra_core.training.tasks.BaseTask`)
 SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "decay90", "none")
+#: clocks a training budget is measured with (``--budget-clock``; :mod:`.clock`)
+BUDGET_CLOCKS = ("wall", "cpu")
 
 
 @dataclass
@@ -37,6 +39,8 @@ class TrainConfig:
     gradient_clip_val: float | None = None
     progress_bar: bool = True
     max_time: str | None = None
+    budget_clock: str = "wall"
+    """``wall``: ``max_time`` is wall-clock time; ``cpu``: CPU time of this process."""
     resume: bool = False
     limit_train_batches: int | float | None = None
 

@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader
 
 from panspectra_core.runtime import apply_lightning_log_level
 from panspectra_core.training.batch import forward_batch
+from panspectra_core.training.clock import budget_timer
 from panspectra_core.training.config import (  # noqa: F401 (re-exported)
     TrainConfig,
     add_trainer_args,
@@ -119,6 +120,9 @@ def build_trainer(
     if config.patience is not None and has_validation:
         callbacks.append(EarlyStopping(monitor=monitor, mode=config.mode, patience=config.patience))
     callbacks += [_KeepBestWeights(monitor, config.mode), RngState(), ResumeMarker(monitor)]
+    cpu_timer = budget_timer(config.max_time, config.budget_clock)
+    if cpu_timer is not None:
+        callbacks.append(cpu_timer)
     return L.Trainer(
         max_epochs=config.max_epochs,
         accelerator=config.accelerator,
@@ -130,7 +134,7 @@ def build_trainer(
         gradient_clip_val=config.gradient_clip_val,
         enable_progress_bar=config.progress_bar,
         enable_model_summary=False,
-        max_time=config.max_time,
+        max_time=config.max_time if cpu_timer is None else None,
         limit_train_batches=config.limit_train_batches,
         num_sanity_val_steps=0,
         log_every_n_steps=1,
