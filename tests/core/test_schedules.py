@@ -1,4 +1,5 @@
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -8,9 +9,11 @@ from torch.utils.data import DataLoader
 from panspectra_core.training import ForecastingTask, TrainConfig, fit
 from panspectra_core.training.schedules import (
     BudgetedOneCycle,
+    budget_epoch,
     cosine_factor,
     one_cycle_values,
 )
+from panspectra_core.training.tasks import sigmoid_lr_factor
 
 
 def _optimizer(kind: str = "adamw") -> torch.optim.Optimizer:
@@ -87,3 +90,33 @@ def test_one_cycle_anneals_within_a_time_budget(tmp_path):
     assert result.time_limit_reached and result.epochs < 100_000 * 0.5
     assert max(task.lrs) > 0.9 * 0.5
     assert task.lrs[-1] < 0.01 * 0.5
+
+
+def test_budget_epoch_follows_the_budget_only_when_it_is_ahead():
+    assert budget_epoch(3, 100, 0.0) == 3.0
+    assert budget_epoch(3, 100, 0.5) == pytest.approx(49.5)
+    assert budget_epoch(60, 100, 0.5) == 60.0
+    assert budget_epoch(2, 100, 7.0) == 99.0  # clipped to the last epoch
+    assert budget_epoch(2, 1, 0.9) == 2.0
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "plain", "at_half_budget"),
+    [
+        ("sigmoid", sigmoid_lr_factor(1), sigmoid_lr_factor(49.5)),
+        ("halving", 0.5, 0.5**49.5),
+        ("decay90", 1.0, 0.9 ** (49.5 - 3)),
+    ],
+)
+def test_per_epoch_schedules_follow_the_spent_budget(scheduler, plain, at_half_budget):
+    """After one epoch of 100 a per-epoch schedule is at epoch 1 without a budget and at epoch
+    49.5 when half the budget is spent (xPatch's sigmoid: out of its warm-up instead of at
+    1 % of the rate; halving and decay90: far down their decay)."""
+    task = ForecastingTask(_Offset(), loss="mse", lr=1.0, scheduler=scheduler)
+    task._trainer = SimpleNamespace(max_epochs=100)  # configure_optimizers reads max_epochs
+    for spent, expected in ((0.0, plain), (0.5, at_half_budget)):
+        task.budget_fraction = lambda spent=spent: spent
+        config = task.configure_optimizers()
+        optimizer, schedule = config["optimizer"], config["lr_scheduler"]["scheduler"]
+        optimizer.step(), schedule.step()
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-6, abs=1e-12)

@@ -1,12 +1,13 @@
-"""Learning-rate schedules that finish inside a wall-clock training budget.
+"""Learning-rate schedules that finish inside a training budget.
 
-A schedule sized in epochs or steps (one-cycle, cosine) assumes training reaches its last
-step. Under a time budget (``TrainConfig.max_time``, ``--max-train-minutes``) a slow model is
-stopped early, and a one-cycle run of 100 epochs stopped after 40 never anneals: it ends near
-its peak rate. Here a schedule's progress is the larger of the step fraction and the budget
-fraction already spent, so it anneals by whichever end comes first. A run that fits its budget
-never has its budget fraction ahead of its step fraction, so its schedule (and result) is the
-plain, deterministic one.
+A schedule sized in epochs or steps (one-cycle, cosine, halving, xPatch's sigmoid) assumes
+training reaches its last step. Under a time budget (``TrainConfig.max_time``,
+``--max-train-minutes``, on the wall or CPU clock) a slow model is stopped early: a one-cycle
+run of 100 epochs stopped after 40 never anneals, and xPatch's sigmoid stopped after 8 of its
+100 epochs never leaves its warm-up. Here a schedule's progress is the larger of the step
+(epoch) fraction and the budget fraction already spent, so it passes through all its phases
+by whichever end comes first. A run whose steps stay ahead of its budget (every run without
+one) keeps the plain, deterministic schedule.
 """
 
 from __future__ import annotations
@@ -104,6 +105,18 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
             elif "momentum" in group:
                 group["momentum"] = momentum
         return [lr for _ in self.optimizer.param_groups]
+
+
+def budget_epoch(epoch: int, max_epochs: int, spent: float = 0.0) -> float:
+    """The (possibly fractional) epoch a per-epoch schedule is evaluated at under a budget:
+    ``epoch``, or the spent share of the budget times ``max_epochs − 1`` when that is ahead.
+
+    A schedule written for ``max_epochs`` epochs (halving, ``decay90``, xPatch's sigmoid) then
+    passes through all its phases inside the budget instead of being cut early (xPatch's
+    sigmoid warm-up alone spans ~20 of its 100 epochs). Without a budget (``spent`` 0) it is
+    ``epoch``, so the schedule is unchanged.
+    """
+    return max(float(epoch), min(1.0, max(0.0, spent)) * max(0, max_epochs - 1))
 
 
 def cosine_factor(epoch: int, max_epochs: int, warmup_epochs: int = 0, spent: float = 0.0) -> float:

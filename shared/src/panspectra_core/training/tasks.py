@@ -22,6 +22,7 @@ from panspectra_core.training.config import SCHEDULERS
 from panspectra_core.training.losses import LossFn, resolve_loss
 from panspectra_core.training.schedules import (
     BudgetedOneCycle,
+    budget_epoch,
     cosine_factor,
 )
 
@@ -70,8 +71,10 @@ class BaseTask(L.LightningModule):
             ``onecycle`` (per step), ``cyclic`` (triangular2 cyclical LR per step, Smith 2017),
             ``halving`` (lr · 0.5^epoch, Time-Series-Library's ``type1``), ``sigmoid`` (xPatch's
             per-epoch logistic warm-up and decay, :func:`sigmoid_schedule_factor`) or ``none``.
-            Under a time budget ``cosine`` and ``onecycle`` also advance with the spent share
-            of the budget (:meth:`budget_fraction`), so they finish annealed.
+            Under a time budget every schedule but ``cyclic`` and ``none`` also advances with
+            the spent share of the budget (:meth:`budget_fraction`,
+            :func:`~.schedules.budget_epoch`), so a stopped run has been through the whole
+            schedule (``cosine`` and ``onecycle`` end annealed).
         warmup_epochs: linear warm-up epochs for ``cosine``.
         cycle_epochs: epochs per half cycle for ``cyclic``.
     """
@@ -128,10 +131,11 @@ class BaseTask(L.LightningModule):
             self.log(name, value, prog_bar=True, batch_size=n, sync_dist=True)
 
     def budget_fraction(self) -> float:
-        """Spent fraction of the trainer's time budget (``max_time``), 0 without one.
+        """Spent fraction of the trainer's time budget (``max_time``, on the wall or CPU
+        clock), 0 without one.
 
-        ``onecycle`` and ``cosine`` follow it (:mod:`.schedules`), so a run stopped by its
-        budget still ends annealed instead of at the schedule's peak.
+        The schedules follow it (:mod:`.schedules`), so a run stopped by its budget still
+        ends annealed instead of at the schedule's peak.
         """
         try:
             timer = find_timer(self.trainer)
@@ -155,7 +159,12 @@ class BaseTask(L.LightningModule):
             "decay90": decay90_factor,
         }
         if self.scheduler in per_epoch:
-            sched = torch.optim.lr_scheduler.LambdaLR(optimizer, per_epoch[self.scheduler])
+            schedule = per_epoch[self.scheduler]
+
+            def budgeted(epoch: int) -> float:
+                return schedule(budget_epoch(epoch, max_epochs, self.budget_fraction()))
+
+            sched = torch.optim.lr_scheduler.LambdaLR(optimizer, budgeted)
             return {
                 "optimizer": optimizer,
                 "lr_scheduler": {"scheduler": sched, "interval": "epoch"},
