@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
-from panspectra_audio.data.mixtures import mix_at_snr, two_talker_list, two_talker_mix
+from panspectra_audio.data.mixtures import (
+    EnhancementTrainSet,
+    Pair,
+    TwoTalkerTrainSet,
+    mix_at_snr,
+    two_talker_list,
+    two_talker_mix,
+)
 from panspectra_audio.data.named import (
     fsdd_items,
     fsdd_official_split,
@@ -80,3 +88,34 @@ def test_fsdd_speaker_protocol_holds_out_one_whole_speaker_per_fold():
     assert len(held_out) == 6
     official = _fsdd_splits("official")[0]
     assert not {p.name for p in official.train} & {p.name for p in official.test}
+
+
+def test_two_talker_training_segments_always_hold_both_talkers():
+    # a long and a short recording: cropping the mixture could miss the short one entirely
+    rng = np.random.default_rng(0)
+    long_clip = rng.standard_normal(4000).astype(np.float32)
+    short_clip = rng.standard_normal(300).astype(np.float32)
+    data = TwoTalkerTrainSet([(long_clip, "a"), (short_clip, "b")], segment=1000, length=64)
+    torch.manual_seed(0)
+    for k in range(64):
+        item = data[k]
+        assert item["x"].shape == (1000,) and item["y"].shape == (2, 1000)
+        assert (item["y"].abs().sum(-1) > 0).all()
+        assert torch.allclose(item["x"], item["y"].sum(0), atol=1e-6)
+
+
+def test_enhancement_remix_draws_pair_speech_and_extra_speech_at_drawn_snrs():
+    clean = np.full(2000, 0.5, np.float32)
+    noise = np.random.default_rng(1).standard_normal(2000).astype(np.float32)
+    pair = Pair("p", clean + noise, [clean], {})
+    extra = [np.full(300, -0.25, np.float32)]
+    data = EnhancementTrainSet([pair], 500, 200, extra_speech=extra, remix_share=1.0)
+    torch.manual_seed(0)
+    levels, snrs = set(), []
+    for k in range(200):
+        item = data[k]
+        y, x = item["y"].numpy(), item["x"].numpy()
+        levels.add(float(np.sign(y[np.abs(y) > 0][0])))  # +: pair speech, −: extra speech
+        snrs.append(10 * np.log10(np.mean(y**2) / np.mean((x - y) ** 2)))
+    assert levels == {1.0, -1.0}
+    assert -5.1 < min(snrs) < 0 and 15 < max(snrs) < 20.1

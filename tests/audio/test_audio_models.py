@@ -109,3 +109,15 @@ def test_fourier_filterbank_reconstructs_and_fresh_enhancers_start_near_identity
         model = create_model(name, depth=1) if "mamba" in name else create_model(name, repeats=1)
         with torch.no_grad():
             assert float(si_snr(model.eval()(x), x)) > 15.0
+
+
+def test_stack_frames_groups_consecutive_frames_per_token():
+    from panspectra_audio.models.classify import stack_frames
+
+    spec = torch.arange(2 * 3 * 5, dtype=torch.float32).reshape(2, 3, 5)  # (batch, mels, frames)
+    tokens = stack_frames(spec, 2)
+    assert tokens.shape == (2, 3, 6)
+    # token 1 = frames 2 and 3, each with its 3 mel values; the last token is zero-padded
+    assert torch.equal(tokens[0, 1], torch.cat([spec[0, :, 2], spec[0, :, 3]]))
+    assert torch.equal(tokens[1, 2, 3:], torch.zeros(3))
+    assert torch.equal(stack_frames(spec, 1), spec.transpose(1, 2))

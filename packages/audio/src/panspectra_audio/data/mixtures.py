@@ -2,9 +2,9 @@
 
 Nothing mixed is stored: mixtures are drawn from seeded generators.
 
-- Enhancement training: random segments of the training pairs (noisy, clean), and, when extra
-  clean speech is given, that speech mixed with noise taken from the training pairs
-  (``noisy − clean``, sample-aligned in NOIZEUS) at an SNR drawn from ``snr_range``.
+- Enhancement training: random segments of the training pairs (noisy, clean), and clean speech
+  (the pairs' references and any extra speech) mixed afresh with noise taken from the training
+  pairs (``noisy − clean``, sample-aligned in NOIZEUS) at an SNR drawn from ``snr_range``.
 - Two-talker mixtures (FSDD): two recordings of different speakers, the second scaled to a
   relative level drawn from [−5, 5] dB, the shorter one zero-padded to the longer.
   :func:`two_talker_list` draws the fixed test list (seeded, test recordings only).
@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 from panspectra_core.errors import UserError
 
 from ..audio_io import read_audio
-from .clips import torch_seeded_rng
+from .clips import fit_length, torch_seeded_rng
 
 
 @dataclass
@@ -87,10 +87,15 @@ def _segment(arrays: Sequence[np.ndarray], length: int, rng: np.random.Generator
 class EnhancementTrainSet(Dataset):
     """``{"x": noisy (L,), "y": clean (L,)}`` random training segments.
 
+    With probability ``1 − remix_share`` an item is a segment of a training pair as recorded;
+    otherwise clean speech is mixed afresh with a noise segment cut from a random training pair
+    (``noisy − clean``) at an SNR drawn from ``snr_range``. The speech comes, in equal shares,
+    from the clean references of the pairs and from ``extra_speech`` (e.g. FSDD training
+    recordings) when given.
+
     Args:
         pairs: training (noisy, clean) pairs. segment: L samples. length: items per epoch.
-        extra_speech: more clean speech (e.g. FSDD training recordings), mixed with noise cut
-            from ``pairs`` at an SNR drawn from ``snr_range`` with probability ``extra_share``.
+        extra_speech: more clean speech. remix_share: share of freshly mixed items.
     """
 
     def __init__(
@@ -99,22 +104,24 @@ class EnhancementTrainSet(Dataset):
         segment: int,
         length: int,
         extra_speech: Sequence[np.ndarray] = (),
-        extra_share: float = 0.5,
+        remix_share: float = 0.5,
         snr_range: tuple[float, float] = (-5.0, 20.0),
     ) -> None:
         self.pairs, self.segment, self.length = list(pairs), segment, length
         self.noise = [p.mixture - p.sources[0] for p in self.pairs]
-        self.extra = list(extra_speech)
-        self.extra_share = extra_share if self.extra else 0.0
+        unique = {p.sources[0].tobytes(): p.sources[0] for p in self.pairs}
+        self.speech = [s for s in (list(unique.values()), list(extra_speech)) if s]
+        self.remix_share = remix_share
         self.snr_range = snr_range
 
     def __len__(self) -> int:
         return self.length
 
-    def _extra_speech(self, rng: np.random.Generator) -> np.ndarray:
+    def _speech(self, rng: np.random.Generator) -> np.ndarray:
+        pool = self.speech[int(rng.integers(len(self.speech)))]
         parts, total = [], 0
         while total < self.segment:
-            clip = self.extra[int(rng.integers(len(self.extra)))]
+            clip = pool[int(rng.integers(len(pool)))]
             parts.append(clip)
             total += len(clip)
         speech = np.concatenate(parts)
@@ -122,8 +129,8 @@ class EnhancementTrainSet(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = torch_seeded_rng()
-        if rng.random() < self.extra_share:
-            clean = self._extra_speech(rng)
+        if rng.random() < self.remix_share:
+            clean = self._speech(rng)
             noise = _segment([self.noise[int(rng.integers(len(self.noise)))]], self.segment, rng)[0]
             noisy = mix_at_snr(clean, noise, float(rng.uniform(*self.snr_range)))
         else:
@@ -179,7 +186,10 @@ def two_talker_list(
 
 class TwoTalkerTrainSet(Dataset):
     """``{"x": mixture (L,), "y": sources (2, L)}`` drawn afresh each item from ``clips`` (each
-    (samples, speaker)); mixtures longer than L are cropped at random, shorter ones padded."""
+    (samples, speaker)). A recording longer than L is cropped to a random window of L *before*
+    mixing, so both sources are present in every training segment (cropping the mixture could
+    leave a silent reference, whose SI-SNR is undefined); the mixture is then padded to L at a
+    random offset."""
 
     def __init__(self, clips: Sequence[tuple[np.ndarray, str]], segment: int, length: int):
         self.clips, self.segment, self.length = list(clips), segment, length
@@ -193,7 +203,11 @@ class TwoTalkerTrainSet(Dataset):
             i, j = rng.integers(len(self.clips), size=2)
             if self.clips[i][1] != self.clips[j][1]:
                 break
-        pair = two_talker_mix(self.clips[i][0], self.clips[j][0], float(rng.uniform(-5, 5)))
+        first, second = (
+            fit_length(self.clips[k][0], min(len(self.clips[k][0]), self.segment), rng)
+            for k in (i, j)
+        )
+        pair = two_talker_mix(first, second, float(rng.uniform(-5, 5)))
         mix, a, b = _segment([pair.mixture, *pair.sources], self.segment, rng)
         gain = 10 ** (rng.uniform(-10, 5) / 20)
         return {

@@ -32,6 +32,15 @@ def _frontend(sample_rate: int, n_mels: int, spec_augment: bool) -> LogMelFrontE
     return LogMelFrontEnd(sample_rate, n_mels=n_mels, freq_masks=masks, time_masks=masks)
 
 
+def stack_frames(spec: Tensor, stack: int) -> Tensor:
+    """(batch, n_mels, frames) → (batch, ceil(frames / stack), stack · n_mels) tokens: each
+    token holds ``stack`` consecutive frames (the last group zero-padded), frame-major."""
+    batch, mels, frames = spec.shape
+    groups = -(-frames // stack)
+    spec = torch.nn.functional.pad(spec, (0, groups * stack - frames))
+    return spec.reshape(batch, mels, groups, stack).permute(0, 2, 3, 1).reshape(batch, groups, -1)
+
+
 class AudioCNN(nn.Module):
     """Log-mel → [Conv-BN-ReLU ×2 → MaxPool] × len(channels) → avg+max pool → Linear."""
 
@@ -133,7 +142,9 @@ class _TokenClassifier(nn.Module):
 
 
 class KWT(_TokenClassifier):
-    """Keyword Transformer: frame tokens (n_mels → dim), class token, post-norm layers."""
+    """Keyword Transformer: frame tokens (n_mels → dim), class token, post-norm layers.
+
+    ``stack`` frames per token (1 in the paper) shortens the sequence ``stack`` times."""
 
     def __init__(
         self,
@@ -146,18 +157,21 @@ class KWT(_TokenClassifier):
         heads: int = 2,
         mlp_ratio: float = 4.0,
         dropout: float = 0.1,
+        stack: int = 1,
         spec_augment: bool = True,
     ) -> None:
         super().__init__()
         self.frontend = _frontend(sample_rate, n_mels, spec_augment)
-        self.embed = nn.Linear(n_mels, dim)
+        self.stack = stack
+        self.embed = nn.Linear(n_mels * stack, dim)
         self.layers = nn.ModuleList(
             TransformerLayer(dim, heads, mlp_ratio, dropout, norm_first=False) for _ in range(depth)
         )
-        self._init_tokens(dim, self.frontend.frames(num_samples), num_classes)
+        tokens = -(-self.frontend.frames(num_samples) // stack)
+        self._init_tokens(dim, tokens, num_classes)
 
     def forward(self, waveform: Tensor) -> Tensor:
-        return self.classify(self.embed(self.frontend(waveform).transpose(1, 2)))
+        return self.classify(self.embed(stack_frames(self.frontend(waveform), self.stack)))
 
 
 class AST(_TokenClassifier):
@@ -195,7 +209,8 @@ class AST(_TokenClassifier):
 
 
 class AudioMamba(nn.Module):
-    """Bidirectional Mamba over frame tokens (n_mels → dim), LayerNorm, mean pool, Linear."""
+    """Bidirectional Mamba over frame tokens (``stack`` frames · n_mels → dim), LayerNorm, mean
+    pool, Linear."""
 
     def __init__(
         self,
@@ -206,11 +221,13 @@ class AudioMamba(nn.Module):
         depth: int = 4,
         d_state: int = 16,
         dropout: float = 0.1,
+        stack: int = 1,
         spec_augment: bool = True,
     ) -> None:
         super().__init__()
         self.frontend = _frontend(sample_rate, n_mels, spec_augment)
-        self.embed = nn.Linear(n_mels, dim)
+        self.stack = stack
+        self.embed = nn.Linear(n_mels * stack, dim)
         self.layers = nn.Sequential(
             *(MambaLayer(dim, d_state, bidirectional=True) for _ in range(depth))
         )
@@ -218,5 +235,5 @@ class AudioMamba(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, num_classes))
 
     def forward(self, waveform: Tensor) -> Tensor:
-        x = self.layers(self.embed(self.frontend(waveform).transpose(1, 2)))
+        x = self.layers(self.embed(stack_frames(self.frontend(waveform), self.stack)))
         return self.head(self.norm(x).mean(1))
