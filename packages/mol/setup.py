@@ -16,5 +16,6 @@ domain_setup(
         "skops>=0.10",  # pickle-free storage of the fitted random forest in checkpoints
         "scipy>=1.10",  # Hungarian assignment of predicted to observed NMR peaks
         "matplotlib>=3.7",  # parity / ROC plots and annotated NMR structure pictures
+        "threadpoolctl>=3.1",  # single-threaded BLAS while featurizing small molecules
     ],
 )

@@ -7,7 +7,15 @@ import pytest
 from rdkit import Chem
 
 from panspectra_mol.data.features import featurize
-from panspectra_mol.data.featurize import ATOM_DIM, BOND_DIM, LAP_PE_DIM, mol_to_graph
+from panspectra_mol.data.featurize import (
+    ATOM_DIM,
+    BOND_DIM,
+    LAP_PE_DIM,
+    descriptor_names,
+    mol_to_graph,
+    mols_to_graphs,
+    rdkit_descriptors,
+)
 from panspectra_mol.data.splits import (
     conflicting_duplicates,
     murcko_scaffold,
@@ -61,6 +69,37 @@ def test_feature_cache_round_trip(tmp_path, monkeypatch):
     assert fps[0].shape == (2048,) and fps[0].sum() > 0
     desc = featurize("descriptors", SMILES[:2], cache=False)
     assert desc[0].shape == desc[1].shape and desc[0].ndim == 1
+
+
+def test_descriptors_equal_rdkit_and_let_sigterm_through(monkeypatch):
+    from rdkit.Chem import Descriptors
+
+    for smiles in ("CC(=O)Nc1ccc(O)cc1", "[Na+].[Cl-]", "C"):
+        mol = Chem.MolFromSmiles(smiles)
+        values = Descriptors.CalcMolDescriptors(mol, missingVal=float("nan"))
+        ref = np.asarray([values[n] for n in descriptor_names()], dtype=np.float64)
+        ref = np.clip(np.where(np.isfinite(ref), ref, np.nan), -1e6, 1e6).astype(np.float32)
+        assert np.array_equal(rdkit_descriptors(mol), ref, equal_nan=True)
+
+    def interrupted(mol):
+        raise SystemExit(143)  # what the CLIs turn SIGTERM into
+
+    def undefined(mol):
+        raise ValueError("no value")
+
+    monkeypatch.setattr(
+        Descriptors, "_descList", [("bad", undefined), ("MolWt", Descriptors.MolWt)]
+    )
+    assert np.isnan(rdkit_descriptors(Chem.MolFromSmiles("CCO"))[0])
+    monkeypatch.setattr(Descriptors, "_descList", [("stop", interrupted)])
+    with pytest.raises(SystemExit):
+        rdkit_descriptors(Chem.MolFromSmiles("CCO"))
+
+
+def test_batched_graphs_equal_single_graphs():
+    mols = [Chem.MolFromSmiles(s) for s in SMILES]
+    for a, b in zip(mols_to_graphs(mols), (mol_to_graph(m) for m in mols)):
+        assert np.array_equal(a.lap_pe, b.lap_pe) and np.array_equal(a.atoms, b.atoms)
 
 
 def test_parallel_featurization_matches_serial(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ resident memory. Run it at several sizes to see that memory stays flat (the CSV 
 20 000-row chunks).
 
     python tools/bench/bench_mol_throughput.py --checkpoint runs/esol/model.safetensors \\
-        --rows 20000,100000
+        --rows 5000,100000
 
 Writes ``tools/bench/results/mol_throughput.json`` and ``.md`` (rows of other sizes kept).
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,11 @@ from panspectra_core.io import atomic_write, write_json
 from panspectra_core.runtime import cpu_description
 
 RESULTS = Path(__file__).resolve().parent / "results"
+COMMAND = (
+    "mol-predict train --dataset esol --seed 0 --output runs/esol && python "
+    "tools/bench/bench_mol_throughput.py --checkpoint runs/esol/model.safetensors "
+    "--rows 5000,100000"
+)
 
 
 def make_csv(rows: int, folder: Path) -> Path:
@@ -39,6 +43,16 @@ def make_csv(rows: int, folder: Path) -> Path:
     path = folder / f"esol_x{rows}.csv"
     repeated.to_frame("smiles").to_csv(path, index=False)
     return path
+
+
+def checkpoint_model(checkpoint: Path) -> str:
+    """``name`` (``name x N`` for a seed ensemble) of the model stored in ``checkpoint``."""
+    from panspectra_core.checkpoint import read_checkpoint_meta
+
+    meta = read_checkpoint_meta(checkpoint)
+    if meta.model_name == "mol_ensemble":
+        return f"{meta.model_kwargs['member']} x {meta.model_kwargs['size']}"
+    return meta.model_name
 
 
 def measure(checkpoint: Path, rows: int, workers: int) -> dict:
@@ -62,13 +76,15 @@ def measure(checkpoint: Path, rows: int, workers: int) -> dict:
             "--output",
             str(out),
         ]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run(argv, check=True)
+        child = subprocess.Popen(argv)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak RSS
+        child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if child.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed with exit code {child.returncode}")
         written = sum(1 for _ in out.open()) - 1
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = usage.ru_utime + usage.ru_stime
     return {
         "rows": rows,
         "written_rows": written,
@@ -77,8 +93,8 @@ def measure(checkpoint: Path, rows: int, workers: int) -> dict:
         "cpu_seconds": cpu,
         "molecules_per_second": rows / wall,
         "molecules_per_cpu_second": rows / cpu,
-        "peak_rss_mib": after.ru_maxrss / 1024,
-        "checkpoint": str(checkpoint),
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "model": checkpoint_model(checkpoint),
         "command": f"mol-predict predict --checkpoint CKPT --data esol_x{rows}.csv "
         f"--workers {workers} --threads 1 --output preds.csv",
     }
@@ -100,17 +116,19 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         f"CPU: {cpu_description()} (shared machine; peak RSS of the predict process)",
         "",
-        "| rows | workers | wall s | CPU s | molecules/s (wall) | molecules/CPU-s | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|",
+        "| rows | model | workers | wall s | CPU s | molecules/s (wall) | molecules/CPU-s "
+        "| peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: (r["workers"], r["rows"])):
         lines.append(
-            f"| {r['rows']} | {r['workers']} | {r['wall_seconds']:.0f} | {r['cpu_seconds']:.0f} "
+            f"| {r['rows']} | {r.get('model', '-')} | {r['workers']} "
+            f"| {r['wall_seconds']:.0f} | {r['cpu_seconds']:.0f} "
             f"| {r['molecules_per_second']:.0f} | {r['molecules_per_cpu_second']:.0f} "
             f"| {r['peak_rss_mib']:.0f} |"
         )
     with atomic_write(args.results.with_suffix(".md")) as tmp:
-        tmp.write_text("\n".join(lines) + "\n")
+        tmp.write_text("\n".join([*lines, "", f"Command: `{COMMAND}`", ""]))
     return 0
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from panspectra_mol.data.featurize import (
     MolGraph,
-    mol_to_graph,
+    mols_to_graphs,
     morgan_fingerprint,
     rdkit_descriptors,
 )
@@ -39,12 +39,16 @@ def _mols(smiles: Sequence[str]):
 
 
 def _chunk(kind: str, smiles: Sequence[str]) -> list:
+    """Features of one chunk (BLAS single-threaded: see :func:`mols_to_graphs`)."""
+    from threadpoolctl import threadpool_limits
+
     mols = _mols(smiles)
     if kind == "graph":
-        return [mol_to_graph(m) for m in mols]
-    if kind == "morgan":
-        return [morgan_fingerprint(m) for m in mols]
-    return [rdkit_descriptors(m) for m in mols]
+        return mols_to_graphs(mols)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if kind == "morgan":
+            return [morgan_fingerprint(m) for m in mols]
+        return [rdkit_descriptors(m) for m in mols]
 
 
 def cache_root() -> Path:

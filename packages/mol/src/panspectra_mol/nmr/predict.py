@@ -12,7 +12,7 @@ import numpy as np
 from panspectra_core.errors import UserError
 from panspectra_core.io import atomic_write
 from panspectra_core.kit import Predictor
-from panspectra_mol.data.featurize import mol_to_graph
+from panspectra_mol.data.featurize import mols_to_graphs
 from panspectra_mol.data.standardize import Standardizer
 from panspectra_mol.nmr.ranking import DEFAULT_PENALTY, predicted_peaks, rank_candidates
 from panspectra_mol.pipeline.fitting import predict_graphs
@@ -38,7 +38,7 @@ class ShiftPredictor(Predictor):
 
     def shifts(self, mols: Sequence) -> list[np.ndarray]:
         """Predicted shift (ppm) of every heavy atom of each molecule (meaningful for C)."""
-        graphs = [mol_to_graph(m) for m in mols]
+        graphs = mols_to_graphs(mols)
         flat = predict_graphs(self.model, graphs, np.zeros((len(graphs), 0), np.float32))
         flat = flat * self.std + self.mean
         bounds = np.cumsum([0] + [g.num_atoms for g in graphs])

@@ -19,7 +19,7 @@ from panspectra_core.checkpoint import save_checkpoint
 from panspectra_core.kit import RunConfig, trainer_config
 from panspectra_core.metrics import plot_parity, regression_metrics
 from panspectra_core.registry import create_model
-from panspectra_mol.data.featurize import mol_to_graph
+from panspectra_mol.data.featurize import mols_to_graphs
 from panspectra_mol.data.splits import scaffold_split
 from panspectra_mol.nmr.data import ShiftSet, carbon_environment, load_exp5k
 from panspectra_mol.pipeline.fitting import (
@@ -113,7 +113,7 @@ def run_nmr_train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Train, score and save one seed (see the module docstring)."""
     data = subsample(load_exp5k(), cfg.get("max_molecules"), cfg.seed)
     train, val, test = shift_split(data, cfg.split, cfg.seed, cfg.test_molecules)
-    graphs = [mol_to_graph(m) for m in data.mols]
+    graphs = mols_to_graphs(data.mols)
     carbons = np.concatenate([data.shifts[i] for i in train])
     mean, std = float(np.nanmean(carbons)), float(np.nanstd(carbons))
     targets = [((s - mean) / std).astype(np.float32) for s in data.shifts]
