@@ -323,3 +323,22 @@ def test_top_k_and_calibration_error():
     assert top_k_accuracy(scores, y, 2) == 1.0 and top_k_accuracy(scores, y, 9) == 1.0
     # one confidence bin per row: |1 - 0.7|, |0 - 0.6|, |0 - 0.5| averaged
     assert expected_calibration_error(scores, y, bins=10) == pytest.approx((0.3 + 0.6 + 0.5) / 3)
+
+
+def test_a_missing_required_option_is_reported_before_the_recipe_runs():
+    """The recipe is computed from the required values (a horizon): without one the user gets
+    the one-line error, not the recipe's TypeError."""
+    from panspectra_core.errors import UserError
+    from panspectra_core.kit.options import Option, resolve
+
+    options = {
+        "horizon": Option("horizon", int, None, "H", required=True),
+        "lr": Option("lr", float, 1e-3, "lr", recipe=True),
+    }
+
+    def recipe(values):
+        return {"lr": 1.0 / values["horizon"]}
+
+    with pytest.raises(UserError, match="--horizon is required"):
+        resolve(options, {}, recipe=recipe)
+    assert resolve(options, {"horizon": 4}, recipe=recipe).lr == 0.25

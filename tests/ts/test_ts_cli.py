@@ -261,6 +261,32 @@ def test_time_budget_stops_training_and_is_recorded(tmp_path, capsys, series_csv
     )  # the 1.2 s budget, plus the last step and Lightning's exit
 
 
+@pytest.mark.parametrize("clock", ["wall", "cpu"])
+def test_time_budget_is_measured_on_the_chosen_clock(tmp_path, capsys, series_csv, clock):
+    """``--budget-clock`` reaches the trainer: a CPU-time budget gets the CPU timer."""
+    from lightning.pytorch.callbacks import Timer
+
+    from panspectra_core.training import trainer as core_trainer
+    from panspectra_core.training.clock import CPUTimer
+
+    timers = []
+    original = core_trainer.build_trainer
+
+    def recording_build_trainer(*args, **kwargs):
+        built = original(*args, **kwargs)
+        timers.extend(c for c in built.callbacks if isinstance(c, Timer))
+        return built
+
+    argv = ["train", "--data", str(series_csv), "--targets", "a", *TRAIN_FLAGS, "--no-plot"]
+    argv += ["--max-train-minutes", "5", "--budget-clock", clock, "--output", str(tmp_path / "t")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(core_trainer, "build_trainer", recording_build_trainer)
+        assert main(argv) == 0
+    assert len(timers) == 1 and isinstance(timers[0], CPUTimer) == (clock == "cpu")
+    config = json.loads((tmp_path / "t" / "metrics.json").read_text())["config"]
+    assert config["budget_clock"] == clock
+
+
 def test_schedule_and_weight_decay_flags_override_the_recipe(tmp_path, capsys, series_csv):
     out = tmp_path / "s"
     argv = ["train", "--data", str(series_csv), "--targets", "a,b", *TRAIN_FLAGS, "--no-plot"]

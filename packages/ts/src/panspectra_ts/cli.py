@@ -51,6 +51,7 @@ _TRAINER_FIELDS = (
     "deterministic",
     "resume",
     "max_time",
+    "budget_clock",
     "progress_bar",
 )
 _SOURCE_CACHE: dict[str, Any] = {}

@@ -335,13 +335,23 @@ def resolve(
             if key in options and sources[key] == "default" and value is not None:
                 values[key] = value
                 sources[key] = "dataset"
+    _check_required(options, values, recipe_fills=recipe is not None)  # the recipe's context
     if recipe is not None:
         _apply_recipe(options, values, sources, recipe(dict(values)))
+    _check_required(options, values)
     for name, opt in options.items():
-        if opt.required and values[name] is None:
-            raise UserError(f"{opt.flag} is required")
         opt.check(values[name])
     return RunConfig(values, sources, dict(options))
+
+
+def _check_required(
+    options: Mapping[str, Option], values: Mapping[str, Any], *, recipe_fills: bool = False
+) -> None:
+    """UserError naming the first required option without a value; with ``recipe_fills``
+    only those a recipe cannot set (a recipe is computed from them)."""
+    for name, opt in options.items():
+        if opt.required and values[name] is None and not (recipe_fills and opt.recipe):
+            raise UserError(f"{opt.flag} is required")
 
 
 def _apply_recipe(

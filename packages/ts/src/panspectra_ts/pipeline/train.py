@@ -138,6 +138,7 @@ def train_forecaster(
             "lookback": data.lookback,
             "horizon": horizon,
             "num_channels": data.num_channels,
+            "train_windows": len(data.windows("train")),
             "parameters": sum(p.numel() for p in model.parameters()),
             # what the model was built with, defaults filled in (e.g. CycleNet's cycle length)
             "model_kwargs": dict(model_kwargs),
