@@ -121,3 +121,27 @@ def test_stack_frames_groups_consecutive_frames_per_token():
     assert torch.equal(tokens[0, 1], torch.cat([spec[0, :, 2], spec[0, :, 3]]))
     assert torch.equal(tokens[1, 2, 3:], torch.zeros(3))
     assert torch.equal(stack_frames(spec, 1), spec.transpose(1, 2))
+
+
+def test_utterance_normalise_removes_level_and_channel_and_blanks_padding():
+    from panspectra_audio.models.frontend import LogMelFrontEnd, utterance_normalise
+
+    torch.manual_seed(0)
+    front = LogMelFrontEnd(8000, freq_masks=0, time_masks=0)
+    wave = torch.zeros(1, 8000)
+    wave[0, 1000:5000] = torch.randn(4000) * 0.05  # a burst, then zero padding
+    log_mel = front.mel(wave)
+    out = utterance_normalise(log_mel, front.mel.log_offset)
+    # a fixed channel (a constant per mel bin in the log domain) and a level change vanish
+    channel = torch.linspace(-2.0, 1.0, log_mel.shape[1]).view(1, -1, 1)
+    active = log_mel.logsumexp(1) > -9.0  # frames of the burst, far above the padding floor
+    shifted = torch.where(active.unsqueeze(1), log_mel + channel, log_mel)
+    assert torch.allclose(utterance_normalise(shifted, front.mel.log_offset), out, atol=1e-4)
+    louder = utterance_normalise(front.mel(wave * 10), front.mel.log_offset)
+    assert torch.allclose(louder, out, atol=5e-3)  # log(P + offset): edge frames differ a bit
+    # padded frames are zero; active frames have zero mean per bin
+    frames = out.abs().sum(1)[0] > 0
+    assert not frames[:5].any() and not frames[-5:].any() and frames[20:40].all()
+    assert torch.allclose(out[0][:, frames].mean(-1), torch.zeros(out.shape[1]), atol=1e-4)
+    model = create_model("tc_resnet", num_classes=3, num_samples=8000, utterance_norm=True)
+    assert model(wave.repeat(2, 1)).shape == (2, 3)

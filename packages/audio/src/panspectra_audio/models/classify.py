@@ -27,9 +27,17 @@ from .blocks import MambaLayer, TransformerLayer
 from .frontend import LogMelFrontEnd
 
 
-def _frontend(sample_rate: int, n_mels: int, spec_augment: bool) -> LogMelFrontEnd:
+def _frontend(
+    sample_rate: int, n_mels: int, spec_augment: bool, utterance_norm: bool = False
+) -> LogMelFrontEnd:
     masks = 2 if spec_augment else 0
-    return LogMelFrontEnd(sample_rate, n_mels=n_mels, freq_masks=masks, time_masks=masks)
+    return LogMelFrontEnd(
+        sample_rate,
+        n_mels=n_mels,
+        freq_masks=masks,
+        time_masks=masks,
+        utterance_norm=utterance_norm,
+    )
 
 
 def stack_frames(spec: Tensor, stack: int) -> Tensor:
@@ -99,7 +107,8 @@ class _TCBlock(nn.Module):
 
 class TCResNet(nn.Module):
     """TC-ResNet: log-mel (n_mels channels) → conv(3) → stride-2 residual blocks → avg pool →
-    Linear. ``widths`` (16, 24, 32, 48) × ``width_mult`` is TC-ResNet8 (1.5: TC-ResNet8-1.5)."""
+    Linear. ``widths`` (16, 24, 32, 48) × ``width_mult`` is TC-ResNet8 (1.5: TC-ResNet8-1.5).
+    ``utterance_norm``: per-clip log-mel mean normalisation (unseen microphones and levels)."""
 
     def __init__(
         self,
@@ -110,9 +119,10 @@ class TCResNet(nn.Module):
         width_mult: float = 2.0,
         dropout: float = 0.2,
         spec_augment: bool = True,
+        utterance_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.frontend = _frontend(sample_rate, n_mels, spec_augment)
+        self.frontend = _frontend(sample_rate, n_mels, spec_augment, utterance_norm)
         w = [round(c * width_mult) for c in widths]
         self.stem = nn.Conv1d(n_mels, w[0], 3, padding=1, bias=False)
         self.blocks = nn.Sequential(*(_TCBlock(a, b, 2) for a, b in itertools.pairwise(w)))
