@@ -76,6 +76,23 @@ def test_causal_enhancer_streams_like_offline(chunk):
     assert (streamed - offline).abs().max() <= 1e-4
 
 
+def test_chunk_step_equals_frame_by_frame_steps():
+    model, _, _ = _build("mamba_causal_enhance")
+    net = model.mask_net.eval()
+    codes = torch.rand(2, 16, 7)
+    with torch.no_grad():
+        chunked, state = net.step_frames(codes[..., :4], None)
+        rest, _ = net.step_frames(codes[..., 4:], state)
+        reference, ref_state = [], None
+        for t in range(7):
+            mask, ref_state = net.step(codes[..., t], ref_state)
+            reference.append(mask)
+        offline = net(codes)
+    reference = torch.stack(reference, -1)
+    assert torch.allclose(torch.cat([chunked, rest], -1), reference, atol=1e-6)
+    assert torch.allclose(reference, offline, atol=1e-5)
+
+
 def test_causal_enhancer_output_does_not_depend_on_the_future():
     model, _, _ = _build("mamba_causal_enhance")
     model.eval()

@@ -137,16 +137,29 @@ class SequenceMaskNet(nn.Module):
 
     def step(self, code: Tensor, state: list | None) -> tuple[Tensor, list]:
         """One frame: code (batch, N) → masks (batch, S, N) and the new per-layer states."""
+        masks, state = self.step_frames(code.unsqueeze(-1), state)
+        return masks[..., 0], state
+
+    def step_frames(self, codes: Tensor, state: list | None) -> tuple[Tensor, list]:
+        """A chunk of k frames: codes (batch, N, k) → masks (batch, S, N, k), new states.
+
+        Equal to k calls of :meth:`step`: the position-wise parts (input norm and projection,
+        each layer's LayerNorm and residual, the output projection) run once for the whole
+        chunk; only the core ``MambaBlock.step`` advances frame by frame, layer by layer
+        (exact for a stack of causal layers).
+        """
         if not self.causal:
             raise ValueError(f"SequenceMaskNet(kind={self.kind!r}) is not causal")
-        state = state or [None] * len(self.layers)
-        x = self.embed(self.norm(code))
-        new_state = []
-        for layer, s in zip(self.layers, state):
-            x, s = layer.step(x, s)
-            new_state.append(s)
-        masks = torch.sigmoid(self.out(x))
-        return masks.reshape(code.shape[0], self.sources, self.filters), new_state
+        state = list(state or [None] * len(self.layers))
+        x = self.embed(self.norm(codes.transpose(1, 2)))  # (batch, k, dim)
+        for i, layer in enumerate(self.layers):  # MambaLayer: x + Mamba(LN(x)), LN batched
+            h, frames = layer.norm(x), []
+            for t in range(x.shape[1]):
+                y, state[i] = layer.mamba.step(h[:, t], state[i])
+                frames.append(y)
+            x = x + torch.stack(frames, dim=1)
+        masks = torch.sigmoid(self.out(x)).transpose(1, 2)  # (batch, S·N, k)
+        return masks.reshape(codes.shape[0], self.sources, self.filters, -1), state
 
 
 class DualPathMaskNet(nn.Module):

@@ -7,9 +7,9 @@ and a transposed-conv decoder that overlap-adds the masked frames.
 
 Framing (exact for streaming): the input is padded with ``L − S`` zeros on the left and to a
 whole number of strides (plus ``L − S``) on the right; the output is the decoder's samples
-``[L − S, L − S + T)``. With a causal mask net (``mask_net.causal`` and ``mask_net.step``) the
-same output is produced chunk by chunk by :class:`StreamingEnhancer`: the algorithmic latency
-is the window, ``L`` samples.
+``[L − S, L − S + T)``. With a causal mask net (``mask_net.causal`` and
+``mask_net.step_frames``) the same output is produced chunk by chunk by
+:class:`StreamingEnhancer`: the algorithmic latency is the window, ``L`` samples.
 
 Shapes: (batch, time) → (batch, sources, time), or (batch, time) when ``sources == 1`` and
 ``squeeze``.
@@ -142,11 +142,8 @@ class StreamingEnhancer:
         buffer = torch.cat([self.input_tail, chunk], dim=-1)
         self.input_tail = buffer[:, buffer.shape[-1] - self.input_tail.shape[-1] :]
         codes = model.encode(buffer)  # (batch, N, k)
-        masks = []
-        for t in range(codes.shape[-1]):
-            mask, self.state = model.mask_net.step(codes[..., t], self.state)
-            masks.append(mask)
-        decoded = model.decode(codes, torch.stack(masks, dim=-1))
+        masks, self.state = model.mask_net.step_frames(codes, self.state)
+        decoded = model.decode(codes, masks)
         overlap = self.output_tail.shape[-1]
         decoded[..., :overlap] += self.output_tail
         emitted = chunk.shape[-1]
