@@ -114,3 +114,49 @@ def test_window_attention_is_local() -> None:
     a, b = model.forward_features(x), model.forward_features(y)
     changed = (a - b).abs().amax(-1).view(8, 8) > 1e-6
     assert changed[:4, :4].any() and not changed[4:, :].any() and not changed[:, 4:].any()
+
+
+def _loss_and_grads(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool):
+    model.zero_grad(set_to_none=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(x)
+        loss = torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.2)
+    loss.backward()
+    grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.requires_grad])
+    return logits.float().detach(), grads
+
+
+def test_fastconv_fast_path_matches_float32_reference() -> None:
+    """The training fast path (channels-last, bf16 autocast) against the plain float32 model:
+    channels-last is the same computation; bf16 keeps logits and gradients to bf16 accuracy
+    (8 mantissa bits flip some max-pool choices: gradients agree to a cosine of about 0.985)."""
+    torch.manual_seed(0)
+    model = create_model("fastconv_small_32", num_classes=10).train()
+    model.data_init(torch.randn(64, 3, 32, 32))
+    x, y = torch.randn(32, 3, 32, 32), torch.randint(0, 10, (32,))
+    ref_logits, ref_grads = _loss_and_grads(model, x, y, bf16=False)
+    fast = model.to(memory_format=torch.channels_last)
+    x_cl = x.contiguous(memory_format=torch.channels_last)
+    cl_logits, cl_grads = _loss_and_grads(fast, x_cl, y, bf16=False)
+    assert torch.allclose(cl_logits, ref_logits, atol=1e-4)
+    assert torch.allclose(cl_grads, ref_grads, atol=1e-4, rtol=1e-3)
+    bf_logits, bf_grads = _loss_and_grads(fast, x_cl, y, bf16=True)
+    scale = ref_logits.abs().max()
+    assert (bf_logits - ref_logits).abs().max() < 0.05 * scale
+    cosine = torch.nn.functional.cosine_similarity(bf_grads, ref_grads, dim=0)
+    assert cosine > 0.97 and 0.95 < bf_grads.norm() / ref_grads.norm() < 1.05
+
+
+def test_conv_recipes_pick_bf16_only_where_it_pays(monkeypatch: pytest.MonkeyPatch) -> None:
+    from panspectra_core.registry import model_entry
+    from panspectra_vision.models import conv
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for name, expected in (
+        ("AMD EPYC (avx512_bf16)", "bf16-mixed"),
+        ("X (no bf16 units)", "32-true"),
+    ):
+        monkeypatch.setattr(conv, "cpu_description", lambda name=name: name)
+        for model in ("fastconv_small_32", "resnet18_32"):
+            assert model_entry(model).recipe_for(accelerator="cpu")["precision"] == expected
+    assert "precision" not in model_entry("vit_micro_patch4_32").recipe_for(accelerator="cpu")

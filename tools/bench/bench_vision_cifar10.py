@@ -1,5 +1,7 @@
-"""CIFAR-10 at equal wall-clock budgets: every model family trained by ``vision-classify train
---max-train-minutes B`` (the budget-aware one-cycle schedule ends annealed), seeds × budgets.
+"""CIFAR-10 at equal training budgets: every model family trained by ``vision-classify train
+--max-train-minutes B --budget-clock cpu`` (B CPU-minutes of the training process, so a row
+does not depend on what else ran on the machine; the budget-aware one-cycle schedule ends
+annealed), seeds × budgets.
 
 Each row runs the real CLI in a fresh process and records test top-1 (official 10,000 images),
 params, MACs, train images/s, epochs reached, the machine's load average during the run and
@@ -8,13 +10,12 @@ row can be judged against what the CPU could compute. Rows are merged into
 ``tools/bench/results/vision_cifar10.{csv,md}`` by (model, budget, seed, threads, precision).
 
     PANSPECTRA_DATA=../shared/data python tools/bench/bench_vision_cifar10.py \
-        --models fastconv_small_32 --budgets 25 --seeds 0 --threads 2 --precision bf16-mixed
+        --models fastconv_small_32 --budgets 10 --seeds 0 --threads 1 --precision bf16-mixed
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -23,12 +24,13 @@ import time
 from pathlib import Path
 
 import torch
+from bench_vision_tables import read_csv, write_csv
 
 from panspectra_core.runtime import cpu_description
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / "tools" / "bench" / "results"
-KEY = ("model", "budget_min", "seed", "threads", "precision")
+KEY = ("model", "budget_min", "budget_clock", "seed", "threads", "precision")
 COLUMNS = (
     *KEY,
     "top1",
@@ -37,6 +39,8 @@ COLUMNS = (
     "params",
     "macs",
     "train_images_per_s",
+    "train_images_per_cpu_s",
+    "images_seen",
     "epochs_run",
     "train_seconds",
     "train_cpu_seconds",
@@ -66,7 +70,8 @@ def machine_gflops(threads: int) -> dict[str, float]:
 
 
 def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflops: dict) -> dict:
-    out = Path(args.runs) / f"{model}_b{budget:g}_s{seed}_t{args.threads}_{args.precision}"
+    name = f"{model}_b{budget:g}{args.budget_clock}_s{seed}_t{args.threads}_{args.precision}"
+    out = Path(args.runs) / name
     command = [
         "vision-classify",
         "train",
@@ -76,6 +81,8 @@ def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflo
         model,
         "--max-train-minutes",
         f"{budget:g}",
+        "--budget-clock",
+        args.budget_clock,
         "--seed",
         str(seed),
         "--threads",
@@ -105,6 +112,7 @@ def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflo
     return {
         "model": model,
         "budget_min": f"{budget:g}",
+        "budget_clock": args.budget_clock,
         "seed": seed,
         "threads": args.threads,
         "precision": args.precision,
@@ -114,6 +122,8 @@ def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflo
         "params": m["params"],
         "macs": m["macs"],
         "train_images_per_s": round(m["train_images_per_s"], 1),
+        "train_images_per_cpu_s": round(m["train_images_seen"] / m["train_cpu_seconds"], 1),
+        "images_seen": m["train_images_seen"],
         "epochs_run": m["epochs_run"],
         "train_seconds": round(m["train_seconds"]),
         "train_cpu_seconds": round(m["train_cpu_seconds"]),
@@ -125,51 +135,39 @@ def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflo
     }
 
 
-def _fill_cpu_seconds(row: dict, runs: Path) -> dict:
-    """Rows written before ``train_cpu_seconds`` was a column: take it from the row's run."""
-    if row.get("train_cpu_seconds"):
-        return row
-    name = "{model}_b{budget_min}_s{seed}_t{threads}_{precision}".format(**row)
-    metrics = runs / name / "metrics.json"
-    if metrics.is_file():
-        row["train_cpu_seconds"] = round(json.loads(metrics.read_text())["train_cpu_seconds"])
-    return row
-
-
-def merge(rows: list[dict], path: Path, runs: Path) -> list[dict]:
-    old = list(csv.DictReader(path.open())) if path.exists() else []
-    old = [_fill_cpu_seconds(r, runs) for r in old]
+def merge(rows: list[dict], path: Path) -> list[dict]:
+    """The results file with ``rows`` replacing the rows of the same key."""
+    old = read_csv(path)
     keys = {tuple(str(r[k]) for k in KEY) for r in rows}
     kept = [r for r in old if tuple(r[k] for k in KEY) not in keys]
     table = sorted([*kept, *rows], key=lambda r: (float(r["budget_min"]), -float(r["top1"])))
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, COLUMNS)
-        writer.writeheader()
-        writer.writerows(table)
+    write_csv(path, COLUMNS, table)
     return table
 
 
 def write_markdown(table: list[dict], path: Path) -> None:
     lines = [
-        "# CIFAR-10 at equal wall-clock budgets (`tools/bench/bench_vision_cifar10.py`)",
+        "# CIFAR-10 at equal training budgets (`tools/bench/bench_vision_cifar10.py`)",
         "",
         "Test top-1 on the official 10,000 test images after `--max-train-minutes` of training",
-        "(45,000 train / 5,000 validation images). `load` is the machine's 1-minute load average",
-        "during the run and `train CPU s` the CPU time the training process got: with a load",
-        "above the core count (2) the run shared the CPU and got less compute than its budget",
-        "suggests. GFLOP/s: 1024² matmul at the run's thread count, measured just before it.",
+        "(45,000 train / 5,000 validation images). With `--budget-clock cpu` the budget is the",
+        "CPU time of the training process (validation included), so a row buys the same compute",
+        "however busy the machine was; `train CPU s` is what the run got, `wall s` the whole",
+        "command (data, training, test with TTA) and `load` the machine's 1-minute load average",
+        "during it. GFLOP/s: 1024² matmul at the run's thread count, measured just before it.",
         "",
-        "| model | budget (min) | seed | threads | precision | top-1 | top-5 | ECE | params "
-        "| MMACs | train img/s | images seen | train CPU s | load | GFLOP/s fp32 / bf16 |",
-        "|" + "---|" * 15,
+        "| model | budget (min) | clock | seed | threads | precision | top-1 | top-5 | ECE "
+        "| params | MMACs | train img/CPU-s | images seen | epochs | train CPU s | wall s | load "
+        "| GFLOP/s fp32 / bf16 |",
+        "|" + "---|" * 18,
     ]
     for r in table:
         cells = [
-            r["model"], r["budget_min"], r["seed"], r["threads"], r["precision"],
-            f"{float(r['top1']):.4f}", f"{float(r['top5']):.4f}", f"{float(r['ece']):.3f}",
-            f"{int(r['params']):,}", f"{int(r['macs']) / 1e6:.1f}", r["train_images_per_s"],
-            f"{float(r['train_images_per_s']) * float(r['train_seconds']) / 1000:.0f}k",
-            r.get("train_cpu_seconds", ""), r["load_avg"],
+            r["model"], r["budget_min"], r["budget_clock"], r["seed"], r["threads"],
+            r["precision"], f"{float(r['top1']):.4f}", f"{float(r['top5']):.4f}",
+            f"{float(r['ece']):.3f}", f"{int(r['params']):,}", f"{int(r['macs']) / 1e6:.1f}",
+            r["train_images_per_cpu_s"], f"{int(r['images_seen']) / 1000:.0f}k",
+            r["epochs_run"], r["train_cpu_seconds"], r["wall_seconds"], r["load_avg"],
             f"{r['gflops_fp32']} / {r['gflops_bf16']}",
         ]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
@@ -189,6 +187,7 @@ def main() -> None:
     parser.add_argument("--models", required=True, help="comma-separated model names")
     parser.add_argument("--budgets", default="10,60", help="minutes, comma-separated")
     parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--budget-clock", default="cpu", choices=("cpu", "wall"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--precision", default="32-true")
     parser.add_argument("--epochs", type=int, default=200, help="epoch cap (the budget decides)")
@@ -202,7 +201,7 @@ def main() -> None:
             for model in args.models.split(","):
                 gflops = machine_gflops(args.threads)
                 rows.append(run_row(model, budget, seed, args, gflops))
-                table = merge(rows, RESULTS / f"{args.name}.csv", Path(args.runs))
+                table = merge(rows, RESULTS / f"{args.name}.csv")
                 write_markdown(table, RESULTS / f"{args.name}.md")
                 print(json.dumps(rows[-1]), flush=True)
 

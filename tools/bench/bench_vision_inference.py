@@ -10,11 +10,11 @@ the machine's load average during each measurement and the CPU.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 from pathlib import Path
 
 import torch
+from bench_vision_tables import read_csv, write_csv
 
 import panspectra_vision.models  # noqa: F401 (registration)
 from panspectra_core.registry import create_model, list_models
@@ -50,14 +50,11 @@ def measure(name: str, threads: int, seconds: float) -> dict:
 
 def write(rows: list[dict]) -> None:
     path = RESULTS / "vision_inference.csv"
-    old = list(csv.DictReader(path.open())) if path.exists() else []
+    old = read_csv(path)
     done = {(r["model"], str(r["threads"])) for r in rows}
     table = [r for r in old if (r["model"], r["threads"]) not in done] + rows
     table.sort(key=lambda r: (int(r["threads"]), r["model"]))
-    with path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, COLUMNS)
-        writer.writeheader()
-        writer.writerows(table)
+    write_csv(path, COLUMNS, table)
     lines = [
         "# Inference images/s (`tools/bench/bench_vision_inference.py`)",
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from panspectra_core.datasets import list_datasets
@@ -223,7 +224,14 @@ RECIPE_OPTIONS: tuple[Option, ...] = (
     ),
 )
 
-TRAIN_OPTIONS = (*DATA_OPTIONS, *COMMON_OPTIONS, *TRAINING_OPTIONS, *RECIPE_OPTIONS)
+#: the conv recipes choose bf16 autocast where it pays (``models.conv.fast_precision``)
+_TRAINING = tuple(
+    dataclasses.replace(o, recipe=True, help="Lightning precision (default: recipe)")
+    if o.name == "precision"
+    else o
+    for o in TRAINING_OPTIONS
+)
+TRAIN_OPTIONS = (*DATA_OPTIONS, *COMMON_OPTIONS, *_TRAINING, *RECIPE_OPTIONS)
 
 CHECKPOINT = Option(
     "checkpoint",

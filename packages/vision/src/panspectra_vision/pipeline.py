@@ -158,6 +158,7 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         "epochs_run": result.epochs,
         "best_epoch": result.best_epoch,
         "time_limit_reached": result.time_limit_reached,
+        "train_images_seen": task.images_seen,
         "train_images_per_s": task.images_seen / max(result.train_seconds, 1e-9),
         "test_images_per_s": len(targets) * _views(cfg.tta) / max(seconds, 1e-9),
         "tta": cfg.tta,
