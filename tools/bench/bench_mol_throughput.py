@@ -30,7 +30,7 @@ from panspectra_core.runtime import cpu_description
 
 RESULTS = Path(__file__).resolve().parent / "results"
 COMMAND = (
-    "mol-predict train --dataset esol --seed 0 --output runs/esol && python "
+    "mol-predict train --dataset esol --model dmpnn --seed 0 --output runs/esol && python "
     "tools/bench/bench_mol_throughput.py --checkpoint runs/esol/model.safetensors "
     "--rows 5000,100000"
 )
