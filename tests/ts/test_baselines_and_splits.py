@@ -131,3 +131,15 @@ def test_named_dataset_run_reproduces_the_repeat_row_and_records_its_file(tmp_pa
     assert metrics["mse"] == pytest.approx(1.295, abs=5e-3)
     (record,) = metrics["data_files"]
     assert record["source"] == "PANSPECTRA_DATA" and len(record["sha256"]) == 64
+
+
+def test_default_window_lengths_fit_the_file_and_keep_the_users_values():
+    from panspectra_ts.data.protocol import default_window_lengths
+
+    assert default_window_lengths(None, 17420) == (96, 96)  # a long file: the papers' 96/96
+    assert default_window_lengths(None, 726) == (96, 48)  # a daily file of two years
+    assert default_window_lengths(None, 300) == (96, 24)
+    assert default_window_lengths(None, 150) == (36, 12)
+    assert default_window_lengths(None, 726, horizon=30) == (96, 30)  # the user's H is kept
+    assert default_window_lengths(None, 726, lookback=200) == (200, 48)
+    assert default_window_lengths(None, 10) == (96, 96)  # nothing fits: split_borders explains

@@ -294,3 +294,17 @@ def test_schedule_and_weight_decay_flags_override_the_recipe(tmp_path, capsys, s
     assert main(argv) == 0
     settings = json.loads((out / "metrics.json").read_text())["settings"]
     assert settings["scheduler"] == "onecycle" and settings["weight_decay"] == 0.05
+
+
+def test_a_file_without_lookback_and_horizon_gets_lengths_that_fit_it(tmp_path, series_csv):
+    """``ts-forecast train --data FILE`` needs no --horizon: the longest standard pair that the
+    file's split holds is used and recorded in the run's config."""
+    from panspectra_ts.data.protocol import default_window_lengths
+
+    rows = len(pd.read_csv(series_csv))
+    argv = ["train", "--data", str(series_csv), "--targets", "a", "--model", STAND_IN]
+    argv += ["--epochs", "1", "--quiet", "--no-plot", "--output", str(tmp_path / "d")]
+    assert main(argv) == 0
+    metrics = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    assert (metrics["lookback"], metrics["horizon"]) == default_window_lengths(None, rows)
+    assert metrics["config"]["horizon"] == metrics["horizon"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ _TRAINER_FIELDS = (
 _SOURCE_CACHE: dict[str, Any] = {}
 
 
-def _source(cfg: RunConfig):
+def _source(cfg: Mapping[str, Any]):
     """The loaded series of ``cfg``, read once for all seeds of a run."""
     from panspectra_ts.pipeline import load_source, source_options
 
@@ -70,8 +71,20 @@ def _source(cfg: RunConfig):
 
 
 def dataset_protocol_defaults(values: dict[str, Any]) -> dict[str, Any]:
-    """A named dataset's standard lookback and first horizon (its manifest's protocol), for
-    the user who gives none: the weekly ILI set gets L=36, H=24 as its papers use."""
+    """The lookback and horizon of a user who gives none.
+
+    A named dataset: its manifest's protocol (the weekly ILI set gets L=36, H=24 as its papers
+    use). A file (``--data``): the papers' 96/96 when its split holds them, else the longest
+    shorter pair that fits (:func:`~panspectra_ts.data.protocol.default_window_lengths`).
+    """
+    if values.get("data") and not (values.get("lookback") and values.get("horizon")):
+        from panspectra_ts.data.protocol import default_window_lengths
+
+        source = _source(values)
+        lookback, horizon = default_window_lengths(
+            source.protocol, len(source.table), values.get("lookback"), values.get("horizon")
+        )
+        return {"lookback": lookback, "horizon": horizon}
     if not values.get("dataset"):
         return {}
     from panspectra_core.datasets import DatasetError, load_manifest

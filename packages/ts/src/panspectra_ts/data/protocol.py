@@ -96,6 +96,46 @@ def split_borders(
     return borders
 
 
+#: (lookback, horizon) pairs tried for a file given without them, longest first: the
+#: long-horizon papers' 96/96, then shorter horizons, then the short-series protocol of the
+#: weekly ILI set (36/24) and below
+DEFAULT_WINDOW_LADDER = (
+    (96, 96),
+    (96, 48),
+    (96, 24),
+    (48, 24),
+    (36, 24),
+    (36, 12),
+    (24, 12),
+    (24, 6),
+    (12, 6),
+    (12, 3),
+)
+
+
+def default_window_lengths(
+    protocol: dict[str, Any] | None,
+    rows: int,
+    lookback: int | None = None,
+    horizon: int | None = None,
+) -> tuple[int, int]:
+    """The longest ``(lookback, horizon)`` of :data:`DEFAULT_WINDOW_LADDER` that the file's
+    split holds (every split at least one full window), keeping a value the user gave.
+
+    A long file gets the papers' 96/96; a 726-row daily file 96/24; a 300-row weekly one
+    36/12. When nothing fits, the papers' values (or the user's) are returned and
+    :func:`split_borders` explains why they do not fit.
+    """
+    for ladder_lookback, ladder_horizon in DEFAULT_WINDOW_LADDER:
+        candidate = (lookback or ladder_lookback, horizon or ladder_horizon)
+        try:
+            split_borders(protocol, rows, *candidate)
+        except UserError:
+            continue
+        return candidate
+    return lookback or DEFAULT_WINDOW_LADDER[0][0], horizon or DEFAULT_WINDOW_LADDER[0][1]
+
+
 def count_windows(rows: int, lookback: int, horizon: int) -> int:
     """Number of sliding windows (stride 1) in a slice of ``rows`` rows: ``rows - L - H + 1``."""
     return max(rows - lookback - horizon + 1, 0)
