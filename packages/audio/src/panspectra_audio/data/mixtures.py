@@ -2,9 +2,9 @@
 
 Nothing mixed is stored: mixtures are drawn from seeded generators.
 
-- Enhancement training: random segments of the training pairs (noisy, clean), and clean speech
-  (the pairs' references and any extra speech) mixed afresh with noise taken from the training
-  pairs (``noisy − clean``, sample-aligned in NOIZEUS) at an SNR drawn from ``snr_range``.
+- Enhancement training: random segments of the training pairs (noisy, clean), and, when extra
+  clean speech is given, that speech mixed with noise taken from the training pairs
+  (``noisy − clean``, sample-aligned in NOIZEUS) at an SNR drawn from ``snr_range``.
 - Two-talker mixtures (FSDD): two recordings of different speakers, the second scaled to a
   relative level drawn from [−5, 5] dB, the shorter one zero-padded to the longer.
   :func:`two_talker_list` draws the fixed test list (seeded, test recordings only).
@@ -87,15 +87,10 @@ def _segment(arrays: Sequence[np.ndarray], length: int, rng: np.random.Generator
 class EnhancementTrainSet(Dataset):
     """``{"x": noisy (L,), "y": clean (L,)}`` random training segments.
 
-    With probability ``1 − remix_share`` an item is a segment of a training pair as recorded;
-    otherwise clean speech is mixed afresh with a noise segment cut from a random training pair
-    (``noisy − clean``) at an SNR drawn from ``snr_range``. The speech comes, in equal shares,
-    from the clean references of the pairs and from ``extra_speech`` (e.g. FSDD training
-    recordings) when given.
-
     Args:
         pairs: training (noisy, clean) pairs. segment: L samples. length: items per epoch.
-        extra_speech: more clean speech. remix_share: share of freshly mixed items.
+        extra_speech: more clean speech (e.g. FSDD training recordings), mixed with noise cut
+            from ``pairs`` at an SNR drawn from ``snr_range`` with probability ``extra_share``.
     """
 
     def __init__(
@@ -104,24 +99,22 @@ class EnhancementTrainSet(Dataset):
         segment: int,
         length: int,
         extra_speech: Sequence[np.ndarray] = (),
-        remix_share: float = 0.5,
+        extra_share: float = 0.5,
         snr_range: tuple[float, float] = (-5.0, 20.0),
     ) -> None:
         self.pairs, self.segment, self.length = list(pairs), segment, length
         self.noise = [p.mixture - p.sources[0] for p in self.pairs]
-        unique = {p.sources[0].tobytes(): p.sources[0] for p in self.pairs}
-        self.speech = [s for s in (list(unique.values()), list(extra_speech)) if s]
-        self.remix_share = remix_share
+        self.extra = list(extra_speech)
+        self.extra_share = extra_share if self.extra else 0.0
         self.snr_range = snr_range
 
     def __len__(self) -> int:
         return self.length
 
-    def _speech(self, rng: np.random.Generator) -> np.ndarray:
-        pool = self.speech[int(rng.integers(len(self.speech)))]
+    def _extra_speech(self, rng: np.random.Generator) -> np.ndarray:
         parts, total = [], 0
         while total < self.segment:
-            clip = pool[int(rng.integers(len(pool)))]
+            clip = self.extra[int(rng.integers(len(self.extra)))]
             parts.append(clip)
             total += len(clip)
         speech = np.concatenate(parts)
@@ -129,8 +122,8 @@ class EnhancementTrainSet(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = torch_seeded_rng()
-        if rng.random() < self.remix_share:
-            clean = self._speech(rng)
+        if rng.random() < self.extra_share:
+            clean = self._extra_speech(rng)
             noise = _segment([self.noise[int(rng.integers(len(self.noise)))]], self.segment, rng)[0]
             noisy = mix_at_snr(clean, noise, float(rng.uniform(*self.snr_range)))
         else:

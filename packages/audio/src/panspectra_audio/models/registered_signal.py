@@ -49,7 +49,7 @@ def convtasnet_enhance(
 
 
 @register_model(
-    domain="audio", tags=("enhance", "mamba", "causal"), recipe={**_ENHANCE, "epochs": 80}
+    domain="audio", tags=("enhance", "mamba", "causal"), recipe={**_ENHANCE, "epochs": 40}
 )
 def mamba_causal_enhance(
     sample_rate: int = 8000, filters: int = 256, window: int = 128, stride: int = 64, **kw
