@@ -178,3 +178,25 @@ def test_nmr_rank_bad_inputs(tmp_path, capsys):
             "--candidates", str(tmp_path / "c.smi")]  # fmt: skip
     err = _error(capsys, nmr_main, argv)
     assert "not found" in err
+
+
+def test_default_model_per_task_kind_and_user_flags_win(tmp_path):
+    from panspectra_mol.cli import DEFAULT_REGRESSION, app
+
+    verb = app.verbs["train"]
+    out = tmp_path / "run"
+    regression = write_table(tmp_path / "r.csv")
+    cfg = app.resolve(verb, {"data": regression, "targets": ["y"], "output": out})
+    assert (
+        (cfg.model, cfg.ensemble, cfg.epochs)
+        == ("dmpnn", 5, 25)
+        == (DEFAULT_REGRESSION[0], *DEFAULT_REGRESSION[1].values())
+    )
+    cfg = app.resolve(verb, {"data": regression, "targets": ["y"], "epochs": 3, "output": out})
+    assert (cfg.ensemble, cfg.epochs) == (5, 3)
+    cfg = app.resolve(verb, {"data": regression, "targets": ["y"], "model": "dmpnn",
+                             "output": out})  # fmt: skip
+    assert (cfg.ensemble, cfg.epochs) == (1, 60)  # the model's own recipe
+    labels = write_table(tmp_path / "c.csv", classification=True)
+    cfg = app.resolve(verb, {"data": labels, "targets": ["y"], "output": out})
+    assert cfg.model == "random_forest"

@@ -59,6 +59,16 @@ def key(row: dict) -> str:
     return f"{row['dataset']}|{row['split']}|{row['model']}|{row['seed']}|{extra}"
 
 
+def default_flags(dataset: str) -> tuple[str, str]:
+    """``(model, extra flags)`` that ``mol-predict train --dataset D`` uses without
+    ``--model``, in the order :func:`key` records them."""
+    from panspectra_mol.cli import default_model
+
+    choice = default_model({"dataset": dataset})
+    name, values = choice if isinstance(choice, tuple) else (choice, {})
+    return name, " ".join(f"--{k.replace('_', '-')} {v}" for k, v in values.items())
+
+
 def markdown(rows: list[dict]) -> str:
     """One line per (dataset, split, model, extra flags): mean ± std over its seeds."""
     groups: dict[tuple, list[dict]] = {}
@@ -76,12 +86,15 @@ def markdown(rows: list[dict]) -> str:
         value, cpu = stats["value"], stats["cpu_minutes"]
         target = f"{'≤' if METRIC[dataset] == 'rmse' else '≥'} {TARGET[dataset]}"
         target = target if split == "random" else ""
+        if (model, extra) == default_flags(dataset):
+            model = f"**{model}** (default)"
         seeds = ",".join(str(r["seed"]) for r in sorted(group, key=lambda r: r["seed"]))
         lines.append(
             f"| {dataset} | {split} | {model} | {extra or '-'} | {METRIC[dataset]} | "
             f"{value['mean']:.3f} ± {value['std']:.3f} | {seeds} | {cpu['mean']:.1f} | {target} |"
         )
-    lines += ["", "Each row's command: `python tools/bench/bench_mol_moleculenet.py --datasets D "
+    lines += ["", "**(default)**: the configuration `mol-predict train` uses without `--model`.",
+              "", "Each row's command: `python tools/bench/bench_mol_moleculenet.py --datasets D "
               "--splits S --models M --seeds LIST [--extra 'FLAGS']`; one seed alone: the "
               "`command` field of the JSON row."]  # fmt: skip
     return "\n".join(lines) + "\n"
