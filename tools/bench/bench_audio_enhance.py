@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from bench_audio_runs import fmt, run_cli, write_results
+from bench_audio_runs import fmt, run_cli, train_cpu_minutes, wall_minutes, write_results
 
 KEYS = ("pesq", "stoi", "si_snr")
 
@@ -78,8 +78,8 @@ def main() -> None:
         lines.append(
             f"| {model} | {m['pesq'] - m['noisy']['pesq']:+.2f} | "
             f"{m['stoi'] - m['noisy']['stoi']:+.3f} | {m['si_snr_improvement']:+.1f} | "
-            f"{m['epochs']} | {fmt(m['train_seconds'] / 60, 1)} | "
-            f"{fmt(m['train_cpu_seconds'] / 60, 1)} | `{m['_command']}` |"
+            f"{m['epochs']} | {wall_minutes(m)} | "
+            f"{train_cpu_minutes(m)} | `{m['_command']}` |"
         )
     log = first["logmmse"]
     lines.append(

@@ -35,6 +35,24 @@ def run_cli(program: str, args: Sequence[str], output: Path, rerun: bool = False
     return metrics
 
 
+def train_cpu_minutes(metrics: dict) -> str:
+    """Training CPU minutes of a run. A run stopped by a ``--budget-clock cpu`` budget trained
+    for the budget, also when it was resumed (``train_cpu_seconds`` then counts only the last
+    process, the budget clock the whole run)."""
+    config = metrics.get("config", {})
+    if metrics.get("time_limit_reached") and config.get("budget_clock") == "cpu":
+        return f"{config['max_train_minutes']:.1f} (budget)"
+    return fmt(metrics["train_cpu_seconds"] / 60, 1)
+
+
+def wall_minutes(metrics: dict) -> str:
+    """Training wall minutes, or "– (resumed)" when the run was resumed (its wall time then
+    counts the last process only)."""
+    if "--resume" in metrics.get("run", {}).get("command", []):
+        return "– (resumed)"
+    return fmt(metrics["train_seconds"] / 60, 1)
+
+
 def cpu_line() -> str:
     from panspectra_core.runtime import cpu_description
 

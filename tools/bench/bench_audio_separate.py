@@ -5,7 +5,7 @@ Runs ``audio-separate train --dataset fsdd-2mix`` per model (skipped when the ru
 writes ``tools/bench/results/audio_separate.md`` / ``.json``.
 
     python tools/bench/bench_audio_separate.py --runs runs/bench_audio \
-        --models convtasnet_separate --extra "--max-train-minutes 18"
+        --models convtasnet_separate --extra "--max-train-minutes 10 --budget-clock cpu"
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench_audio_runs import fmt, run_cli, write_results
+from bench_audio_runs import fmt, run_cli, train_cpu_minutes, wall_minutes, write_results
 
 
 def main() -> None:
@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["convtasnet_separate"])
     parser.add_argument("--extra", default="", help="extra flags for every run")
     parser.add_argument("--rerun", action="store_true")
+    parser.add_argument("--note", default="", help="a sentence added under the table")
     args = parser.parse_args()
     lines = [
         "| model | SI-SNRi dB | SDRi dB | median SI-SNRi | epochs | train wall min | "
@@ -35,7 +36,7 @@ def main() -> None:
         lines.append(
             f"| {model} | {fmt(m['si_snri'], 1)} | {fmt(m['sdri'], 1)} | "
             f"{fmt(m['si_snri_median'], 1)} | {m['epochs']} | "
-            f"{fmt(m['train_seconds'] / 60, 1)} | {fmt(m['train_cpu_seconds'] / 60, 1)} | "
+            f"{wall_minutes(m)} | {train_cpu_minutes(m)} | "
             f"`{m['_command']}` |"
         )
         payload[model] = {k: v for k, v in m.items() if k not in ("config", "run")}
@@ -44,6 +45,7 @@ def main() -> None:
         f"Test list: {m['test_list']['count']} mixtures, seed "
         f"{m['test_list']['seed']}, FSDD take index 0-4 of two different speakers, "
         f"second talker at −5…5 dB; SDR tool: {m['sdr_tool']}.",
+        *(["", args.note] if args.note else []),
     ]
     write_results("audio_separate", "FSDD two-talker separation (8 kHz)", lines, payload)
 
