@@ -93,9 +93,9 @@ def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflo
         str(args.epochs),
         "-q",
         "--overwrite",
+        *args.extra,
         "--output",
         str(out),
-        *args.extra,
     ]
     start, load0 = time.perf_counter(), os.getloadavg()[0]
     subprocess.run(

@@ -27,8 +27,8 @@ from .options import (
 )
 
 PROG = "vision-classify"
-#: the model used without --model: the conv net with the best CIFAR-10 row at the longest
-#: budget measured (tools/bench/results/vision_cifar10.md)
+#: the model used without --model: the best CIFAR-10 top-1 at the 10-CPU-minute budget of
+#: tools/bench/results/vision_cifar10.md
 DEFAULT_MODEL = "fastconv_small_32"
 
 app = DomainCLI(
