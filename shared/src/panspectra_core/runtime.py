@@ -82,7 +82,10 @@ def cpu_description() -> str:
 
 
 def set_threads(threads: int | None) -> None:
-    """Set torch's CPU thread count (``None`` keeps torch's default).
+    """Set the CPU thread count of torch and of the BLAS/OpenMP libraries NumPy, SciPy and
+    scikit-learn call (through ``threadpoolctl``), ``None`` keeping the defaults: on a busy
+    machine a small NumPy eigendecomposition spread over every core is several times slower
+    than on one.
 
     Raises:
         UserError: ``threads`` is below 1.
@@ -92,8 +95,10 @@ def set_threads(threads: int | None) -> None:
     if threads < 1:
         raise UserError(f"threads={threads}: must be at least 1")
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(threads)
+    threadpool_limits(limits=threads)
 
 
 def resolve_device(name: str | None = "auto"):
