@@ -95,7 +95,9 @@ def test_user_split_in_months_trains_on_the_fixed_borders(tmp_path, series_csv):
 def test_named_dataset_protocol_defaults_fill_lookback_and_horizon():
     assert dataset_protocol_defaults({"dataset": "ETTh1"}) == {"lookback": 96, "horizon": 96}
     assert dataset_protocol_defaults({"dataset": "illness"}) == {"lookback": 36, "horizon": 24}
-    assert dataset_protocol_defaults({"data": "x.csv"}) == {}
+    assert dataset_protocol_defaults({"data": "x.csv", "lookback": 48, "horizon": 24}) == {}
+    with pytest.raises(UserError, match="no such file"):  # lengths for a file come from it
+        dataset_protocol_defaults({"data": "x.csv"})
     verb = app.verbs["train"]
     cfg = app.resolve(verb, {"dataset": "illness", "output": "x", "model": "dlinear"})
     assert (cfg.lookback, cfg.horizon) == (36, 24)

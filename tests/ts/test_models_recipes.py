@@ -80,10 +80,15 @@ def _resolved(**flags):
 
 
 def test_cli_merges_recipe_under_flags():
+    assert _resolved(dataset="ETTh1", horizon="96", output="x").model == DEFAULT_MODEL
     cfg = _resolved(
-        dataset="ETTh1", horizon="96", output="x", lr="0.01", model_kwargs='{"alpha": 0.5}'
+        dataset="ETTh1",
+        horizon="96",
+        output="x",
+        model="xpatch",
+        lr="0.01",
+        model_kwargs='{"alpha": 0.5}',
     )
-    assert cfg.model == DEFAULT_MODEL
     assert cfg.lr == 0.01 and cfg.sources["lr"] == "user"
     assert cfg.batch_size == 2048 and cfg.sources["batch_size"] == "recipe"
     assert cfg.model_kwargs == {"patch_len": 16, "stride": 8, "alpha": 0.5}
