@@ -152,11 +152,8 @@ def test_conv_recipes_pick_bf16_only_where_it_pays(monkeypatch: pytest.MonkeyPat
     from panspectra_vision.models import conv
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    for name, expected in (
-        ("AMD EPYC (avx512_bf16)", "bf16-mixed"),
-        ("X (no bf16 units)", "32-true"),
-    ):
-        monkeypatch.setattr(conv, "cpu_description", lambda name=name: name)
+    for units, expected in ((["avx512_bf16"], "bf16-mixed"), ([], "32-true")):
+        monkeypatch.setattr(conv, "cpu_bf16_units", lambda units=units: units)
         for model in ("fastconv_small_32", "resnet18_32"):
             assert model_entry(model).recipe_for(accelerator="cpu")["precision"] == expected
     assert "precision" not in model_entry("vit_micro_patch4_32").recipe_for(accelerator="cpu")

@@ -59,11 +59,9 @@ def package_versions(names: Iterable[str] | None = None) -> dict[str, str]:
     return out
 
 
-def cpu_description() -> str:
-    """The CPU model and its bf16 matrix units, e.g. ``"Intel(R) Xeon(R) Processor (amx_bf16,
-    avx512_bf16)"``: CPU-seconds of the same training differ about threefold between machines,
-    and bf16 mixed precision pays only with such units, so runs and benchmarks record it.
-    Falls back to :func:`platform.processor` where ``/proc/cpuinfo`` is missing (not Linux)."""
+def _cpu_model_and_flags() -> tuple[str, set[str]]:
+    """The CPU model name and its feature flags (the first processor of ``/proc/cpuinfo``;
+    :func:`platform.processor` and no flags where it is missing, i.e. not Linux)."""
     import platform
 
     model, flags = platform.processor() or platform.machine(), set()
@@ -76,9 +74,23 @@ def cpu_description() -> str:
                 flags = set(value.split())
                 break  # the first processor describes them all
     except OSError:
-        return model
-    units = [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
-    return f"{model} ({', '.join(units) or 'no bf16 units'})"
+        pass
+    return model, flags
+
+
+def cpu_bf16_units() -> list[str]:
+    """The CPU's bf16 dot-product/matrix units (``amx_bf16``, ``avx512_bf16``): with them bf16
+    autocast is faster than float32; without them oneDNN emulates bf16, slower."""
+    flags = _cpu_model_and_flags()[1]
+    return [flag for flag in ("amx_bf16", "avx512_bf16") if flag in flags]
+
+
+def cpu_description() -> str:
+    """The CPU model and its bf16 matrix units, e.g. ``"Intel(R) Xeon(R) Processor (amx_bf16,
+    avx512_bf16)"``: CPU-seconds of the same training differ about threefold between machines,
+    and bf16 mixed precision pays only with such units, so runs and benchmarks record it."""
+    model = _cpu_model_and_flags()[0]
+    return f"{model} ({', '.join(cpu_bf16_units()) or 'no bf16 units'})"
 
 
 def set_threads(threads: int | None) -> None:

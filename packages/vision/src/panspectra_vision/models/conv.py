@@ -25,7 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from panspectra_core.registry import register_model
-from panspectra_core.runtime import cpu_description
+from panspectra_core.runtime import cpu_bf16_units
 
 from .transformers import DOMAIN
 
@@ -128,7 +128,7 @@ class FastConvNet(nn.Module):
 def cpu_has_bf16_units() -> bool:
     """Whether the CPU has bf16 dot-product or matrix units (avx512_bf16, AMX), the ones that
     make bf16 autocast faster than float32 (without them oneDNN emulates bf16, slower)."""
-    return "_bf16" in cpu_description()  # e.g. "AMD EPYC (avx512_bf16)", "… (no bf16 units)"
+    return bool(cpu_bf16_units())
 
 
 def fast_precision(accelerator: str = "auto") -> str:
