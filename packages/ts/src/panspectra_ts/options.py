@@ -152,7 +152,16 @@ _GENERIC = {
 
 TRAIN_OPTIONS: tuple[Option, ...] = (
     *SOURCE_OPTIONS,
-    Option("horizon", int, None, "forecast length H", "forecast", required=True, validate=positive),
+    Option(
+        "horizon",
+        int,
+        None,
+        "forecast length H (default: the dataset's protocol, or for a file the longest "
+        "standard length (96, 48, 24, …) its split holds)",
+        "forecast",
+        required=True,
+        validate=positive,
+    ),
     Option(
         "lookback",
         int,
