@@ -273,9 +273,11 @@ def ranking_lines(groups: dict[tuple[str, str, int, str], list[dict]]) -> list[s
     """Average rank and mean relative MSE to the best of each (dataset, horizon) cell, over the
     configurations run in every cell: which model to default to across datasets."""
     cells: dict[tuple[str, int], dict[str, float]] = {}
+    runs: dict[str, list[dict]] = {}
     for (dataset, model, horizon, flags), rows in groups.items():
         mean = sum(r["mse"] for r in rows) / len(rows)
         cells.setdefault((dataset, horizon), {})[_config_label(model, flags)] = mean
+        runs.setdefault(_config_label(model, flags), []).extend(rows)
     common = set.intersection(*(set(c) for c in cells.values())) if cells else set()
     if not common:
         return []
@@ -292,14 +294,17 @@ def ranking_lines(groups: dict[tuple[str, str, int, str], list[dict]]) -> list[s
         f"Ranking over the {len(cells)} dataset × horizon cells every configuration below ran "
         "in (average rank; mean and worst MSE relative to the cell's best):",
         "",
-        "| configuration | average rank | mean relative MSE | worst relative MSE |",
-        "|---|---|---|---|",
+        "| configuration | average rank | mean relative MSE | worst relative MSE "
+        "| mean train CPU s | budget-stopped runs | windows/CPU-s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for config in sorted(common, key=lambda c: sum(ranks[c]) / len(ranks[c])):
-        r, rel = ranks[config], relative[config]
+        r, rel, m = ranks[config], relative[config], _summary(runs[config])
+        cpu = "-" if m["cpu"] is None else f"{m['cpu']:.0f}"
+        speed = "-" if m["windows_per_cpu_s"] is None else f"{m['windows_per_cpu_s']:.0f}"
         lines.append(
             f"| {config} | {sum(r) / len(r):.2f} | +{100 * sum(rel) / len(rel):.1f} % | "
-            f"+{100 * max(rel):.1f} % |"
+            f"+{100 * max(rel):.1f} % | {cpu} | {m['capped']}/{len(runs[config])} | {speed} |"
         )
     return lines
 
