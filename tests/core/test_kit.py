@@ -288,10 +288,79 @@ def test_adapt_to_data_keeps_large_data_and_user_values():
     assert small["batch_size"] == 128 and -(-617 // 128) >= 4
     assert small["lr"] == pytest.approx(5e-4 * (128 / 2048) ** 0.5)
     assert changes["batch_size"] == {"recipe": 2048, "adapted": 128} and "reason" in changes
-    kept, changes = adapt_to_data(recipe, 617, fixed={"batch_size"})
+    kept, changes = adapt_to_data(recipe, 617, fixed={"batch_size", "epochs"})
     assert kept == recipe and changes == {}
+    longer, _ = adapt_to_data(recipe, 617, fixed={"batch_size"})  # 1 step per epoch is kept
+    assert longer["batch_size"] == 2048 and longer["epochs"] == 400  # but 400 steps are taken
     only_batch, _ = adapt_to_data(recipe, 617, fixed={"lr"})
     assert only_batch["lr"] == 5e-4 and only_batch["batch_size"] == 128
+
+
+def test_adapt_to_data_lengthens_a_run_of_too_few_steps_with_its_patience():
+    from panspectra_core.kit import adapt_to_data
+
+    recipe = {"batch_size": 256, "lr": 0.01, "epochs": 30, "patience": 5}
+    kept, changes = adapt_to_data(recipe, 8449)  # CycleNet on ETTh1: 33 steps × 30 epochs
+    assert kept == recipe and changes == {}
+    small, changes = adapt_to_data(recipe, 617)  # a weekly file: batch 128, 4 steps per epoch
+    assert small["batch_size"] == 128 and small["epochs"] == 100  # 400 steps
+    assert small["patience"] == 17  # the same share of the run: ceil(5 · 100 / 30)
+    assert changes["epochs"] == {"recipe": 30, "adapted": 100}
+    assert "fewer than 400" in changes["reason"] and "step(s) per epoch" in changes["reason"]
+    user, changes = adapt_to_data(recipe, 617, fixed={"epochs"})
+    assert user["epochs"] == 30 and user["patience"] == 5 and "epochs" not in changes
+
+
+def test_fit_to_budget_keeps_the_recipe_steps_inside_the_budget():
+    from panspectra_core.kit import fit_to_budget
+
+    recipe = {"batch_size": 2048, "lr": 5e-4, "epochs": 100}
+    # 100 epochs × 10 000 windows × 1 ms = 1000 s: fits a 20-minute budget, kept
+    kept, changes = fit_to_budget(recipe, 10_000, sample_seconds=1e-3, budget_seconds=1200)
+    assert kept == recipe and changes == {}
+    # a 2-minute budget affords 12 of the 100 epochs: batch 2048 · 0.12 → 128 (power of two)
+    fitted, changes = fit_to_budget(recipe, 10_000, sample_seconds=1e-3, budget_seconds=120)
+    assert fitted["batch_size"] == 128 and fitted["epochs"] == 100
+    assert fitted["lr"] == pytest.approx(5e-4 * (128 / 2048) ** 0.5)
+    assert changes["affordable_epochs"] == pytest.approx(12.0)
+    assert changes["planned_seconds"] == pytest.approx(1000.0)
+    # validation windows count at a third of a training window
+    _, with_eval = fit_to_budget(
+        recipe, 10_000, sample_seconds=1e-3, budget_seconds=120, num_eval=3_000
+    )
+    assert with_eval["planned_seconds"] == pytest.approx(1100.0)
+    user, changes = fit_to_budget(
+        recipe, 10_000, sample_seconds=1e-3, budget_seconds=120, fixed={"batch_size"}
+    )
+    assert user == recipe and changes == {}
+
+
+def test_merged_changes_keep_the_first_recipe_value_and_both_reasons():
+    from panspectra_core.kit.adapt import merge_changes
+
+    first = {"batch_size": {"recipe": 2048, "adapted": 128}, "reason": "small data"}
+    second = {"batch_size": {"recipe": 128, "adapted": 32}, "lr": {"recipe": 1, "adapted": 0.5}}
+    merged = merge_changes(first, {**second, "reason": "budget"})
+    assert merged["batch_size"] == {"recipe": 2048, "adapted": 32}
+    assert merged["lr"] == {"recipe": 1, "adapted": 0.5}
+    assert merged["reason"] == "small data; budget"
+    assert first["batch_size"]["adapted"] == 128  # inputs untouched
+
+
+def test_seconds_per_sample_leaves_the_weights_and_gradients_as_they_were():
+    from panspectra_core.training import ForecastingTask, seconds_per_sample
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(8, 4))
+    task = ForecastingTask(model)
+    before = [p.detach().clone() for p in model.parameters()]
+    batches = [{"x": torch.randn(16, 8, 1), "y": torch.randn(16, 4)} for _ in range(4)]
+    for clock in ("wall", "cpu"):
+        cost = seconds_per_sample(task, iter(batches), clock=clock, steps=2)
+        assert cost > 0
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert all(p.grad is None for p in model.parameters())
+    assert seconds_per_sample(task, [], clock="wall") == 0.0
 
 
 def test_data_defaults_fill_unset_options_over_the_recipe():

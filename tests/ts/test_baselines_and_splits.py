@@ -121,6 +121,31 @@ def test_a_small_file_gets_a_batch_with_several_steps_per_epoch(tmp_path, series
     assert adapted["settings"]["lr"] == pytest.approx(5e-4 * (32 / 2048) ** 0.5)
 
 
+def test_a_budget_too_small_for_the_recipe_gets_a_smaller_batch(tmp_path, series_csv, monkeypatch):
+    import panspectra_core.training as training
+
+    costs = []
+
+    def probe(task, batches, *, clock, steps=2):  # a measured cost, fixed for the test
+        costs.append(clock)
+        return 1.0  # seconds per window: the recipe's epochs cannot fit 3 s
+
+    monkeypatch.setattr(training, "seconds_per_sample", probe, raising=False)
+    argv = ["train", "--data", str(series_csv), "--targets", "a", "--model", "xpatch", *FLAGS]
+    argv += ["--epochs", "2", "--budget-clock", "cpu"]
+    out = tmp_path / "budget"
+    assert main([*argv, "--max-train-minutes", "0.05", "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert costs == ["cpu"]  # probed once, on the budget's clock
+    adapted = metrics["adapted_to_data"]
+    assert adapted["batch_size"] == {"recipe": 2048, "adapted": 8}  # data: 32, budget: 8
+    assert "budget" in adapted["reason"] and adapted["affordable_epochs"] < 1
+    assert metrics["settings"]["batch_size"] == 8
+    assert metrics["settings"]["lr"] == pytest.approx(5e-4 * (8 / 2048) ** 0.5)
+    assert main([*argv, "--output", str(tmp_path / "no_budget")]) == 0
+    assert costs == ["cpu"]  # no budget: no probe, the data adaptation only
+
+
 @pytest.mark.data
 def test_named_dataset_run_reproduces_the_repeat_row_and_records_its_file(tmp_path):
     out = tmp_path / "run"

@@ -6,7 +6,7 @@ recipe merging, seeds and the output layout, staged outputs, one-line errors, ``
 ``info``, ``--version`` and checkpoint loading — comes from here. See ``CONTRIBUTING.md``.
 """
 
-from panspectra_core.kit.adapt import adapt_to_data
+from panspectra_core.kit.adapt import adapt_to_data, fit_to_budget
 from panspectra_core.kit.app import DomainCLI, Verb
 from panspectra_core.kit.common import (
     COMMON_OPTIONS,
@@ -49,6 +49,7 @@ __all__ = [
     "Verb",
     "adapt_to_data",
     "assignments",
+    "fit_to_budget",
     "fraction",
     "json_dict",
     "name_list",

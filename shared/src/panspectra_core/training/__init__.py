@@ -16,6 +16,7 @@ from panspectra_core.training.config import (
     TrainConfig,
     add_trainer_args,
     max_time_from_minutes,
+    max_time_seconds,
     trainer_config_from_args,
 )
 
@@ -31,6 +32,7 @@ _LAZY = {
     "build_trainer": "trainer",
     "fit": "trainer",
     "predict_loader": "trainer",
+    "seconds_per_sample": "probe",
 }
 
 __all__ = [
@@ -48,8 +50,10 @@ __all__ = [
     "fit",
     "forward_batch",
     "max_time_from_minutes",
+    "max_time_seconds",
     "predict_loader",
     "resolve_loss",
+    "seconds_per_sample",
     "trainer_config_from_args",
 ]
 

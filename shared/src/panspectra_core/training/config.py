@@ -101,6 +101,14 @@ def max_time_from_minutes(minutes: float) -> str:
     return f"{days:02d}:{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
 
 
+def max_time_seconds(max_time: str | None) -> float | None:
+    """Seconds of a ``"DD:HH:MM:SS"`` budget (:func:`max_time_from_minutes`); None for None."""
+    if max_time is None:
+        return None
+    days, hours, minutes, seconds = (int(part) for part in max_time.split(":"))
+    return float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
 def trainer_config_from_args(args: argparse.Namespace, **overrides: Any) -> TrainConfig:
     """Build a :class:`TrainConfig` from parsed flags; ``overrides`` fill unset values.
 

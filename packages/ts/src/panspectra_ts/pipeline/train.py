@@ -110,6 +110,7 @@ def train_forecaster(
         fixed: settings the user chose explicitly (never adapted).
     """
     from panspectra_core.kit import adapt_to_data
+    from panspectra_core.kit.adapt import merge_changes
     from panspectra_core.runtime import seed_everything
 
     data = prepare_series(
@@ -123,7 +124,10 @@ def train_forecaster(
     settings, adapted = adapt_to_data(settings, len(data.windows("train")), fixed=fixed)
     seed_everything(seed)
     model, model_kwargs = build_model(model_name, data, settings)
-    model, fit_info = _fit(model, data, settings, seed, workdir, trainer_overrides)
+    model, fit_info, settings, budget_adapted = _fit(
+        model, data, settings, seed, workdir, trainer_overrides, fixed
+    )
+    adapted = merge_changes(adapted, budget_adapted)
     metrics = evaluate_split(model, data, "test", batch_size=eval_batch_size)
     val_mse = evaluate_split(model, data, "val", batch_size=eval_batch_size)["mse"]
     baselines = score_baselines(data, season or default_cycle_length(data.freq))
@@ -156,14 +160,20 @@ def _fit(
     seed: int,
     workdir: Path,
     trainer_overrides: dict | None,
+    fixed: frozenset[str] = frozenset(),
     eval_batch_size: int = 256,
-) -> tuple[nn.Module, dict[str, Any]]:
+) -> tuple[nn.Module, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Train ``model`` (early stopping on the validation windows, best weights restored);
-    a model without trainable parameters (the naive baselines) is returned as it is."""
+    a model without trainable parameters (the naive baselines) is returned as it is.
+
+    Under a time budget on the CPU, the recipe's batch is first fitted to the budget
+    (:func:`_fit_budget`). Returns ``(model, fit info, settings used, budget changes)``.
+    """
     from panspectra_core.training import ForecastingTask, TrainConfig, fit
 
     if not any(p.requires_grad for p in model.parameters()):
-        return model, {"train_seconds": 0.0, "train_cpu_seconds": 0.0, "epochs": 0}
+        empty = {"train_seconds": 0.0, "train_cpu_seconds": 0.0, "epochs": 0}
+        return model, empty, dict(settings), {}
     trained = model if not data.table.covariates else TargetChannels(model, data.num_targets)
     task = ForecastingTask(
         trained,
@@ -172,6 +182,8 @@ def _fit(
         weight_decay=settings["weight_decay"],
         scheduler=settings["scheduler"],
     )
+    settings, budget_changes = _fit_budget(task, data, settings, trainer_overrides, fixed)
+    task.lr = settings["lr"]
     config = TrainConfig(
         **{
             "max_epochs": settings["epochs"],
@@ -199,15 +211,52 @@ def _fit(
     result = fit(task, train_loader, val_loader, config, workdir)
     train_seconds = getattr(result, "train_seconds", None) or time.perf_counter() - started
     model = task.model.model if isinstance(task.model, TargetChannels) else task.model
-    return model, {
-        "train_seconds": float(train_seconds),
-        "train_cpu_seconds": _as_float(getattr(result, "cpu_seconds", None)),
-        "time_limit_reached": bool(getattr(result, "time_limit_reached", False)),
-        "epochs": getattr(result, "epochs", None),
-        "best_epoch": getattr(result, "best_epoch", None),
-        "resumed_from_epoch": getattr(result, "resumed_from_epoch", None),
-        "best_val_loss": _as_float(getattr(result, "best_score", None)),
-    }
+    return (
+        model,
+        {
+            "train_seconds": float(train_seconds),
+            "train_cpu_seconds": _as_float(getattr(result, "cpu_seconds", None)),
+            "time_limit_reached": bool(getattr(result, "time_limit_reached", False)),
+            "epochs": getattr(result, "epochs", None),
+            "best_epoch": getattr(result, "best_epoch", None),
+            "resumed_from_epoch": getattr(result, "resumed_from_epoch", None),
+            "best_val_loss": _as_float(getattr(result, "best_score", None)),
+        },
+        dict(settings),
+        budget_changes,
+    )
+
+
+def _fit_budget(
+    task: nn.Module,
+    data: PreparedSeries,
+    settings: Mapping[str, Any],
+    trainer_overrides: dict | None,
+    fixed: frozenset[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit the batch to ``--max-train-minutes`` (:func:`panspectra_core.kit.fit_to_budget`)
+    from a measured cost per training window; on the CPU only (a probe on the CPU says
+    nothing about a GPU's speed)."""
+    from panspectra_core.kit import fit_to_budget
+    from panspectra_core.training import max_time_seconds, seconds_per_sample
+
+    overrides = trainer_overrides or {}
+    budget = max_time_seconds(overrides.get("max_time"))
+    accelerator = overrides.get("accelerator", "auto")
+    on_cpu = accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available())
+    if budget is None or not on_cpu or "batch_size" in fixed:
+        return dict(settings), {}
+    probe = make_loader(data.windows("train"), settings["batch_size"])
+    clock = overrides.get("budget_clock", "wall")
+    cost = seconds_per_sample(task, probe, clock=clock)
+    return fit_to_budget(
+        settings,
+        len(data.windows("train")),
+        sample_seconds=cost,
+        budget_seconds=budget,
+        num_eval=len(data.windows("val")),
+        fixed=fixed,
+    )
 
 
 def _as_float(value: Any) -> float | None:
