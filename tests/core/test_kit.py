@@ -354,10 +354,18 @@ def test_seconds_per_sample_leaves_the_weights_and_gradients_as_they_were():
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(8, 4))
     task = ForecastingTask(model)
     before = [p.detach().clone() for p in model.parameters()]
-    batches = [{"x": torch.randn(16, 8, 1), "y": torch.randn(16, 4)} for _ in range(4)]
+    batches = [{"x": torch.randn(16, 8, 1), "y": torch.randn(16, 4)} for _ in range(9)]
+    seen = []
+
+    def counted():
+        for batch in batches:
+            seen.append(batch)
+            yield batch
+
     for clock in ("wall", "cpu"):
-        cost = seconds_per_sample(task, iter(batches), clock=clock, steps=2)
-        assert cost > 0
+        seen.clear()
+        assert seconds_per_sample(task, counted(), clock=clock, warmup=2, steps=3) > 0
+        assert len(seen) == 5  # two untimed warm-up batches, then three timed ones
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert all(p.grad is None for p in model.parameters())
     assert seconds_per_sample(task, [], clock="wall") == 0.0

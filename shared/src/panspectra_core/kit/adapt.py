@@ -155,7 +155,8 @@ def fit_to_budget(
 
     Returns:
         ``(settings, changes)`` as :func:`adapt_to_data`; ``changes`` also holds
-        ``planned_seconds`` and ``affordable_epochs`` when it is not empty.
+        ``sample_seconds``, ``planned_seconds`` and ``affordable_epochs`` when it is not
+        empty.
     """
     out = dict(settings)
     batch = int(out.get("batch_size") or 0)
@@ -174,6 +175,7 @@ def fit_to_budget(
         return out, {}
     changes: dict[str, Any] = {}
     _shrink_batch(out, changes, new_batch, set(fixed))
+    changes["sample_seconds"] = sample_seconds
     changes["planned_seconds"] = round(planned, 1)
     changes["affordable_epochs"] = round(affordable, 2)
     _add_reason(
