@@ -13,5 +13,6 @@ domain_setup(
         "pandas>=2.0",  # CSV/Parquet loading, frequency inference, calendar features
         "pyarrow>=14",  # Parquet
         "matplotlib>=3.7",  # forecast plots
+        "scipy>=1.10",  # Student's t of the Diebold-Mariano test against the naive baselines
     ],
 )

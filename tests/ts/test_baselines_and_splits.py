@@ -69,6 +69,24 @@ def test_a_model_worse_than_the_baseline_says_so_and_predict_can_fall_back(
     assert not np.allclose(pd.read_csv(plain)["a"], expected, atol=1e-3)
 
 
+def test_a_chance_win_over_the_last_value_on_a_random_walk_is_not_called_a_win(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2020-01-01", periods=730, freq="D").strftime("%Y-%m-%d")
+    walk = 100 + np.cumsum(rng.normal(0, 1, (730, 3)), axis=0)
+    path = tmp_path / "walk.csv"
+    pd.DataFrame({"date": dates, "a": walk[:, 0], "b": walk[:, 1], "c": walk[:, 2]}).to_csv(
+        path, index=False
+    )
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(path), "--model", "cyclenet", "--quiet", "--no-plot"]
+    assert main([*argv, "--accelerator", "cpu", "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    test = metrics["baseline_test"]
+    assert metrics["beats_baselines"] is False
+    assert test["p_value"] > test["significance"] and test["windows"] > 10
+    assert "baseline on the" in capsys.readouterr().err
+
+
 def test_split_units_reproduce_the_ett_borders():
     dates = pd.date_range("2016-07-01", periods=17420, freq="h")
     months = split_protocol((12, 4, 4), "months", dates)

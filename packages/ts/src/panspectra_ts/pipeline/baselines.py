@@ -3,7 +3,8 @@
 Every ``metrics.json`` carries ``baselines: {last_value: {...}, seasonal_naive: {...}}`` with
 MSE/MAE on the validation and test windows of the same split and scaler. When the trained model
 is not better than the best baseline on the *validation* split (never the test split: choosing
-on it would be leakage), the run says so in one line and the checkpoint remembers the baseline,
+on it would be leakage) — a lower MSE, significantly so by a Diebold–Mariano test over the
+validation windows — the run says so in one line and the checkpoint remembers the baseline,
 so ``ts-forecast predict --fallback-to-baseline`` can use it.
 """
 
@@ -16,6 +17,7 @@ from torch import nn
 
 from panspectra_ts.data.prepare import PreparedSeries
 from panspectra_ts.eval.evaluate import evaluate_split
+from panspectra_ts.eval.significance import DieboldMariano, diebold_mariano, window_losses
 from panspectra_ts.models.baselines import LastValue, SeasonalNaive
 
 log = logging.getLogger("panspectra.ts")
@@ -51,19 +53,62 @@ def score_baselines(data: PreparedSeries, season: int, batch_size: int = 256) ->
     return scores
 
 
-def verdict(model_name: str, model_val_mse: float, baselines: dict[str, Any]) -> dict[str, Any]:
-    """Whether the model beats the best baseline on the validation windows; logs one line
-    when it does not. Returns ``beats_baselines``, ``best_baseline`` and its ``val_mse``."""
+#: the one-sided significance level at which a model counts as better than a baseline
+SIGNIFICANCE = 0.05
+
+
+def compare_with_best_baseline(
+    model: nn.Module, data: PreparedSeries, baselines: dict[str, Any], batch_size: int = 256
+) -> DieboldMariano:
+    """Diebold–Mariano test of "``model`` has a lower MSE than the best baseline" on the
+    validation windows (:mod:`panspectra_ts.eval.significance`)."""
+    best = min(BASELINES, key=lambda name: baselines[name]["val_mse"])
+    season = baselines["seasonal_naive"]["season"]
+    baseline = baseline_model(best, data.horizon, season)
+    return diebold_mariano(
+        window_losses(model, data, "val", batch_size),
+        window_losses(baseline, data, "val", batch_size),
+        data.horizon,
+    )
+
+
+def verdict(
+    model_name: str,
+    model_val_mse: float,
+    baselines: dict[str, Any],
+    test: DieboldMariano | None = None,
+) -> dict[str, Any]:
+    """Whether the model beats the best baseline on the validation windows: a lower MSE and,
+    when ``test`` is given, significantly so (one-sided Diebold–Mariano p below
+    :data:`SIGNIFICANCE`). Logs one line when it does not. Returns ``beats_baselines``,
+    ``best_baseline``, its ``val_mse`` and the test (``baseline_test``)."""
     best = min(BASELINES, key=lambda name: baselines[name]["val_mse"])
     best_mse = baselines[best]["val_mse"]
-    beats = model_val_mse < best_mse
+    lower = model_val_mse < best_mse
+    significant = test is None or test.p_value < SIGNIFICANCE
+    beats = lower and significant
     if not beats:
+        how = "does not beat" if not lower else "is not significantly better than"
+        evidence = "" if test is None else f", Diebold-Mariano p = {test.p_value:.2g}"
         log.warning(
-            "%s does not beat the %s baseline on the validation windows (MSE %.4g vs %.4g); "
+            "%s %s the %s baseline on the %s validation windows (MSE %.4g vs %.4g%s); "
             "`ts-forecast predict --fallback-to-baseline` forecasts with the baseline",
             model_name,
+            how,
             best,
+            "?" if test is None else test.windows,
             model_val_mse,
             best_mse,
+            evidence,
         )
-    return {"beats_baselines": beats, "best_baseline": best, "best_baseline_val_mse": best_mse}
+    out = {"beats_baselines": beats, "best_baseline": best, "best_baseline_val_mse": best_mse}
+    if test is not None:
+        out["baseline_test"] = {
+            "test": "Diebold-Mariano (HLN-corrected, one-sided), validation windows",
+            "statistic": test.statistic,
+            "p_value": test.p_value,
+            "windows": test.windows,
+            "lag": test.lag,
+            "significance": SIGNIFICANCE,
+        }
+    return out

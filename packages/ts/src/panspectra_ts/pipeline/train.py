@@ -24,7 +24,11 @@ from panspectra_ts.data.calendar import default_cycle_length, feature_names
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.windows import make_loader
 from panspectra_ts.eval.evaluate import evaluate_split, sample_forecasts
-from panspectra_ts.pipeline.baselines import score_baselines, verdict
+from panspectra_ts.pipeline.baselines import (
+    compare_with_best_baseline,
+    score_baselines,
+    verdict,
+)
 from panspectra_ts.pipeline.source import LoadedSource
 from panspectra_ts.plotting import plot_forecasts
 
@@ -136,7 +140,7 @@ def train_forecaster(
         {
             "val_mse": val_mse,
             "baselines": baselines,
-            **verdict(model_name, val_mse, baselines),
+            **verdict(model_name, val_mse, baselines, _baseline_test(model, data, baselines)),
             "model": model_name,
             "dataset": data.name,
             "lookback": data.lookback,
@@ -151,6 +155,14 @@ def train_forecaster(
     if adapted:
         metrics["adapted_to_data"] = adapted
     return TrainedForecaster(model, model_name, model_kwargs, data, dict(settings), metrics)
+
+
+def _baseline_test(model: nn.Module, data: PreparedSeries, baselines: dict[str, Any]):
+    """The significance test behind the verdict; None for a model that is itself a baseline
+    (no trainable parameters) or a split too short to test on."""
+    if not any(p.requires_grad for p in model.parameters()) or len(data.windows("val")) < 2:
+        return None
+    return compare_with_best_baseline(model, data, baselines)
 
 
 def _fit(
