@@ -181,7 +181,9 @@ def test_named_dataset_run_reproduces_the_repeat_row_and_records_its_file(tmp_pa
 def test_default_window_lengths_fit_the_file_and_keep_the_users_values():
     from panspectra_ts.data.protocol import default_window_lengths
 
-    assert default_window_lengths(None, 17420) == (96, 96)  # a long file: the papers' 96/96
+    assert default_window_lengths(None, 17420) == (336, 96)  # a long file: the longer lookback
+    assert default_window_lengths(None, 17420, lookback=96) == (96, 96)  # the user's papers' L
+    assert default_window_lengths(None, 3000) == (96, 96)  # 336 would cost 13 % of the windows
     assert default_window_lengths(None, 726) == (96, 48)  # a daily file of two years
     assert default_window_lengths(None, 300) == (96, 24)
     assert default_window_lengths(None, 150) == (36, 12)

@@ -166,7 +166,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "lookback",
         int,
         DEFAULT_LOOKBACK,
-        "input length L (default: recipe, else 96)",
+        "input length L (default: the dataset's protocol; for a file 336 where its training "
+        "split keeps 90 %% of its windows with it, else 96 or shorter)",
         "forecast",
         recipe=True,
         validate=positive,
