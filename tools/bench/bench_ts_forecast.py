@@ -105,6 +105,7 @@ def run_row(
         "seeds": [seed],
         "mse": metrics["mse"],
         "mae": metrics["mae"],
+        "val_mse": metrics.get("val_mse"),
         "train_seconds": metrics["train_seconds"],
         "train_cpu_seconds": [metrics.get("train_cpu_seconds")],
         "time_limit_reached": [metrics.get("time_limit_reached")],
@@ -117,6 +118,7 @@ def run_row(
         "best_epoch": [metrics.get("best_epoch")],
         "best_val_loss": [metrics.get("best_val_loss")],
         "settings": metrics.get("settings"),
+        "adapted_to_data": metrics.get("adapted_to_data"),
         "wall_seconds": time.perf_counter() - started,
         "command": "ts-forecast " + " ".join(argv),
         "load_average": os.getloadavg()[0],
@@ -203,12 +205,13 @@ def write_markdown(payload: dict, path: Path) -> None:
         "MSE / MAE on the normalized scale over all test windows (TSLib borders, scaler fitted "
         "on train rows only, no drop_last), mean ± std over the seeds run; training seconds "
         "per run (wall, and CPU time of the process where recorded; 'capped' counts runs "
-        "stopped by the time budget); training windows per CPU second. Machine: "
+        "stopped by the time budget); training windows per CPU second; the training batch "
+        "(recipe→fitted where the run fitted it to the data or the budget). Machine: "
         + payload["machine"],
         "",
         "| dataset | model | H | seeds | MSE | MAE | MSE, official subset | epochs (best) "
-        "| train s (wall / CPU) | windows/CPU-s | capped | flags |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| train s (wall / CPU) | windows/CPU-s | capped | batch | flags |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (dataset, model, horizon, flags), rows in sorted(groups.items()):
         m = _summary(rows)
@@ -218,7 +221,8 @@ def write_markdown(payload: dict, path: Path) -> None:
             f"| {dataset} | {model} | {horizon} | {','.join(map(str, m['seeds']))} | "
             f"{m['mse'][0]:.4f} ± {m['mse'][1]:.4f} | {m['mae'][0]:.4f} ± {m['mae'][1]:.4f} | "
             f"{_fmt(m['subset'])} | {m['epochs']} | {m['wall']:.0f} / {cpu} | "
-            f"{'-' if speed is None else f'{speed:.0f}'} | {m['capped']} | {flags} |"
+            f"{'-' if speed is None else f'{speed:.0f}'} | {m['capped']} | {_batch(rows)} | "
+            f"{flags} |"
         )
     # average over the four horizons, per (dataset, model, flags), on the seeds every horizon has
     by_config: dict[tuple[str, str, str], dict[int, list[dict]]] = {}
@@ -251,6 +255,17 @@ def write_markdown(payload: dict, path: Path) -> None:
     rows = payload["rows"].values()
     lines += [f"- `{r['command']}`" for r in sorted(rows, key=lambda r: r["command"])]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _batch(rows: list[dict]) -> str:
+    """The training batch of a configuration: ``2048`` as the recipe or the flag set it,
+    ``2048→128`` where the run fitted it to the data or the budget (``adapted_to_data``)."""
+    labels = set()
+    for row in rows:
+        adapted = (row.get("adapted_to_data") or {}).get("batch_size")
+        batch = (row.get("settings") or {}).get("batch_size")
+        labels.add(f"{adapted['recipe']}→{adapted['adapted']}" if adapted else str(batch))
+    return ", ".join(sorted(labels))
 
 
 def _config_label(model: str, flags: str) -> str:
