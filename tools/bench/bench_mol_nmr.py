@@ -53,13 +53,14 @@ def ranking(checkpoint: Path, test_ids: list[str], seed: int) -> dict:
     sets = candidate_sets(queries, sorted(pool))
     predictor = ShiftPredictor.load(checkpoint)
     rng = np.random.default_rng(seed)
-    ranks, isomers = [], []
+    ranks, isomers, fallbacks = [], [], 0
     for ident, (candidates, n_isomers) in zip(test_ids, sets):
         shifts = data.shifts[where[ident]]
         observed = merge_peaks(shifts[np.isfinite(shifts)])
         order = rng.permutation(len(candidates))
         shuffled = [candidates[i] for i in order]
         ranked = predictor.rank(shuffled, observed)
+        fallbacks += predictor.geometry_fallbacks
         position = [s for s, _, _ in ranked].index(candidates[0]) + 1
         ranks.append(position)
         isomers.append(n_isomers)
@@ -74,6 +75,7 @@ def ranking(checkpoint: Path, test_ids: list[str], seed: int) -> dict:
         "top1_9plus_isomers": float((ranks[many] == 1).mean()) if many.any() else None,
         "top5_9plus_isomers": float((ranks[many] <= 5).mean()) if many.any() else None,
         "n_with_decoys": int((isomers < 9).sum()),
+        "candidate_geometry_fallbacks": fallbacks,
         "n_with_isomers": int((isomers >= 1).sum()),
         "top1_with_isomers": float((ranks[isomers >= 1] == 1).mean())
         if (isomers >= 1).any()
@@ -99,7 +101,8 @@ def run(split: str, seed: int, extra: list[str]) -> dict:
         "mae_ppm": metrics["mae_ppm"], "rmse_ppm": metrics["rmse_ppm"],
         "n_test_atoms": metrics["n_test_atoms"], "n_test": metrics["n_test"],
         "per_environment": metrics["per_environment"], "cpu_minutes": metrics["cpu_minutes"],
-        "epochs": metrics["epochs"], **rank,
+        "epochs": metrics["epochs"],
+        "train_geometry_fallbacks": metrics.get("n_geometry_fallback", 0), **rank,
         "command": "mol-nmr " + " ".join(argv) + " --output DIR",
     }  # fmt: skip
 

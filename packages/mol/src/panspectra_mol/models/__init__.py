@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from panspectra_core.registry import create_model, register_model
+from panspectra_mol.data.geometry import DEFAULT_CUTOFF
 from panspectra_mol.models.forest import MolForest
 from panspectra_mol.models.heads import GraphAtomModel, GraphPropertyModel, SeedEnsemble
 
@@ -76,6 +77,15 @@ def mol_ensemble(member: str, member_kwargs: dict[str, Any], size: int) -> SeedE
 def nmr_dmpnn(hidden: int = 256, depth: int = 5, **kw: Any) -> GraphAtomModel:
     """Per-atom 13C shift D-MPNN (2D graph)."""
     return GraphAtomModel("dmpnn", width=hidden, depth=depth, **kw)
+
+
+@register_model(domain="mol", tags=("nmr", "graph", "3d"), recipe=NMR_RECIPE)
+def nmr_dmpnn3d(
+    hidden: int = 256, depth: int = 5, cutoff: float = DEFAULT_CUTOFF, **kw: Any
+) -> GraphAtomModel:
+    """Per-atom 13C shift D-MPNN on the 2D graph + 3D distance edges (RBF-expanded bond
+    lengths and through-space pairs within ``cutoff`` Å; CASCADE/SchNet-style features)."""
+    return GraphAtomModel("dmpnn", width=hidden, depth=depth, geometry_cutoff=cutoff, **kw)
 
 
 @register_model(domain="mol", tags=("nmr", "graph", "transformer"), recipe=NMR_RECIPE)

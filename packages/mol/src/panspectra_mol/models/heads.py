@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from panspectra_mol.data.featurize import ATOM_DIM, BOND_DIM, LAP_PE_DIM
+from panspectra_mol.data.geometry import GEO_DIM
 from panspectra_mol.models.dmpnn import DMPNNEncoder
 from panspectra_mol.models.gps import GPSEncoder
 from panspectra_mol.models.graph_batch import scatter_mean
@@ -25,12 +26,15 @@ ENCODER_INPUTS = {
 }
 
 
-def build_encoder(kind: str, width: int, depth: int, heads: int, dropout: float) -> nn.Module:
-    """Encoder ``kind`` of :data:`ENCODER_INPUTS` with output width ``width``."""
+def build_encoder(
+    kind: str, width: int, depth: int, heads: int, dropout: float, bond_dim: int = BOND_DIM
+) -> nn.Module:
+    """Encoder ``kind`` of :data:`ENCODER_INPUTS` with output width ``width`` reading
+    ``bond_dim`` edge features."""
     if kind == "dmpnn":
-        return DMPNNEncoder(ATOM_DIM, BOND_DIM, width, depth, dropout)
+        return DMPNNEncoder(ATOM_DIM, bond_dim, width, depth, dropout)
     cls = GraphTransformerEncoder if kind == "graph_transformer" else GPSEncoder
-    return cls(ATOM_DIM, BOND_DIM, LAP_PE_DIM, width, depth, heads, dropout)
+    return cls(ATOM_DIM, bond_dim, LAP_PE_DIM, width, depth, heads, dropout)
 
 
 def ffn(inputs: int, hidden: int, outputs: int, layers: int, dropout: float) -> nn.Sequential:
@@ -81,6 +85,9 @@ class GraphPropertyModel(nn.Module):
 class GraphAtomModel(nn.Module):
     """Encoder → per-atom FFN (one value per atom, e.g. a 13C shift).
 
+    ``geometry_cutoff`` (Å): the model reads the 3D distance edges of
+    :mod:`panspectra_mol.data.geometry` built with this cutoff (None: the 2D graph).
+
     Shapes: x (N, ATOM_DIM) + batch entries of :attr:`batch_inputs` → (N,).
     """
 
@@ -94,9 +101,12 @@ class GraphAtomModel(nn.Module):
         ffn_hidden: int = 256,
         ffn_layers: int = 3,
         extra_atom_dim: int = 0,
+        geometry_cutoff: float | None = None,
     ) -> None:
         super().__init__()
-        self.encoder = build_encoder(encoder, width, depth, heads, dropout)
+        self.geometry_cutoff = geometry_cutoff
+        bond_dim = BOND_DIM if geometry_cutoff is None else BOND_DIM + GEO_DIM
+        self.encoder = build_encoder(encoder, width, depth, heads, dropout, bond_dim)
         self.encoder_inputs = ENCODER_INPUTS[encoder]
         self.batch_inputs = self.encoder_inputs
         self.head = ffn(width + extra_atom_dim, ffn_hidden, 1, ffn_layers, dropout)

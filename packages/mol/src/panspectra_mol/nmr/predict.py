@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -12,10 +13,12 @@ import numpy as np
 from panspectra_core.errors import UserError
 from panspectra_core.io import atomic_write
 from panspectra_core.kit import Predictor
-from panspectra_mol.data.featurize import mols_to_graphs
+from panspectra_mol.data.geometry import shift_model_graphs
 from panspectra_mol.data.standardize import Standardizer
 from panspectra_mol.nmr.ranking import DEFAULT_PENALTY, predicted_peaks, rank_candidates
 from panspectra_mol.pipeline.fitting import predict_graphs
+
+log = logging.getLogger("panspectra")
 
 
 class ShiftPredictor(Predictor):
@@ -29,6 +32,8 @@ class ShiftPredictor(Predictor):
             raise UserError("this checkpoint is not a 13C shift model (use mol-predict)")
         self.mean = float(meta.preprocessing["shift_mean"])
         self.std = float(meta.preprocessing["shift_std"])
+        #: molecules of the last :meth:`shifts` call without a 3D conformer (3D models)
+        self.geometry_fallbacks = 0
 
     def parse(self, smiles: str):
         mol, _, reason = Standardizer().run(smiles)
@@ -37,8 +42,14 @@ class ShiftPredictor(Predictor):
         return mol
 
     def shifts(self, mols: Sequence) -> list[np.ndarray]:
-        """Predicted shift (ppm) of every heavy atom of each molecule (meaningful for C)."""
-        graphs = mols_to_graphs(mols)
+        """Predicted shift (ppm) of every heavy atom of each molecule (meaningful for C).
+        A 3D model embeds molecules without a conformer (ETKDG + MMFF); those that fail
+        keep their bonds only and are counted in :attr:`geometry_fallbacks`."""
+        cutoff = getattr(self.model, "geometry_cutoff", None)
+        graphs, self.geometry_fallbacks = shift_model_graphs(mols, cutoff)
+        if self.geometry_fallbacks:
+            log.warning("%d of %d molecules could not be embedded in 3D; their shifts come "
+                        "from the bonds alone", self.geometry_fallbacks, len(mols))  # fmt: skip
         flat = predict_graphs(self.model, graphs, np.zeros((len(graphs), 0), np.float32))
         flat = flat * self.std + self.mean
         bounds = np.cumsum([0] + [g.num_atoms for g in graphs])

@@ -19,7 +19,7 @@ from panspectra_core.checkpoint import save_checkpoint
 from panspectra_core.kit import RunConfig, trainer_config
 from panspectra_core.metrics import plot_parity, regression_metrics
 from panspectra_core.registry import create_model
-from panspectra_mol.data.featurize import mols_to_graphs
+from panspectra_mol.data.geometry import shift_model_graphs
 from panspectra_mol.data.splits import scaffold_split
 from panspectra_mol.nmr.data import ShiftSet, carbon_environment, load_exp5k
 from panspectra_mol.pipeline.fitting import (
@@ -113,13 +113,15 @@ def run_nmr_train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Train, score and save one seed (see the module docstring)."""
     data = subsample(load_exp5k(), cfg.get("max_molecules"), cfg.seed)
     train, val, test = shift_split(data, cfg.split, cfg.seed, cfg.test_molecules)
-    graphs = mols_to_graphs(data.mols)
+    kwargs = dict(cfg.get("model_kwargs") or {})
+    model = create_model(cfg.model, **kwargs)
+    graphs, fallbacks = shift_model_graphs(data.mols, getattr(model, "geometry_cutoff", None))
+    if fallbacks:
+        log.warning("%d molecules without a 3D conformer use their bonds only", fallbacks)
     carbons = np.concatenate([data.shifts[i] for i in train])
     mean, std = float(np.nanmean(carbons)), float(np.nanstd(carbons))
     targets = [((s - mean) / std).astype(np.float32) for s in data.shifts]
     empty = np.zeros((len(graphs), 0), np.float32)
-    kwargs = dict(cfg.get("model_kwargs") or {})
-    model = create_model(cfg.model, **kwargs)
     dense = needs_dense(model)
     loaders = (
         graph_loader(graphs, empty, targets, train, batch_size=cfg.batch_size, shuffle=True,
@@ -140,7 +142,7 @@ def run_nmr_train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         split=cfg.split, model=cfg.model, n_train=len(train), n_val=len(val), n_test=len(test),
         train_seconds=result.train_seconds, cpu_seconds=result.cpu_seconds,
         cpu_minutes=result.cpu_seconds / 60, epochs=result.epochs,
-        n_skipped=len(data.skipped),
+        n_skipped=len(data.skipped), n_geometry_fallback=fallbacks,
     )  # fmt: skip
     save_checkpoint(
         out / "model.safetensors", model, model_name=cfg.model, model_kwargs=kwargs,
