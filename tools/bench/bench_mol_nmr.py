@@ -117,10 +117,13 @@ def markdown(rows: list[dict]) -> str:
     ]
     for r in rows:
         env = {k: f"{v['mae_ppm']:.2f}" for k, v in r["per_environment"].items()}
+        model = r["model"]
+        if "--model-kwargs" in r["command"]:
+            model += " " + r["command"].split("--model-kwargs ", 1)[1].split()[0]
         many = r["top1_9plus_isomers"]
         many = "-" if many is None else f"{100 * many:.1f} % ({r['n_with_9plus_isomers']})"
         lines.append(
-            f"| {r['split']} | {r['seed']} | {r['model']} | {r['mae_ppm']:.3f} | "
+            f"| {r['split']} | {r['seed']} | {model} | {r['mae_ppm']:.3f} | "
             f"{r['rmse_ppm']:.3f} | {env.get('sp3', '-')} | {env.get('sp2', '-')} | "
             f"{env.get('aromatic', '-')} | {env.get('carbonyl', '-')} | "
             f"{100 * r['top1']:.1f} % | {100 * r['top5']:.1f} % | "
