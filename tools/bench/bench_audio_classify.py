@@ -6,11 +6,15 @@ writes ``tools/bench/results/audio_classify.md`` / ``.json``.
 
     python tools/bench/bench_audio_classify.py --runs runs/bench_audio \
         --models tc_resnet:0,1,2 audio_cnn:0 kwt:0 ast:0 audio_mamba:0 [--speaker tc_resnet]
+
+``MODEL+KEY`` (in ``--models`` and ``--speaker``) sets the boolean model argument KEY
+(``--model-kwargs '{"KEY": true}'``), e.g. ``tc_resnet+utterance_norm``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from bench_audio_runs import fmt, run_cli, write_results
@@ -45,9 +49,24 @@ def _row(model: str, protocol: str, m: dict) -> tuple[str, dict]:
 
 
 def _spec(text: str) -> tuple[str, str, str]:
-    """``MODEL[:SEEDS[:MINUTES]]`` → (model, seeds, minutes or "")."""
+    """``MODEL[+KEY...][:SEEDS[:MINUTES]]`` → (model label, seeds, minutes or "")."""
     parts = text.split(":")
     return parts[0], parts[1] if len(parts) > 1 else "0", parts[2] if len(parts) > 2 else ""
+
+
+def _model_flags(label: str) -> list[str]:
+    """``MODEL+KEY+...`` → ``--model MODEL [--model-kwargs '{"KEY": true, ...}']``."""
+    model, *keys = label.split("+")
+    kwargs = ["--model-kwargs", json.dumps(dict.fromkeys(keys, True))] if keys else []
+    return ["--model", model, *kwargs]
+
+
+def _folds_line(label: str, m: dict) -> str:
+    folds = m.get("folds", {})
+    cells = [
+        f"{name.removeprefix('speaker_')} {100 * f['accuracy']:.1f}" for name, f in folds.items()
+    ]
+    return f"{label}, accuracy % per held-out speaker: " + ", ".join(cells)
 
 
 def main() -> None:
@@ -68,18 +87,25 @@ def main() -> None:
         "| train wall min (mean) | train CPU min (mean) | command |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    rows = []
+    rows, fold_lines = [], []
     jobs = [(_spec(spec), "official") for spec in args.models]
     jobs += [((model, "0", ""), "speaker") for model in args.speaker]
-    for (model, seeds, minutes), protocol in jobs:
-        flags = ["--dataset", "fsdd", "--model", model, "--protocol", protocol]
+    for (label, seeds, minutes), protocol in jobs:
+        model, *keys = label.split("+")
+        flags = ["--dataset", "fsdd", *_model_flags(label)[:2], "--protocol", protocol]
         flags += ["--seeds", seeds] if "," in seeds or "-" in seeds else ["--seed", seeds]
+        flags += _model_flags(label)[2:]
         flags += ["--max-train-minutes", minutes, "--budget-clock", "cpu"] if minutes else []
         flags += args.extra.split()
-        out = args.runs / "classify" / f"{model}_{protocol}"
-        line, row = _row(model, protocol, run_cli("audio-classify", flags, out, args.rerun))
+        out = args.runs / "classify" / f"{'_'.join([model, *keys])}_{protocol}"
+        metrics = run_cli("audio-classify", flags, out, args.rerun)
+        line, row = _row(label, protocol, metrics)
         lines.append(line)
         rows.append(row)
+        if protocol == "speaker":
+            row["folds"] = metrics.get("folds", {})
+            fold_lines.append(_folds_line(label, metrics))
+    lines += ["", *(f"- {line}" for line in fold_lines)] if fold_lines else []
     lines += [
         "",
         "The recipes' epochs fit about 5 CPU-minutes of training (tc_resnet: 1.7); rows with "
