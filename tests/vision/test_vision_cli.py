@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import zipfile
-from contextlib import redirect_stderr
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -216,3 +216,16 @@ def test_real_cifar_images_end_to_end(tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert len(list(csv.DictReader(dest.open()))) == 33
+
+
+def test_default_model_is_the_10_cpu_minute_cifar10_winner(png_folder: Path, tmp_path: Path):
+    """Without --model, train uses the best test top-1 of the 10-CPU-minute CIFAR-10 rows."""
+    from panspectra_vision.cli import DEFAULT_MODEL
+
+    results = Path(__file__).resolve().parents[2] / "tools/bench/results/vision_cifar10.csv"
+    rows = [r for r in csv.DictReader(results.open()) if r["budget_min"] == "10"]
+    assert DEFAULT_MODEL == max(rows, key=lambda r: float(r["top1"]))["model"]
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code, _ = run(["train", "--data", str(png_folder), "--print-config", "-o", str(tmp_path)])
+    assert code == 0 and f"model: {DEFAULT_MODEL}" in out.getvalue()

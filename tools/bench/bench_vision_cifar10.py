@@ -7,7 +7,9 @@ Each row runs the real CLI in a fresh process and records test top-1 (official 1
 params, MACs, train images/s, epochs reached, the machine's load average during the run and
 the CPU; the machine's matmul/conv GFLOP/s at the same thread count is measured first, so a
 row can be judged against what the CPU could compute. Rows are merged into
-``tools/bench/results/vision_cifar10.{csv,md}`` by (model, budget, seed, threads, precision).
+``tools/bench/results/vision_cifar10.{csv,md}`` by (model, budget, seed, threads, precision);
+the model ``vision-classify train`` uses without ``--model`` is marked. ``--models ''`` only
+rewrites the Markdown table from the CSV.
 
     PANSPECTRA_DATA=../shared/data python tools/bench/bench_vision_cifar10.py \
         --models fastconv_small_32 --budgets 10 --seeds 0 --threads 1 --precision bf16-mixed
@@ -146,6 +148,8 @@ def merge(rows: list[dict], path: Path) -> list[dict]:
 
 
 def write_markdown(table: list[dict], path: Path) -> None:
+    from panspectra_vision.cli import DEFAULT_MODEL
+
     lines = [
         "# CIFAR-10 at equal training budgets (`tools/bench/bench_vision_cifar10.py`)",
         "",
@@ -162,8 +166,9 @@ def write_markdown(table: list[dict], path: Path) -> None:
         "|" + "---|" * 18,
     ]
     for r in table:
+        model = f"**{r['model']}** (default)" if r["model"] == DEFAULT_MODEL else r["model"]
         cells = [
-            r["model"], r["budget_min"], r["budget_clock"], r["seed"], r["threads"],
+            model, r["budget_min"], r["budget_clock"], r["seed"], r["threads"],
             r["precision"], f"{float(r['top1']):.4f}", f"{float(r['top5']):.4f}",
             f"{float(r['ece']):.3f}", f"{int(r['params']):,}", f"{int(r['macs']) / 1e6:.1f}",
             r["train_images_per_cpu_s"], f"{int(r['images_seen']) / 1000:.0f}k",
@@ -172,6 +177,8 @@ def write_markdown(table: list[dict], path: Path) -> None:
         ]  # fmt: skip
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines += [
+        "",
+        "**(default)**: the model `vision-classify train` uses without `--model`.",
         "",
         f"CPU: {table[0]['cpu'] if table else cpu_description()}",
         "",
@@ -184,7 +191,9 @@ def write_markdown(table: list[dict], path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", required=True, help="comma-separated model names")
+    parser.add_argument(
+        "--models", required=True, help="comma-separated model names ('': rewrite the table)"
+    )
     parser.add_argument("--budgets", default="10,60", help="minutes, comma-separated")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--budget-clock", default="cpu", choices=("cpu", "wall"))
@@ -196,6 +205,9 @@ def main() -> None:
     parser.add_argument("extra", nargs="*", help="more train flags after --")
     args = parser.parse_args()
     rows = []
+    if not args.models:
+        write_markdown(read_csv(RESULTS / f"{args.name}.csv"), RESULTS / f"{args.name}.md")
+        return
     for budget in [float(b) for b in args.budgets.split(",")]:
         for seed in [int(s) for s in args.seeds.split(",")]:
             for model in args.models.split(","):
