@@ -45,3 +45,8 @@ def test_overlapping_windows_widen_the_variance():
 def test_mismatched_losses_are_refused():
     with pytest.raises(ValueError, match="equal 1-D"):
         diebold_mariano(np.ones(5), np.ones(4), horizon=1)
+
+
+def test_windows_that_all_overlap_cannot_show_a_difference():
+    result = diebold_mariano(np.array([0.1, 0.1]), np.array([0.9, 0.9]), horizon=96)
+    assert not result.testable and result.p_value == 1.0 and result.windows == 2

@@ -36,6 +36,9 @@ class DieboldMariano:
     p_value: float
     windows: int
     lag: int
+    testable: bool = True
+    """False when the windows do not hold two non-overlapping forecasts (``windows ≤ H``):
+    then nothing can be concluded and ``p_value`` is 1."""
 
 
 def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, horizon: int) -> DieboldMariano:
@@ -49,7 +52,8 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, horizon: int) -> Die
     Returns:
         :class:`DieboldMariano`; ``p_value`` near 0 means ``a`` is significantly better, 0.5
         that the two are equal on average, and it is 1.0 when the differential is constant
-        and not negative (``a`` never better).
+        and not negative (``a`` never better) or when there are no more windows than ``horizon``
+        (``testable`` False).
     """
     if np.ndim(loss_a) != 1 or np.shape(loss_a) != np.shape(loss_b):
         raise ValueError(
@@ -57,6 +61,8 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, horizon: int) -> Die
         )
     d = np.asarray(loss_a, dtype=np.float64) - np.asarray(loss_b, dtype=np.float64)
     n = len(d)
+    if n <= horizon:  # every window overlaps every other: one forecast's worth of evidence
+        return DieboldMariano(0.0, 1.0, n, max(n - 1, 0), testable=False)
     lag = max(0, min(horizon - 1, n - 2))
     mean = d.mean() if n else 0.0
     centered = d - mean

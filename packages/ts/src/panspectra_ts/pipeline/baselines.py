@@ -90,6 +90,8 @@ def verdict(
     if not beats:
         how = "does not beat" if not lower else "is not significantly better than"
         evidence = "" if test is None else f", Diebold-Mariano p = {test.p_value:.2g}"
+        if test is not None and not test.testable:
+            evidence = f", too few to test: no two of {test.windows} windows are disjoint"
         log.warning(
             "%s %s the %s baseline on the %s validation windows (MSE %.4g vs %.4g%s); "
             "`ts-forecast predict --fallback-to-baseline` forecasts with the baseline",
@@ -109,6 +111,7 @@ def verdict(
             "p_value": test.p_value,
             "windows": test.windows,
             "lag": test.lag,
+            "testable": test.testable,
             "significance": SIGNIFICANCE,
         }
     return out
