@@ -184,9 +184,10 @@ def test_default_window_lengths_fit_the_file_and_keep_the_users_values():
     assert default_window_lengths(None, 17420) == (336, 96)  # a long file: the longer lookback
     assert default_window_lengths(None, 17420, lookback=96) == (96, 96)  # the user's papers' L
     assert default_window_lengths(None, 3000) == (96, 96)  # 336 would cost 13 % of the windows
-    assert default_window_lengths(None, 726) == (96, 48)  # a daily file of two years
-    assert default_window_lengths(None, 300) == (96, 24)
-    assert default_window_lengths(None, 150) == (36, 12)
+    assert default_window_lengths(None, 726) == (96, 24)  # a daily file of two years
+    assert default_window_lengths(None, 966) == (96, 48)  # H=96 would leave 2 val windows
+    assert default_window_lengths(None, 300) == (36, 12)
+    assert default_window_lengths(None, 150) == (24, 6)
     assert default_window_lengths(None, 726, horizon=30) == (96, 30)  # the user's H is kept
-    assert default_window_lengths(None, 726, lookback=200) == (200, 48)
+    assert default_window_lengths(None, 726, lookback=200) == (200, 24)
     assert default_window_lengths(None, 10) == (96, 96)  # nothing fits: split_borders explains

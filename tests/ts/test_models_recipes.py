@@ -3,6 +3,8 @@ matches the papers' headline settings; the CLI merges it under the user's flags.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -79,7 +81,7 @@ def _resolved(**flags):
     return app.resolve(verb, explicit)
 
 
-def test_cli_merges_recipe_under_flags():
+def test_cli_merges_recipe_under_flags(tmp_path):
     assert _resolved(dataset="ETTh1", horizon="96", output="x").model == DEFAULT_MODEL
     cfg = _resolved(
         dataset="ETTh1",
@@ -95,7 +97,14 @@ def test_cli_merges_recipe_under_flags():
     dlinear = _resolved(dataset="ETTh2", horizon="96", output="x", model="dlinear")
     # the recipe's lr; the lookback of ETTh2's standard protocol (96) over the recipe's 336
     assert (dlinear.lr, dlinear.lookback, dlinear.sources["lookback"]) == (0.05, 96, "dataset")
-    on_file = _resolved(data="my.csv", horizon="96", output="x", model="dlinear")
-    assert on_file.lookback == 336
+    long_file, short_file = tmp_path / "long.csv", tmp_path / "short.csv"
+    for path, rows in ((long_file, 4000), (short_file, 1000)):
+        dates = pd.date_range("2020-01-01", periods=rows, freq="h")
+        pd.DataFrame({"date": dates, "a": np.arange(rows) % 7}).to_csv(path, index=False)
+    # a file's own lookback wins over the recipe's: 336 where the file affords it, else 96
+    on_file = _resolved(data=str(long_file), horizon="96", output="x", model="dlinear")
+    assert (on_file.lookback, on_file.sources["lookback"]) == (336, "dataset")
+    short = _resolved(data=str(short_file), horizon="96", output="x", model="dlinear")
+    assert short.lookback == 96
     own = _resolved(dataset="ETTh2", horizon="96", output="x", model="dlinear", lookback="48")
     assert own.lookback == 48

@@ -74,9 +74,10 @@ def dataset_protocol_defaults(values: dict[str, Any]) -> dict[str, Any]:
     """The lookback and horizon of a user who gives none.
 
     A named dataset: its manifest's protocol (the weekly ILI set gets L=36, H=24 as its papers
-    use). A file (``--data``): the horizon 96 when its split holds it, else the longest shorter
-    one that fits, with the lookback 336 where the training split keeps 90 % of its windows
-    with it (:func:`~panspectra_ts.data.protocol.default_window_lengths`).
+    use). A file (``--data``): the horizon 96 when its split holds it with more validation
+    windows than the horizon, else the longest shorter one that does, with the lookback 336
+    where the training split keeps 90 % of its windows with it
+    (:func:`~panspectra_ts.data.protocol.default_window_lengths`).
     """
     if values.get("data") and not (values.get("lookback") and values.get("horizon")):
         from panspectra_ts.data.protocol import default_window_lengths

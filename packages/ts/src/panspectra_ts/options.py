@@ -165,7 +165,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option(
         "lookback",
         int,
-        DEFAULT_LOOKBACK,
+        None,  # unset until the data or the recipe fill it (a file's default depends on it)
         "input length L (default: the dataset's protocol; for a file 336 where its training "
         "split keeps 90 %% of its windows with it, else 96 or shorter)",
         "forecast",

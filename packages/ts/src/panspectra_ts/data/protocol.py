@@ -131,12 +131,13 @@ def default_window_lengths(
     """The ``(lookback, horizon)`` of a file given without them.
 
     The horizon (and a first lookback) is the longest pair of :data:`DEFAULT_WINDOW_LADDER`
-    that the file's split holds (every split at least one full window), keeping a value the
-    user gave: a long file gets the papers' 96/96, a 726-row daily file 96/48, a 300-row weekly
-    one 96/24. Unless the user set the lookback, it then grows to :data:`LONG_LOOKBACK` where
-    that keeps at least :data:`LONG_LOOKBACK_MIN_SHARE` of the training windows (ETTh1's
-    12 training months: 336). When nothing fits, the papers' values (or the user's) are
-    returned and :func:`split_borders` explains why they do not fit.
+    that the file's split holds with more validation windows than the horizon (so early
+    stopping and the baseline test see at least two forecasts that do not overlap), keeping a
+    value the user gave: a long file gets the papers' 96/96, a 726-row daily file 96/24, a
+    966-row weekly one 96/48. Unless the user set the lookback, it then grows to
+    :data:`LONG_LOOKBACK` where that keeps at least :data:`LONG_LOOKBACK_MIN_SHARE` of the
+    training windows (ETTh1's 12 training months: 336). When nothing fits, the papers' values
+    (or the user's) are returned and :func:`split_borders` explains why they do not fit.
     """
     for ladder_lookback, ladder_horizon in DEFAULT_WINDOW_LADDER:
         candidate = (lookback or ladder_lookback, horizon or ladder_horizon)
@@ -144,10 +145,16 @@ def default_window_lengths(
             borders = split_borders(protocol, rows, *candidate)
         except UserError:
             continue
+        if horizon is None and _validation_windows(borders, *candidate) <= candidate[1]:
+            continue  # every validation window would overlap every other: nothing to test
         if lookback is None and candidate[0] < LONG_LOOKBACK:
             return _longer_lookback(protocol, rows, candidate, borders)
         return candidate
     return lookback or DEFAULT_WINDOW_LADDER[0][0], horizon or DEFAULT_WINDOW_LADDER[0][1]
+
+
+def _validation_windows(borders: SplitBorders, lookback: int, horizon: int) -> int:
+    return count_windows(borders.val[1] - borders.val[0], lookback, horizon)
 
 
 def _longer_lookback(
