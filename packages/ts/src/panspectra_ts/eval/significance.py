@@ -63,13 +63,13 @@ def diebold_mariano(loss_a: np.ndarray, loss_b: np.ndarray, horizon: int) -> Die
     n = len(d)
     if n <= horizon:  # every window overlaps every other: one forecast's worth of evidence
         return DieboldMariano(0.0, 1.0, n, max(n - 1, 0), testable=False)
-    lag = max(0, min(horizon - 1, n - 2))
-    mean = d.mean() if n else 0.0
+    lag = horizon - 1  # n > horizon here, so every lag has pairs
+    mean = d.mean()
     centered = d - mean
-    variance = float(centered @ centered) / n if n else 0.0
+    variance = float(centered @ centered) / n
     for k in range(1, lag + 1):  # Newey–West: Bartlett weights keep the variance positive
         variance += 2 * (1 - k / (lag + 1)) * float(centered[k:] @ centered[:-k]) / n
-    if n < 2 or variance <= 0:
+    if variance <= 0:
         p_value = 0.0 if mean < 0 else (0.5 if mean == 0 else 1.0)
         return DieboldMariano(float("-inf") if mean < 0 else 0.0, p_value, n, lag)
     statistic = mean / math.sqrt(variance / n)

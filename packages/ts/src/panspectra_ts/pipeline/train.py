@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -24,6 +25,7 @@ from panspectra_ts.data.calendar import default_cycle_length, feature_names
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.windows import make_loader
 from panspectra_ts.eval.evaluate import evaluate_split, sample_forecasts
+from panspectra_ts.eval.significance import window_losses
 from panspectra_ts.pipeline.baselines import (
     compare_with_best_baseline,
     score_baselines,
@@ -133,14 +135,18 @@ def train_forecaster(
     )
     adapted = merge_changes(adapted, budget_adapted)
     metrics = evaluate_split(model, data, "test", batch_size=eval_batch_size)
-    val_mse = evaluate_split(model, data, "val", batch_size=eval_batch_size)["mse"]
+    # the mean of the per-window MSEs is the split's MSE (every window has H × targets values)
+    val_losses = window_losses(model, data, "val", batch_size=eval_batch_size)
+    val_mse = float(val_losses.mean()) if len(val_losses) else float("nan")
     baselines = score_baselines(data, season or default_cycle_length(data.freq))
     metrics.update(fit_info)
     metrics.update(
         {
             "val_mse": val_mse,
             "baselines": baselines,
-            **verdict(model_name, val_mse, baselines, _baseline_test(model, data, baselines)),
+            **verdict(
+                model_name, val_mse, baselines, _baseline_test(model, val_losses, data, baselines)
+            ),
             "model": model_name,
             "dataset": data.name,
             "lookback": data.lookback,
@@ -157,12 +163,14 @@ def train_forecaster(
     return TrainedForecaster(model, model_name, model_kwargs, data, dict(settings), metrics)
 
 
-def _baseline_test(model: nn.Module, data: PreparedSeries, baselines: dict[str, Any]):
+def _baseline_test(
+    model: nn.Module, val_losses: np.ndarray, data: PreparedSeries, baselines: dict[str, Any]
+):
     """The significance test behind the verdict; None for a model that is itself a baseline
     (no trainable parameters) or a split too short to test on."""
-    if not any(p.requires_grad for p in model.parameters()) or len(data.windows("val")) < 2:
+    if not any(p.requires_grad for p in model.parameters()) or len(val_losses) < 2:
         return None
-    return compare_with_best_baseline(model, data, baselines)
+    return compare_with_best_baseline(val_losses, data, baselines)
 
 
 def _fit(
