@@ -3,9 +3,9 @@
 :func:`seconds_per_sample` runs a few forward + backward passes of a task's model and loss on
 real batches and returns the median seconds per sample on the budget's clock (wall or process
 CPU time, :mod:`panspectra_core.training.clock`). The first batches are not timed: they pay for
-memory allocation and kernel selection, which made a two-batch probe read 1.5-3.5× the
-steady-state cost. Gradients are cleared afterwards and no optimizer step is taken, so the
-weights the run starts from are unchanged.
+memory allocation and kernel selection and read well above the steady-state cost. Gradients
+are cleared afterwards and no optimizer step is taken, so the weights the run starts from are
+unchanged.
 """
 
 from __future__ import annotations
