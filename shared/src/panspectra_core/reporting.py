@@ -24,12 +24,17 @@ __all__ = [
 
 
 def run_block(command: Sequence[str] | None = None, seed: int | None = None) -> dict[str, Any]:
-    """Provenance of a run: command line, seed, package versions, CPU and finishing time."""
+    """Provenance of a run: command line, seed, package versions, CPU, the CUDA GPU present
+    (``None`` without one; ``--device`` in the command says whether the run used it) and
+    finishing time."""
+    import torch
+
     return {
         "command": list(command) if command is not None else list(sys.argv),
         "seed": seed,
         "versions": package_versions(),
         "cpu": cpu_description(),
+        "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
