@@ -9,9 +9,11 @@ from torch.utils.data import DataLoader
 from panspectra_core.training import ForecastingTask, TrainConfig, fit
 from panspectra_core.training.schedules import (
     BudgetedOneCycle,
+    BudgetedTriangle,
     budget_epoch,
     cosine_factor,
     one_cycle_values,
+    triangle_values,
 )
 from panspectra_core.training.tasks import sigmoid_lr_factor
 
@@ -48,6 +50,38 @@ def test_budget_fraction_moves_the_schedule_ahead():
     spent["fraction"] = 1.0
     optimizer.step(), schedule.step()
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.3 / 25 / 1e4)
+
+
+def test_triangle_matches_airbench94_schedule():
+    """airbench94's get_lr: 0.2 → 1 linearly over int(0.23 T) steps, then 1 → 0.07 (ours
+    reaches 0.07 at the last step, T − 1, airbench's at T)."""
+    total = 1000
+    warm = int(total * 0.23)
+
+    def airbench(step: int) -> float:
+        if step < warm:
+            frac = step / warm
+            return 0.2 * (1 - frac) + 1.0 * frac
+        frac = (step - warm) / (total - 1 - warm)
+        return 1.0 * (1 - frac) + 0.07 * frac
+
+    for step in (0, 1, 100, warm - 1, warm, 500, 999):
+        assert triangle_values(step, total, 2.0) == pytest.approx(2.0 * airbench(step))
+    optimizer = _optimizer("sgd")
+    schedule = BudgetedTriangle(optimizer, 2.0, total)
+    for _ in range(10):
+        optimizer.step(), schedule.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(2.0 * airbench(10))
+    assert optimizer.param_groups[0]["momentum"] == 0.9  # momentum left as set
+
+
+def test_triangle_follows_the_budget():
+    spent = {"fraction": 0.0}
+    optimizer = _optimizer("sgd")
+    schedule = BudgetedTriangle(optimizer, 1.0, 100, budget_fraction=lambda: spent["fraction"])
+    spent["fraction"] = 1.0
+    optimizer.step(), schedule.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.07)
 
 
 def test_cosine_factor_warms_up_then_reaches_zero():

@@ -2,13 +2,14 @@
 optimizers, weight averaging and soft targets the image recipes use.
 
 - optimizers: AdamW (transformers; no decay on norms, biases, position embeddings, class tokens
-  and global filters) or SGD with Nesterov momentum (conv nets; BatchNorm/bias parameters get
+  and global filters) or SGD with Nesterov momentum (conv nets; normalization parameters get
   ``bias_lr_scale`` × the learning rate with the same absolute decay, as airbench does);
-- ``onecycle`` is the core's budget-aware one-cycle (a run stopped by ``--max-train-minutes``
-  still ends annealed), applied per parameter group;
+- ``onecycle`` and ``triangle`` are the core's budget-aware per-step schedules (a run stopped by
+  ``--max-train-minutes`` still ends annealed), applied per parameter group;
 - EMA of the weights (Polyak averaging; ``ema_decay`` per step), used for validation and as the
   final model; with ``lookahead`` the live weights are reset to the average every
-  ``lookahead_steps`` steps (Zhang et al. 2019, "Lookahead Optimizer"; hlb-CIFAR10/airbench);
+  ``lookahead_steps`` steps (Zhang et al. 2019, "Lookahead Optimizer"; hlb-CIFAR10/airbench),
+  and the average's decay ramps up as ``ema_decay · progress³`` (airbench94);
 - targets may be soft (mixup/cutmix): cross-entropy takes class probabilities directly.
 """
 
@@ -20,21 +21,41 @@ from typing import Any
 import torch
 from torch import nn
 
-from panspectra_core.training.schedules import BudgetedOneCycle
+from panspectra_core.training.schedules import BudgetedOneCycle, BudgetedTriangle
 from panspectra_core.training.tasks import ClassificationTask
 
 NO_DECAY_KEYS = ("pos_embed", "cls_token", "complex_weight", "relative_bias_table", "A_log", ".D")
 
 
-class GroupScaledOneCycle(BudgetedOneCycle):
-    """:class:`BudgetedOneCycle` whose rate is multiplied by each group's ``lr_scale``."""
+class _GroupScaled:
+    """Mixin for a per-step schedule: each group's rate is multiplied by its ``lr_scale``."""
 
     def get_lr(self) -> list[float]:
-        rates = super().get_lr()
-        return [
-            rate * group.get("lr_scale", 1.0)
-            for rate, group in zip(rates, self.optimizer.param_groups)
-        ]
+        rates = super().get_lr()  # type: ignore[misc]
+        groups = self.optimizer.param_groups  # type: ignore[attr-defined]
+        return [rate * group.get("lr_scale", 1.0) for rate, group in zip(rates, groups)]
+
+
+class GroupScaledOneCycle(_GroupScaled, BudgetedOneCycle):
+    """:class:`BudgetedOneCycle` whose rate is multiplied by each group's ``lr_scale``."""
+
+
+class GroupScaledTriangle(_GroupScaled, BudgetedTriangle):
+    """:class:`BudgetedTriangle` whose rate is multiplied by each group's ``lr_scale``."""
+
+
+NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
+
+
+def norm_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """The trainable parameters of the model's normalization layers (BatchNorm and friends)."""
+    return [
+        p
+        for module in model.modules()
+        if isinstance(module, NORM_LAYERS)
+        for p in module.parameters(recurse=False)
+        if p.requires_grad
+    ]
 
 
 def split_decay(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
@@ -98,7 +119,9 @@ class VisionTask(ClassificationTask):
         if self.lookahead and step % self.lookahead_steps:
             return
         decay = self.ema_decay
-        if not self.lookahead:  # warm-up of the average (timm's ModelEmaV3 adjustment)
+        if self.lookahead:  # airbench94: decay · progress³, so early steps move freely
+            decay *= self.schedule_progress() ** 3
+        else:  # warm-up of the average (timm's ModelEmaV3 adjustment)
             decay = min(decay, (1 + step) / (10 + step))
         for ema, live in zip(self.ema_model.parameters(), self.model.parameters()):
             ema.lerp_(live.detach(), 1.0 - decay)
@@ -107,18 +130,33 @@ class VisionTask(ClassificationTask):
         for ema, live in zip(self.ema_model.buffers(), self.model.buffers()):
             ema.copy_(live)
 
+    def schedule_progress(self) -> float:
+        """Share of training done in [0, 1]: the per-step schedule's position (which follows
+        a time budget too), else the step count over the planned steps."""
+        schedulers = self.lr_schedulers() if self._trainer is not None else None
+        sched = schedulers[0] if isinstance(schedulers, list) else schedulers
+        if isinstance(sched, BudgetedOneCycle):
+            return min(1.0, sched.effective_step() / max(1, sched.total_steps - 1))
+        total = self.trainer.estimated_stepping_batches if self._trainer is not None else 0
+        return min(1.0, self.global_step / total) if total and total != float("inf") else 1.0
+
     # -- optimizers ---------------------------------------------------------------------------
 
     def configure_optimizers(self) -> Any:
-        if self.optimizer_name == "adamw" and self.scheduler != "onecycle":
+        if self.optimizer_name == "adamw" and self.scheduler not in ("onecycle", "triangle"):
             return super().configure_optimizers()
         decay, no_decay = split_decay(self.model)
         if self.optimizer_name == "sgd":
+            # airbench: normalization parameters get bias_lr_scale × the rate with the same
+            # absolute decay per step; every other parameter (whitening and head biases too)
+            # the plain rate and decay
+            scaled = norm_parameters(self.model)
+            scaled_ids = {id(p) for p in scaled}
+            plain = [p for p in [*decay, *no_decay] if id(p) not in scaled_ids]
             groups = [
-                {"params": decay, "weight_decay": self.weight_decay, "lr_scale": 1.0},
-                # same absolute decay per step at a bias_lr_scale-times larger rate
+                {"params": plain, "weight_decay": self.weight_decay, "lr_scale": 1.0},
                 {
-                    "params": no_decay,
+                    "params": scaled,
                     "weight_decay": self.weight_decay / self.bias_lr_scale,
                     "lr_scale": self.bias_lr_scale,
                 },
@@ -133,5 +171,6 @@ class VisionTask(ClassificationTask):
         if self.scheduler == "none":
             return optimizer
         steps = max(1, int(self.trainer.estimated_stepping_batches))
-        sched = GroupScaledOneCycle(optimizer, self.lr, steps, budget_fraction=self.budget_fraction)
+        kind = GroupScaledTriangle if self.scheduler == "triangle" else GroupScaledOneCycle
+        sched = kind(optimizer, self.lr, steps, budget_fraction=self.budget_fraction)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -14,6 +14,7 @@ SCHEDULERS = registry_of(
     {
         "cosine": "cosine decay after a linear warm-up",
         "onecycle": "one-cycle (warm-up then cosine anneal), budget-aware",
+        "triangle": "linear warm-up then linear decay at fixed momentum (airbench), budget-aware",
         "cyclic": "triangular cyclic learning rate",
         "halving": "halve the rate every few epochs",
         "sigmoid": "sigmoid warm-up then decay (xPatch)",

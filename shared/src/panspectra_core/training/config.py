@@ -16,7 +16,7 @@ from panspectra_core.runtime import resolve_device
 #: Lightning precision settings the CLIs accept (``--precision``)
 PRECISIONS = ("32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 #: learning-rate schedules of the core tasks (:class:`~panspectra_core.training.tasks.BaseTask`)
-SCHEDULERS = ("cosine", "onecycle", "cyclic", "halving", "sigmoid", "decay90", "none")
+SCHEDULERS = ("cosine", "onecycle", "triangle", "cyclic", "halving", "sigmoid", "decay90", "none")
 #: clocks a training budget is measured with (``--budget-clock``; :mod:`.clock`)
 BUDGET_CLOCKS = ("wall", "cpu")
 

@@ -107,6 +107,51 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
         return [lr for _ in self.optimizer.param_groups]
 
 
+def triangle_values(
+    step: float,
+    total_steps: int,
+    max_lr: float,
+    *,
+    start: float = 0.2,
+    peak_at: float = 0.23,
+    end: float = 0.07,
+) -> float:
+    """Learning rate of the piecewise-linear warm-up/warm-down at ``step`` (may be fractional)
+    of ``total_steps``: from ``start · max_lr`` up to ``max_lr`` over the first ``peak_at`` of
+    the steps, then linearly down to ``end · max_lr`` at the last step ``total_steps − 1``
+    (Page's ResNet-9 and airbench94's schedule, Jordan 2024, arXiv:2404.00498; the defaults
+    are airbench94's, whose decay ends one step later, at ``total_steps``)."""
+    warm = int(total_steps * peak_at)
+    if step < warm:
+        fraction = step / warm
+        return max_lr * (start + (1.0 - start) * fraction)
+    fraction = min(1.0, (step - warm) / max(1, total_steps - 1 - warm))
+    return max_lr * (1.0 + (end - 1.0) * fraction)
+
+
+class BudgetedTriangle(BudgetedOneCycle):
+    """:func:`triangle_values` per optimizer step, budget-aware like :class:`BudgetedOneCycle`
+    (its position is the step or the spent share of the budget, whichever is ahead); momentum
+    is left as the optimizer has it."""
+
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        max_lr: float,
+        total_steps: int,
+        budget_fraction: Callable[[], float] = lambda: 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group["initial_lr"] = max_lr * 0.2
+        super().__init__(optimizer, max_lr, total_steps, budget_fraction, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        lr = triangle_values(self.effective_step(), self.total_steps, self.max_lr)
+        return [lr for _ in self.optimizer.param_groups]
+
+
 def budget_epoch(epoch: int, max_epochs: int, spent: float = 0.0) -> float:
     """The (possibly fractional) epoch a per-epoch schedule is evaluated at under a budget:
     ``epoch``, or the spent share of the budget times ``max_epochs − 1`` when that is ahead.

@@ -22,6 +22,7 @@ from panspectra_core.training.config import SCHEDULERS
 from panspectra_core.training.losses import LossFn, resolve_loss
 from panspectra_core.training.schedules import (
     BudgetedOneCycle,
+    BudgetedTriangle,
     budget_epoch,
     cosine_factor,
 )
@@ -68,13 +69,14 @@ class BaseTask(L.LightningModule):
         lr: peak learning rate (AdamW).
         weight_decay: AdamW weight decay.
         scheduler: ``cosine`` (per-epoch cosine to 0 with optional linear warm-up),
-            ``onecycle`` (per step), ``cyclic`` (triangular2 cyclical LR per step, Smith 2017),
+            ``onecycle`` (per step), ``triangle`` (linear warm-up and decay per step, airbench),
+            ``cyclic`` (triangular2 cyclical LR per step, Smith 2017),
             ``halving`` (lr · 0.5^epoch, Time-Series-Library's ``type1``), ``sigmoid`` (xPatch's
             per-epoch logistic warm-up and decay, :func:`sigmoid_schedule_factor`) or ``none``.
             Under a time budget every schedule but ``cyclic`` and ``none`` also advances with
             the spent share of the budget (:meth:`budget_fraction`,
             :func:`~.schedules.budget_epoch`), so a stopped run has been through the whole
-            schedule (``cosine`` and ``onecycle`` end annealed).
+            schedule (``cosine``, ``onecycle`` and ``triangle`` end annealed).
         warmup_epochs: linear warm-up epochs for ``cosine``.
         cycle_epochs: epochs per half cycle for ``cyclic``.
     """
@@ -181,10 +183,9 @@ class BaseTask(L.LightningModule):
                 "lr_scheduler": {"scheduler": sched, "interval": "epoch"},
             }
         steps = int(self.trainer.estimated_stepping_batches)
-        if self.scheduler == "onecycle":
-            sched = BudgetedOneCycle(
-                optimizer, self.lr, max(steps, 1), budget_fraction=self.budget_fraction
-            )
+        if self.scheduler in ("onecycle", "triangle"):
+            kind = BudgetedOneCycle if self.scheduler == "onecycle" else BudgetedTriangle
+            sched = kind(optimizer, self.lr, max(steps, 1), budget_fraction=self.budget_fraction)
         else:  # cyclic
             per_epoch = max(1, steps // max_epochs)
             sched = torch.optim.lr_scheduler.CyclicLR(
