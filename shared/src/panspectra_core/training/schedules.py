@@ -75,6 +75,8 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
         budget_fraction: callable returning the spent fraction of the time budget in [0, 1].
     """
 
+    initial_fraction = 1 / 25.0  # the first step's rate over max_lr
+
     def __init__(
         self,
         optimizer: torch.optim.Optimizer,
@@ -89,7 +91,7 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
         self._momentum_key = "betas" if "betas" in optimizer.defaults else "momentum"
         if last_epoch == -1:
             for group in optimizer.param_groups:
-                group["initial_lr"] = max_lr / 25.0
+                group["initial_lr"] = max_lr * self.initial_fraction
         super().__init__(optimizer, last_epoch)
 
     def effective_step(self) -> float:
@@ -134,18 +136,7 @@ class BudgetedTriangle(BudgetedOneCycle):
     (its position is the step or the spent share of the budget, whichever is ahead); momentum
     is left as the optimizer has it."""
 
-    def __init__(
-        self,
-        optimizer: torch.optim.Optimizer,
-        max_lr: float,
-        total_steps: int,
-        budget_fraction: Callable[[], float] = lambda: 0.0,
-        last_epoch: int = -1,
-    ) -> None:
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group["initial_lr"] = max_lr * 0.2
-        super().__init__(optimizer, max_lr, total_steps, budget_fraction, last_epoch)
+    initial_fraction = 0.2
 
     def get_lr(self) -> list[float]:
         lr = triangle_values(self.effective_step(), self.total_steps, self.max_lr)
