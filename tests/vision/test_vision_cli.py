@@ -56,10 +56,14 @@ def test_train_writes_the_contract(trained: tuple[Path, Path]) -> None:
         "params",
         "macs",
         "ece",
+        "temperature",
+        "ece_calibrated",
         "train_images_per_s",
     ):
         assert key in metrics, key
     assert 0 <= metrics["top1"] <= 1 and metrics["top5"] == 1.0  # 3 classes
+    assert metrics["temperature"] > 0 and 0 <= metrics["ece_calibrated"] <= 1
+    assert metrics["temperature_fit_images"] == metrics["n_val"] > 0
     assert metrics["n_test"] == 6 and metrics["n_train"] + metrics["n_val"] == 30
     assert (out / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert (out / "model.safetensors").is_file() and (out / "config.yaml").is_file()
@@ -77,6 +81,49 @@ def test_predict_on_folder_zip_and_single_image(trained: tuple[Path, Path], tmp_
         assert len(table) == rows and list(table[0]) == ["path", "label", "probability", "top5"]
         assert table[0]["label"] in {"class0", "class1", "class2"}
         assert 0 < float(table[0]["probability"]) <= 1 and table[0]["top5"].count(":") == 3
+
+
+def test_predict_divides_the_logits_by_the_fitted_temperature(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The CSV's probability is softmax(TTA logits / T) with the T of metrics.json; a
+    checkpoint without a stored T (older runs) predicts with T = 1; a bad T is refused."""
+    import dataclasses
+
+    import torch
+
+    from panspectra_core.checkpoint import CheckpointError
+    from panspectra_vision.evaluation import tta_logits
+    from panspectra_vision.predict import VisionPredictor, check_meta
+
+    images, out = trained
+    ckpt = out / "model.safetensors"
+    temperature = json.loads((out / "metrics.json").read_text())["temperature"]
+    predictor = VisionPredictor.load(ckpt)
+    assert predictor.temperature == temperature
+    image = images / "class1" / "03.png"
+    batch = predictor.preprocess([predictor.decode(image.read_bytes())])
+    with torch.no_grad():
+        logits = tta_logits(predictor.model, batch, predictor.tta).float()
+    dest = tmp_path / "one.csv"
+    assert predict(ckpt, image, dest, "-q")[0] == 0
+    row = next(csv.DictReader(dest.open()))
+    assert float(row["probability"]) == pytest.approx(
+        float((logits / temperature).softmax(1).max()), abs=1e-5
+    )
+    for t in (0.25, 4.0):  # a temperature other than the fitted one changes the output
+        predictor.temperature = t
+        probs = predictor.predict_batch(batch)
+        assert torch.allclose(probs, (logits / t).softmax(1), atol=1e-6)
+    meta = predictor.meta
+    old = dataclasses.replace(meta, preprocessing={**meta.preprocessing})
+    del old.preprocessing["temperature"]
+    assert VisionPredictor(predictor.model, old).temperature == 1.0
+    for bad in (0.0, -1.0, float("nan"), "hot"):
+        pre = {**meta.preprocessing, "temperature": bad}
+        doctored = dataclasses.replace(meta, preprocessing=pre)
+        with pytest.raises(CheckpointError, match="temperature"):
+            check_meta(doctored, ckpt)
 
 
 def test_predict_counts_bad_images_and_refuses_an_existing_output(
@@ -111,6 +158,8 @@ def test_evaluate_and_explain(trained: tuple[Path, Path], tmp_path: Path) -> Non
     assert code == 0, err
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert metrics["n_images"] == 36 and 0 <= metrics["top1"] <= 1
+    trained_metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["temperature"] == trained_metrics["temperature"]
     for method in ("rollout", "gradcam"):
         dest = tmp_path / method
         code, err = run(

@@ -38,6 +38,8 @@ COLUMNS = (
     "top1",
     "top5",
     "ece",
+    "temperature",
+    "ece_calibrated",
     "params",
     "macs",
     "train_images_per_s",
@@ -121,6 +123,9 @@ def run_row(model: str, budget: float, seed: int, args: argparse.Namespace, gflo
         "top1": round(m["top1"], 4),
         "top5": round(m["top5"], 4),
         "ece": round(m["ece"], 4),
+        # runs before temperature scaling have neither key
+        "temperature": round(m["temperature"], 3) if "temperature" in m else "",
+        "ece_calibrated": round(m["ece_calibrated"], 4) if "ece_calibrated" in m else "",
         "params": m["params"],
         "macs": m["macs"],
         "train_images_per_s": round(m["train_images_per_s"], 1),
@@ -147,6 +152,11 @@ def merge(rows: list[dict], path: Path) -> list[dict]:
     return table
 
 
+def _fmt(value: str | None, spec: str) -> str:
+    """A CSV number formatted with ``spec``; blank stays blank."""
+    return format(float(value), spec) if value not in (None, "") else ""
+
+
 def write_markdown(table: list[dict], path: Path) -> None:
     from panspectra_vision.cli import DEFAULT_MODEL
 
@@ -159,18 +169,23 @@ def write_markdown(table: list[dict], path: Path) -> None:
         "however busy the machine was; `train CPU s` is what the run got, `wall s` the whole",
         "command (data, training, test with TTA) and `load` the machine's 1-minute load average",
         "during it. GFLOP/s: 1024² matmul at the run's thread count, measured just before it.",
+        "ECE: 15-bin expected calibration error of the test softmax; `T`: the temperature",
+        "fitted on the validation logits (same TTA), `ECE T`: the test ECE of softmax(logits / T)",
+        "(blank: run before the temperature was fitted).",
         "",
-        "| model | budget (min) | clock | seed | threads | precision | top-1 | top-5 | ECE "
-        "| params | MMACs | train img/CPU-s | images seen | epochs | train CPU s | wall s | load "
-        "| GFLOP/s fp32 / bf16 |",
-        "|" + "---|" * 18,
+        "| model | budget (min) | clock | seed | threads | precision | top-1 | top-5 | ECE | T "
+        "| ECE T | params | MMACs | train img/CPU-s | images seen | epochs | train CPU s | wall s "
+        "| load | GFLOP/s fp32 / bf16 |",
+        "|" + "---|" * 20,
     ]
     for r in table:
         model = f"**{r['model']}** (default)" if r["model"] == DEFAULT_MODEL else r["model"]
         cells = [
             model, r["budget_min"], r["budget_clock"], r["seed"], r["threads"],
             r["precision"], f"{float(r['top1']):.4f}", f"{float(r['top5']):.4f}",
-            f"{float(r['ece']):.3f}", f"{int(r['params']):,}", f"{int(r['macs']) / 1e6:.1f}",
+            f"{float(r['ece']):.3f}", _fmt(r.get("temperature"), ".2f"),
+            _fmt(r.get("ece_calibrated"), ".3f"), f"{int(r['params']):,}",
+            f"{int(r['macs']) / 1e6:.1f}",
             r["train_images_per_cpu_s"], f"{int(r['images_seen']) / 1000:.0f}k",
             r["epochs_run"], r["train_cpu_seconds"], r["wall_seconds"], r["load_avg"],
             f"{r['gflops_fp32']} / {r['gflops_bf16']}",

@@ -2,7 +2,8 @@
 
 Accuracy, per-class accuracy and the confusion matrix come from the core
 (:func:`panspectra_core.metrics.classification_metrics`); here are the image-specific parts:
-flip / translate TTA, top-5, the expected calibration error, MACs and images/s.
+flip / translate TTA, top-5, the expected calibration error before and after temperature
+scaling (:mod:`panspectra_core.calibration`), MACs and images/s.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from panspectra_core.calibration import apply_temperature
 from panspectra_core.metrics import (
     classification_metrics,
     expected_calibration_error,
@@ -62,9 +64,13 @@ def predict_logits(
     return torch.cat(outs), torch.cat(targets), seconds
 
 
-def score(logits: Tensor, targets: Tensor, class_names: list[str]) -> dict[str, Any]:
+def score(
+    logits: Tensor, targets: Tensor, class_names: list[str], temperature: float = 1.0
+) -> dict[str, Any]:
     """top1, top5, ECE, per-class accuracy, confusion matrix (+ the core's balanced accuracy,
-    macro-F1, κ, ROC-AUC) of (N, K) logits against (N,) targets."""
+    macro-F1, κ, ROC-AUC) of (N, K) logits against (N,) targets; ``ece`` is that of the raw
+    softmax, ``ece_calibrated`` that of ``softmax(logits / temperature)`` (the rest do not
+    depend on the temperature)."""
     probabilities = logits.softmax(1).double().numpy()
     y_true, y_pred = targets.numpy(), logits.argmax(1).numpy()
     core = classification_metrics(
@@ -78,6 +84,10 @@ def score(logits: Tensor, targets: Tensor, class_names: list[str]) -> dict[str, 
         "top1": top_k_accuracy(probabilities, y_true, 1),
         "top5": top_k_accuracy(probabilities, y_true, 5),
         "ece": expected_calibration_error(probabilities, y_true),
+        "temperature": temperature,
+        "ece_calibrated": expected_calibration_error(
+            apply_temperature(logits.double(), temperature).numpy(), y_true
+        ),
         **{k: v for k, v in core.items() if k != "accuracy"},
     }
 

@@ -4,6 +4,12 @@ Outputs of a training run (in ``--output``; ``seed_<s>/`` each with ``--seeds``)
 ``model.safetensors`` (weights + preprocessing + class names), ``metrics.json``,
 ``confusion_matrix.png``, ``config.yaml`` and Lightning's ``lightning/`` checkpoints (for
 ``--resume``) and ``logs/``.
+
+Calibration: after training, one temperature ``T`` is fitted on the validation split's logits,
+computed with the same test-time augmentation as the test split's (Guo et al. 2017; ``T = 1``
+without a validation split). It is stored with the checkpoint's preprocessing, ``predict``
+divides the logits by it, and metrics.json reports ``temperature`` and the test ECE before
+(``ece``) and after (``ece_calibrated``) scaling.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from panspectra_core.calibration import fit_temperature
 from panspectra_core.checkpoint import save_checkpoint
 from panspectra_core.errors import UserError
 from panspectra_core.kit import RunConfig, trainer_config
@@ -142,6 +149,10 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     )
     result = fit(task, train_loader, val_loader, trainer_config(cfg, **monitor), out)
     final = task.final_model().cpu().eval()
+    temperature, n_calibration = 1.0, 0
+    if val_loader is not None and len(data.val):
+        val_logits, val_targets, _ = predict_logits(final, val_loader, cfg.tta)
+        temperature, n_calibration = fit_temperature(val_logits, val_targets), len(val_targets)
     logits, targets, seconds = predict_logits(
         final,
         eval_loader(data.test, data.normalizer, cfg.eval_batch_size, cfg.channels_last),
@@ -150,7 +161,8 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     metrics = {
         "model": cfg.model,
         "dataset": cfg.dataset or str(cfg.data),
-        **score(logits, targets, data.class_names),
+        **score(logits, targets, data.class_names, temperature),
+        "temperature_fit_images": n_calibration,
         "params": count_params(final),
         "macs": count_macs(final, data.spec.channels, data.spec.size),
         "train_seconds": result.train_seconds,
@@ -176,9 +188,9 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         model_name=cfg.model,
         model_kwargs=kwargs,
         domain=DOMAIN,
-        preprocessing={**data.preprocessing(), "tta": cfg.tta},
+        preprocessing={**data.preprocessing(), "tta": cfg.tta, "temperature": temperature},
         config=cfg.recorded(),
-        metrics={k: metrics[k] for k in ("top1", "top5", "ece")},
+        metrics={k: metrics[k] for k in ("top1", "top5", "ece", "temperature", "ece_calibrated")},
         input_spec={"image_size": data.spec.size, "channels": data.spec.channels},
     )
     return metrics
@@ -219,7 +231,7 @@ def evaluate(cfg: RunConfig, out: Path) -> dict[str, Any]:
     targets = remap[targets]
     metrics = {
         "model": predictor.meta.model_name,
-        **score(logits, targets, pre["class_names"]),
+        **score(logits, targets, pre["class_names"], predictor.temperature),
         "n_images": len(targets),
         "tta": tta,
         "test_images_per_s": len(targets) * _views(tta) / max(seconds, 1e-9),

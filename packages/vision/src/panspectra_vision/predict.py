@@ -3,6 +3,8 @@
 Images are decoded with the checkpoint's stored geometry and normalization; unreadable or
 too-small images are skipped, counted and named in a warning. The CSV has one row per image:
 ``path,label,probability,top5`` (top5: ``class:probability`` pairs separated by ``;``).
+The probabilities are ``softmax(logits / T)`` with the checkpoint's fitted temperature ``T``
+(``T = 1`` for checkpoints written before it was stored).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from panspectra_core.calibration import apply_temperature
 from panspectra_core.checkpoint import CheckpointError, CheckpointMeta, read_checkpoint_meta
 from panspectra_core.errors import UserError
 from panspectra_core.io import atomic_write
@@ -43,6 +46,7 @@ class VisionPredictor(Predictor):
         self.normalizer = Normalizer(pre["mean"], pre["std"], pre["max_value"])
         self.spec = DecodeSpec(pre["image_size"], pre["channels"], 1, pre.get("bits", 8))
         self.tta = pre.get("tta", "none")
+        self.temperature = float(pre.get("temperature", 1.0))
         self.counts: dict[str, int] = {}
         self.skipped: list[tuple[str, str]] = []  # (image, reason), reported by the caller
 
@@ -66,7 +70,8 @@ class VisionPredictor(Predictor):
 
     @torch.no_grad()
     def predict_batch(self, batch: Tensor) -> Tensor:
-        return tta_logits(self.model, batch.to(self.device), self.tta).softmax(1).cpu()
+        logits = tta_logits(self.model, batch.to(self.device), self.tta).float()
+        return apply_temperature(logits, self.temperature).cpu()
 
     def postprocess(self, outputs: Tensor, items: Sequence[Any]) -> list[Tensor]:
         return list(outputs)
@@ -98,6 +103,12 @@ def check_meta(meta: CheckpointMeta, path: Any) -> None:
             )
     if not all(math.isfinite(v) for v in mean) or not all(math.isfinite(v) and v > 0 for v in std):
         raise CheckpointError(f"{path}: normalization statistics must be finite, std > 0")
+    try:
+        temperature = float(pre.get("temperature", 1.0))
+    except (TypeError, ValueError):
+        temperature = math.nan
+    if not (math.isfinite(temperature) and temperature > 0):
+        raise CheckpointError(f"{path}: the stored temperature must be finite and > 0")
 
 
 def raise_nothing_readable(predictor: VisionPredictor, path: Path) -> None:
