@@ -191,3 +191,20 @@ def test_default_window_lengths_fit_the_file_and_keep_the_users_values():
     assert default_window_lengths(None, 726, horizon=30) == (96, 30)  # the user's H is kept
     assert default_window_lengths(None, 726, lookback=200) == (200, 24)
     assert default_window_lengths(None, 10) == (96, 96)  # nothing fits: split_borders explains
+
+
+def test_select_keeps_the_candidate_with_the_lowest_validation_mse(tmp_path, series_csv):
+    out = tmp_path / "run"
+    argv = ["train", "--data", str(series_csv), "--targets", "a", *FLAGS, "--epochs", "2"]
+    argv += ["--select", "ts_test_linear,seasonal_naive", "--season", "24"]
+    assert main([*argv, "--output", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    candidates = metrics["selection"]["candidates"]
+    assert set(candidates) == {"ts_test_linear", "seasonal_naive"}
+    chosen = min(candidates, key=lambda name: candidates[name]["val_mse"])
+    assert metrics["selection"]["chosen"] == metrics["model"] == chosen
+    assert metrics["val_mse"] == pytest.approx(candidates[chosen]["val_mse"])
+    total = sum(c["train_seconds"] for c in candidates.values())
+    assert metrics["train_seconds"] == pytest.approx(total)  # the cost of all candidates
+    both = [*argv, "--model", "dlinear", "--output", str(tmp_path / "both")]
+    assert main(both) == 2 and not (tmp_path / "both").exists()  # contradicting flags

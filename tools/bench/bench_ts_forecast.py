@@ -63,6 +63,13 @@ def _row_key(dataset: str, model: str, horizon: int, seeds: list[int], extra: li
     return f"{dataset}|{model}|H{horizon}|seeds={','.join(map(str, seeds))}|{' '.join(extra)}"
 
 
+def model_flags(model: str) -> list[str]:
+    """``--model NAME``, or for ``select:A+B`` the validation choice ``--select A,B``."""
+    if model.startswith("select:"):
+        return ["--select", model.removeprefix("select:").replace("+", ",")]
+    return ["--model", model]
+
+
 def run_row(
     dataset: str, model: str, horizon: int, lookback: int, seed: int, extra: list[str]
 ) -> dict:
@@ -76,8 +83,7 @@ def run_row(
             "train",
             "--dataset",
             dataset,
-            "--model",
-            model,
+            *model_flags(model),
             "--lookback",
             str(lookback),
             "--horizon",
@@ -106,6 +112,7 @@ def run_row(
         "mse": metrics["mse"],
         "mae": metrics["mae"],
         "val_mse": metrics.get("val_mse"),
+        "chosen": (metrics.get("selection") or {}).get("chosen"),
         "train_seconds": metrics["train_seconds"],
         "train_cpu_seconds": [metrics.get("train_cpu_seconds")],
         "time_limit_reached": [metrics.get("time_limit_reached")],
@@ -343,7 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default="ETTh1,ETTh2,ETTm1")
     parser.add_argument("--horizons", default="96,192,336,720")
-    parser.add_argument("--models", default=None, help="comma-separated (default: DEFAULT_MODEL)")
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="comma-separated (default: DEFAULT_MODEL); select:A+B trains A and B and keeps the "
+        "one with the lower validation MSE (ts-forecast train --select A,B)",
+    )
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--lookback", type=int, default=96)
     parser.add_argument("--extra", default="", help="extra train flags, e.g. '--epochs 3'")

@@ -108,29 +108,87 @@ def dataset_protocol_defaults(values: dict[str, Any]) -> dict[str, Any]:
     help="train a model and score it on every test window and the naive baselines",
 )
 def train(cfg: RunConfig, out: Path) -> dict:
-    from panspectra_ts.pipeline import settings_of, train_forecaster, write_run
+    from panspectra_ts.pipeline import write_run
 
-    source = _source(cfg)
-    tc = trainer_config(cfg)
-    workdir = out / "train"
-    run = train_forecaster(
-        source,
-        cfg.model,
-        settings_of(cfg, cfg.sources),
-        horizon=cfg.horizon,
-        seed=cfg.seed,
-        workdir=workdir,
-        trainer_overrides={k: getattr(tc, k) for k in _TRAINER_FIELDS},
-        season=cfg.season,
-        fixed=frozenset(k for k, s in cfg.sources.items() if s in ("user", "config")),
-    )
-    shutil.rmtree(workdir, ignore_errors=True)
+    run = _train_selected(cfg, out / "train") if cfg.select else _train_one(cfg, out / "train")
     metrics = write_run(
         run, out, fill=cfg.fill, duplicates=cfg.duplicates, seed=cfg.seed, plot=not cfg.no_plot
     )
     keys = ("model", "dataset", "mse", "mae", "test_windows", "train_seconds")
     print(json.dumps({k: metrics.get(k) for k in keys}))
     return metrics
+
+
+def _train_one(cfg: RunConfig, workdir: Path):
+    """Train ``cfg.model`` with the run's settings (its recipe under the user's flags)."""
+    from panspectra_ts.pipeline import settings_of, train_forecaster
+
+    tc = trainer_config(cfg)
+    try:
+        return train_forecaster(
+            _source(cfg),
+            cfg.model,
+            settings_of(cfg, cfg.sources),
+            horizon=cfg.horizon,
+            seed=cfg.seed,
+            workdir=workdir,
+            trainer_overrides={k: getattr(tc, k) for k in _TRAINER_FIELDS},
+            season=cfg.season,
+            fixed=frozenset(k for k, s in cfg.sources.items() if s in ("user", "config")),
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _train_selected(cfg: RunConfig, workdir: Path):
+    """Train every model of ``--select`` (each with its own recipe under the user's flags) and
+    return the one with the lowest validation MSE; the test split plays no part in the choice.
+
+    A ``--max-train-minutes`` budget is shared in order: each candidate may spend the budget
+    left divided by the candidates left, so time a cheap model does not use goes to the next.
+    ``metrics.json → selection`` lists every candidate's validation MSE and cost; the run's
+    ``train_seconds`` and ``train_cpu_seconds`` are the totals over the candidates.
+    """
+    from panspectra_core.errors import UserError
+
+    if cfg.sources.get("model") in ("user", "config"):
+        raise UserError("--select chooses the model: give --model or --select, not both")
+    explicit = {
+        k: cfg[k]
+        for k, source in cfg.sources.items()
+        if source in ("user", "config") and k not in ("select", "model", "max_train_minutes")
+    }
+    budget = cfg.max_train_minutes * 60 if cfg.max_train_minutes else None
+    clock_key = "train_cpu_seconds" if cfg.budget_clock == "cpu" else "train_seconds"
+    runs, spent = [], {"train_seconds": 0.0, "train_cpu_seconds": 0.0}
+    for index, name in enumerate(cfg.select):
+        values = {**explicit, "model": name, "seed": cfg.seed}
+        if budget is not None:
+            share = max(budget - spent[clock_key], 0.0) / (len(cfg.select) - index)
+            values["max_train_minutes"] = max(share, 1.0) / 60
+        run = _train_one(app.resolve(app.verbs["train"], values), workdir / name)
+        for key in spent:
+            spent[key] += run.metrics.get(key) or 0.0
+        runs.append(run)
+    scored = [r for r in runs if r.metrics["val_mse"] == r.metrics["val_mse"]]  # not NaN
+    if not scored:
+        raise UserError("--select needs validation windows to choose by; the split has none")
+    best = min(scored, key=lambda r: r.metrics["val_mse"])
+    best.metrics["selection"] = {
+        "rule": "lowest validation MSE",
+        "chosen": best.model_name,
+        "candidates": {
+            r.model_name: {
+                "val_mse": r.metrics["val_mse"],
+                "train_seconds": r.metrics.get("train_seconds"),
+                "train_cpu_seconds": r.metrics.get("train_cpu_seconds"),
+                "epochs": r.metrics.get("epochs"),
+            }
+            for r in runs
+        },
+    }
+    best.metrics.update(spent)
+    return best
 
 
 @app.verb("evaluate", options=EVALUATE_OPTIONS, help="score a checkpoint on a dataset or file")

@@ -191,6 +191,15 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         cli=False,
     ),
     Option("no_plot", bool, False, "skip forecast.png", "output", record=False),
+    Option(
+        "select",
+        name_list,
+        None,
+        "train each of these models with its own recipe and keep the one with the lowest "
+        "validation MSE, e.g. cyclenet,xpatch (a --max-train-minutes budget is shared)",
+        "model",
+        metavar="MODELS",
+    ),
     *COMMON_OPTIONS,
     *(
         opt.with_default(_GENERIC[opt.name]) if opt.name in _GENERIC else opt
