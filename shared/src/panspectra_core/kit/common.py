@@ -61,7 +61,7 @@ OUTPUT = Option(
 COMMON_OPTIONS: tuple[Option, ...] = (
     OUTPUT,
     Option("overwrite", bool, False, "replace an existing output", group="output", record=False),
-    Option("seed", int, 0, "random seed (default: 0)", group="run"),
+    Option("seed", int, 0, "random seed", group="run"),
     Option(
         "seeds",
         seed_list,
