@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from audio_test_helpers import tone, write
 
 from panspectra_audio.audio_io import read_audio, write_audio
-from panspectra_audio.data.clips import fit_length
+from panspectra_audio.data.clips import ClipDataset, fit_length, random_lowpass, speed_factors
 from panspectra_audio.data.mixtures import read_pair
 from panspectra_audio.data.user import labelled_files, paired_files
 from panspectra_core.errors import UserError
@@ -89,3 +90,40 @@ def test_fit_length_crops_to_the_loudest_window_and_centres_short_clips():
     assert short[10:20].sum() == 10 and short.sum() == 10
     rng = np.random.default_rng(0)
     assert len(fit_length(x, 64, rng)) == 64
+
+
+def test_speed_perturbation_scales_duration_and_pitch_together(tmp_path):
+    """A 500 Hz tone of 0.5 s comes out f times shorter and f times higher for a factor f from
+    1 ± spread (250 cycles either way); evaluation clips are never perturbed."""
+    path = write(tmp_path / "tone.wav", tone(0.5, 500.0))
+    common = {"sample_rate": 8000, "num_samples": 8000}
+    train = ClipDataset([path], [0], train=True, speed_perturb=0.2, **common)
+    torch.manual_seed(0)
+    ratios = []
+    for _ in range(8):
+        x = train[0]["x"].numpy()
+        loud = np.flatnonzero(np.abs(x) > 0.1)
+        span = (loud[-1] - loud[0]) / 8000
+        freq = np.argmax(np.abs(np.fft.rfft(x, 2**16))) * 8000 / 2**16
+        assert span * freq == pytest.approx(250, rel=0.01)
+        ratios.append(freq / 500)
+    assert 0.8 - 1e-3 <= min(ratios) < max(ratios) <= 1.2 + 1e-3
+    assert max(ratios) - min(ratios) > 0.02
+    assert speed_factors(0.02) == [0.98, 0.99, 1.0, 1.01, 1.02]
+    plain = ClipDataset([path], [0], train=False, speed_perturb=0.2, **common)[0]["x"].numpy()
+    loud = np.flatnonzero(np.abs(plain) > 0.1)
+    assert (loud[-1] - loud[0]) / 8000 == pytest.approx(0.5, abs=0.001)
+
+
+def test_random_lowpass_keeps_the_low_band_and_removes_the_top():
+    noise = np.random.default_rng(0).standard_normal(8000).astype(np.float32)
+    out = random_lowpass(noise, 8000, np.random.default_rng(1))
+    assert out.dtype == np.float32 and out.shape == noise.shape
+
+    def band(x, lo, hi):
+        spectrum = np.abs(np.fft.rfft(x)) ** 2
+        freqs = np.fft.rfftfreq(len(x), 1 / 8000)
+        return spectrum[(freqs >= lo) & (freqs < hi)].sum()
+
+    assert band(out, 0, 700) == pytest.approx(band(noise, 0, 700), rel=0.05)
+    assert band(out, 3700, 4000) < 0.5 * band(noise, 3700, 4000)

@@ -58,6 +58,26 @@ CLIP_SECONDS = Option(
     recipe=True,
     validate=positive,
 )
+SPEED_PERTURB = Option(
+    "speed_perturb",
+    float,
+    0.0,
+    "speed perturbation of training clips: factors 1 ± this in steps of 0.01 (0: off; "
+    "default: recipe)",
+    "training",
+    recipe=True,
+    validate=lambda v: None if 0 <= v < 0.5 else "expected a spread in [0, 0.5)",
+)
+LOWPASS = Option(
+    "lowpass",
+    float,
+    0.0,
+    "probability that a training clip is band-limited (cutoff 1-3.5 kHz, like a narrow-band "
+    "microphone; 0: off; default: recipe)",
+    "training",
+    recipe=True,
+    validate=lambda v: None if 0 <= v <= 1 else "expected a probability in [0, 1]",
+)
 
 SEGMENT_SECONDS = Option(
     "segment_seconds",

@@ -145,7 +145,14 @@ def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, 
     files = [*split.train, *split.test]
     cache = sum(p.stat().st_size for p in files) < CACHE_BYTES  # keep decoded clips if small
     common = {"sample_rate": rate, "num_samples": num_samples, "mono": cfg.mono, "cache": cache}
-    train_set = ClipDataset(split.train, split.train_y, train=True, **common)
+    train_set = ClipDataset(
+        split.train,
+        split.train_y,
+        train=True,
+        speed_perturb=cfg.speed_perturb,
+        lowpass=cfg.lowpass,
+        **common,
+    )
     test_set = ClipDataset(split.test, split.test_y, **common)
     kwargs = _model_kwargs(cfg, len(split.classes), num_samples, rate)
     model = create_model(cfg.model, **kwargs)
