@@ -77,6 +77,8 @@ def test_causal_enhancer_streams_like_offline(chunk):
 
 
 def test_chunk_step_equals_frame_by_frame_steps():
+    """step_frames over chunks (core MambaBlock.step_chunk) == the per-frame reference (core
+    MambaBlock.step, one frame at a time) == the offline forward."""
     model, _, _ = _build("mamba_causal_enhance")
     net = model.mask_net.eval()
     codes = torch.rand(2, 16, 7)
@@ -85,12 +87,15 @@ def test_chunk_step_equals_frame_by_frame_steps():
         rest, _ = net.step_frames(codes[..., 4:], state)
         reference, ref_state = [], None
         for t in range(7):
-            mask, ref_state = net.step(codes[..., t], ref_state)
+            mask, ref_state = net.step_frames(codes[..., t : t + 1], ref_state, per_frame=True)
             reference.append(mask)
         offline = net(codes)
-    reference = torch.stack(reference, -1)
+    reference = torch.cat(reference, -1)
     assert torch.allclose(torch.cat([chunked, rest], -1), reference, atol=1e-6)
     assert torch.allclose(reference, offline, atol=1e-5)
+    with torch.no_grad():
+        single, _ = net.step(codes[..., 0], None)
+    assert torch.allclose(single, reference[..., 0], atol=1e-6)
 
 
 def test_causal_enhancer_output_does_not_depend_on_the_future():

@@ -157,6 +157,34 @@ def test_last_state_streams_segments(backend):
     torch.testing.assert_close(decay * x_first + x_second, last)
 
 
+@pytest.mark.parametrize("chunk_size", [4, 64])
+def test_chunked_scan_resumes_from_an_initial_state(chunk_size):
+    """The second segment started from the first one's last state gives the whole sequence's
+    outputs and last state, and gradients reach the initial state and the earlier inputs."""
+    inputs = make_inputs(batch=2, dim=3, length=21, n_state=4)
+    y, last = run(selective_scan_ref, inputs, delta_softplus=True, return_last_state=True)
+
+    def cut(sl):
+        timed = ("u", "delta", "B", "C", "z")
+        return {k: (v[..., sl] if k in timed else v) for k, v in inputs.items()}
+
+    u = inputs["u"].clone().requires_grad_()
+    first = {**cut(slice(0, 8)), "u": u[..., :8]}
+    y1, x1 = run(selective_scan_chunked, first, delta_softplus=True, return_last_state=True)
+    y2, x2 = run(
+        selective_scan_chunked,
+        {**cut(slice(8, None)), "u": u[..., 8:]},
+        delta_softplus=True,
+        return_last_state=True,
+        chunk_size=chunk_size,
+        initial_state=x1,
+    )
+    torch.testing.assert_close(torch.cat([y1, y2], -1), y, rtol=0, atol=1e-12)
+    torch.testing.assert_close(x2, last, rtol=0, atol=1e-12)
+    (grad,) = torch.autograd.grad(y2.sum(), u)
+    assert grad[..., :8].abs().sum() > 0  # through the initial state
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_low_precision_returns_input_dtype(dtype):
     inputs = make_inputs(dtype=torch.float32, seed=5)

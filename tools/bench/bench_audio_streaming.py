@@ -2,14 +2,15 @@
 time / audio duration) chunk by chunk, and the algorithmic latency.
 
 The model is applied with :class:`panspectra_audio.models.tasnet.StreamingEnhancer` (the core
-``MambaBlock.step`` per frame, state carried between chunks) to 10 s of audio cut in chunks of
-``--chunk-ms``; the offline forward on the same signal is timed for reference. Weights do not
+``MambaBlock.step_chunk`` once per chunk, state carried between chunks) to 10 s of audio cut in
+chunks of ``--chunk-ms``; the same stream with the per-frame reference (``MambaBlock.step``
+frame by frame) and the offline forward on the same signal are timed for comparison. Weights do not
 change the speed: a checkpoint is used when given, else the registered model's initial weights.
 The RTF is reported from the process CPU time (the compute of the one thread) and from the
 wall clock (which on a shared machine also counts waiting for a core).
 Writes ``tools/bench/results/audio_streaming.md`` / ``.json``.
 
-    python tools/bench/bench_audio_streaming.py --chunk-ms 8 16 24 --threads 1
+    python tools/bench/bench_audio_streaming.py --chunk-ms 8 16 24 80 --repeats 7 --threads 1
 """
 
 from __future__ import annotations
@@ -67,13 +68,16 @@ def main() -> None:
         f"{offline / args.seconds:.4f}.",
         "",
         "| chunk ms | RTF (CPU time) | RTF (wall, shared machine) | CPU ms per chunk | "
-        "algorithmic latency ms | max abs diff vs offline |",
-        "|---|---|---|---|---|---|",
+        "RTF per-frame steps (CPU time) | algorithmic latency ms | max abs diff vs offline |",
+        "|---|---|---|---|---|---|---|",
     ]
     rows = []
     for chunk_ms in args.chunk_ms:
         chunk = max(model.stride, round(chunk_ms * rate / 1000) // model.stride * model.stride)
         seconds, wall = _time(lambda c=chunk: StreamingEnhancer(model).run(signal, c), args.repeats)
+        per_frame, _ = _time(
+            lambda c=chunk: StreamingEnhancer(model, per_frame=True).run(signal, c), args.repeats
+        )
         with torch.no_grad():
             diff = float((StreamingEnhancer(model).run(signal, chunk) - model(signal)).abs().max())
         n_chunks = -(-signal.shape[-1] // chunk)
@@ -84,6 +88,7 @@ def main() -> None:
                 "rtf_cpu": seconds / args.seconds,
                 "rtf_wall": wall / args.seconds,
                 "per_chunk_ms": 1000 * seconds / n_chunks,
+                "rtf_cpu_per_frame_steps": per_frame / args.seconds,
                 "latency_ms": latency,
                 "max_abs_diff": diff,
             }
@@ -91,7 +96,8 @@ def main() -> None:
         lines.append(
             f"| {1000 * chunk / rate:g} | {seconds / args.seconds:.3f} | "
             f"{wall / args.seconds:.3f} | "
-            f"{1000 * seconds / n_chunks:.2f} | {latency:g} | {diff:.1e} |"
+            f"{1000 * seconds / n_chunks:.2f} | {per_frame / args.seconds:.3f} | "
+            f"{latency:g} | {diff:.1e} |"
         )
     lines += [
         "",
@@ -99,7 +105,14 @@ def main() -> None:
         "chunk needs the whole encoder window). Command: `python "
         "tools/bench/bench_audio_streaming.py "
         + " ".join(
-            ["--chunk-ms", *(f"{c:g}" for c in args.chunk_ms), "--threads", str(args.threads)]
+            [
+                "--chunk-ms",
+                *(f"{c:g}" for c in args.chunk_ms),
+                "--repeats",
+                str(args.repeats),
+                "--threads",
+                str(args.threads),
+            ]
         )
         + "`.",
     ]

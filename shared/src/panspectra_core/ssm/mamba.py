@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .scan_chunked import selective_scan_chunked
 from .scan_dispatch import selective_scan
+from .scan_ref import compute_dtype
 
 
 class MambaState(NamedTuple):
@@ -102,39 +104,54 @@ class MambaBlock(nn.Module):
         dt, B, C = torch.split(self.x_proj(x), [self.dt_rank, self.d_state, self.d_state], -1)
         return F.linear(dt, self.dt_proj.weight), B, C
 
+    def _scan(self, x, delta, B, C, z, cdtype, scan=None, **kwargs):
+        """The block's selective scan: x (batch, d_inner, L); delta, z (batch, L, d_inner);
+        B, C (batch, L, N); ``scan``: :func:`selective_scan` on ``scan_backend`` by default."""
+        if scan is None:
+            scan, kwargs = selective_scan, {**kwargs, "backend": self.scan_backend}
+        return scan(
+            x,
+            delta.transpose(1, 2),
+            -torch.exp(self.A_log.to(cdtype)),
+            B.transpose(1, 2),
+            C.transpose(1, 2),
+            self.D.to(cdtype),
+            z.transpose(1, 2),
+            delta_bias=self.dt_proj.bias.to(cdtype),
+            delta_softplus=True,
+            **kwargs,
+        )
+
     def forward(self, hidden: Tensor) -> Tensor:
         """hidden: (batch, L, d_model) → (batch, L, d_model)."""
         length = hidden.shape[1]
         x, z = self.in_proj(hidden).chunk(2, dim=-1)  # (batch, L, d_inner) each
         x = F.silu(self.conv1d(x.transpose(1, 2))[..., :length])  # (batch, d_inner, L)
         delta, B, C = self._ssm_params(x.transpose(1, 2))
-        y = selective_scan(
-            x,
-            delta.transpose(1, 2),
-            -torch.exp(self.A_log.float()),
-            B.transpose(1, 2),
-            C.transpose(1, 2),
-            self.D.float(),
-            z.transpose(1, 2),
-            delta_bias=self.dt_proj.bias.float(),
-            delta_softplus=True,
-            backend=self.scan_backend,
-        )
+        y = self._scan(x, delta, B, C, z, compute_dtype(hidden))
         return self.out_proj(y.transpose(1, 2))
 
     def init_state(self, batch: int, device=None, dtype=None) -> MambaState:
-        """Zero streaming state for ``batch`` sequences."""
+        """Zero streaming state for ``batch`` sequences (the SSM state in the scan's compute
+        dtype: float64 for float64, else float32)."""
         device = device if device is not None else self.A_log.device
         dtype = dtype if dtype is not None else self.in_proj.weight.dtype
         return MambaState(
             conv=torch.zeros(batch, self.d_inner, self.d_conv, device=device, dtype=dtype),
-            ssm=torch.zeros(batch, self.d_inner, self.d_state, device=device, dtype=torch.float32),
+            ssm=torch.zeros(
+                batch,
+                self.d_inner,
+                self.d_state,
+                device=device,
+                dtype=torch.float64 if dtype == torch.float64 else torch.float32,
+            ),
         )
 
     def step(self, x_t: Tensor, state: MambaState | None = None) -> tuple[Tensor, MambaState]:
         """One streaming step: x_t (batch, d_model) → (batch, d_model), new state.
 
-        Equals ``forward`` on the sequence seen so far, evaluated at its last position.
+        Equals ``forward`` on the sequence seen so far, evaluated at its last position. The
+        readable per-frame reference of :meth:`step_chunk`.
         """
         if state is None:
             state = self.init_state(x_t.shape[0], x_t.device, x_t.dtype)
@@ -145,15 +162,62 @@ class MambaBlock(nn.Module):
             x = x + self.conv1d.bias
         x = F.silu(x)
         delta, B, C = self._ssm_params(x)
-        delta = F.softplus(delta.float() + self.dt_proj.bias.float())  # (batch, d_inner)
-        A = -torch.exp(self.A_log.float())
-        x_f = x.float()
-        ssm = torch.exp(delta.unsqueeze(-1) * A) * state.ssm.to(x_f.dtype) + (
-            (delta * x_f).unsqueeze(-1) * B.float().unsqueeze(1)
+        cdtype = compute_dtype(x_t)
+        delta = F.softplus(delta.to(cdtype) + self.dt_proj.bias.to(cdtype))  # (batch, d_inner)
+        A = -torch.exp(self.A_log.to(cdtype))
+        x_f = x.to(cdtype)
+        ssm = torch.exp(delta.unsqueeze(-1) * A) * state.ssm.to(cdtype) + (
+            (delta * x_f).unsqueeze(-1) * B.to(cdtype).unsqueeze(1)
         )
-        y = torch.einsum("bdn,bn->bd", ssm, C.float()) + self.D.float() * x_f
-        y = (y * F.silu(z.float())).to(x_t.dtype)
+        y = torch.einsum("bdn,bn->bd", ssm, C.to(cdtype)) + self.D.to(cdtype) * x_f
+        y = (y * F.silu(z.to(cdtype))).to(x_t.dtype)
         return self.out_proj(y), MambaState(conv=conv, ssm=ssm)
+
+    def step_chunk(
+        self, hidden: Tensor, state: MambaState | None = None
+    ) -> tuple[Tensor, MambaState]:
+        """A chunk of T streaming steps at once: hidden (batch, T, d_model) → (batch, T,
+        d_model), new state; equal to T calls of :meth:`step` (and to ``forward`` on the whole
+        sequence seen so far, at its last T positions), without a Python loop per frame.
+
+        The causal conv runs over the carried last inputs followed by the chunk; the selective
+        scan is the parallel (Hillis–Steele) chunked scan (:func:`selective_scan_chunked`, pure
+        PyTorch, whatever ``scan_backend`` is) started from the carried state h0: its
+        contribution ``exp(A ⊙ Σ_{s≤t} Δ_s) ⊙ h0`` is added to every state, so y_t gains
+        ``C_t · exp(A ⊙ Σ_{s≤t} Δ_s) h0`` and the final state is returned. Differentiable in
+        the inputs, the parameters and the incoming state. A one-frame chunk takes
+        :meth:`step` (fewer operations, the same result).
+        """
+        batch, length, _ = hidden.shape
+        if state is None:
+            state = self.init_state(batch, hidden.device, hidden.dtype)
+        if length <= 1:  # nothing to parallelise: the per-step path has the fewest ops
+            if length == 0:
+                return hidden.new_zeros(batch, 0, self.d_model), state
+            y, state = self.step(hidden[:, 0], state)
+            return y.unsqueeze(1), state
+        x, z = self.in_proj(hidden).chunk(2, dim=-1)  # (batch, T, d_inner) each
+        inputs = torch.cat([state.conv, x.transpose(1, 2)], dim=-1)  # (batch, d_inner, k + T)
+        # causal depthwise conv over the carried inputs and the chunk, as in ``step``
+        windows = inputs[..., 1:].unfold(-1, self.d_conv, 1)  # (batch, d_inner, T, k)
+        x = (windows * self.conv1d.weight[:, None, 0]).sum(-1)
+        if self.conv1d.bias is not None:
+            x = x + self.conv1d.bias[:, None]
+        x = F.silu(x)  # (batch, d_inner, T)
+        delta, B, C = self._ssm_params(x.transpose(1, 2))
+        y, ssm = self._scan(
+            x,
+            delta,
+            B,
+            C,
+            z,
+            compute_dtype(hidden),
+            scan=selective_scan_chunked,
+            return_last_state=True,
+            initial_state=state.ssm,
+        )
+        out = self.out_proj(y.transpose(1, 2))
+        return out, MambaState(conv=inputs[..., inputs.shape[-1] - self.d_conv :], ssm=ssm)
 
 
 class BiMambaBlock(nn.Module):

@@ -68,10 +68,13 @@ def selective_scan_chunked(
     delta_softplus: bool = False,
     return_last_state: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    initial_state: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Selective scan in chunks of ``chunk_size`` steps; same API as the reference.
 
     Shapes: u, delta, z (batch, dim, L); A (dim, N); B, C (batch, N, L); D, delta_bias (dim,).
+    ``initial_state`` (batch, dim, N): x_0 instead of zeros (streaming; its contribution
+    ``exp(A ⊙ Σ_{s≤t} Δ_s) ⊙ x_0`` is added to every state, and it receives gradients).
     Returns y (batch, dim, L) in ``u``'s dtype (and the last state (batch, dim, N) in the compute
     dtype if ``return_last_state``).
     """
@@ -83,9 +86,9 @@ def selective_scan_chunked(
     delta_c = prepare_delta(delta, delta_bias, delta_softplus).to(cdtype)
     A_c, B_c, C_c = A.to(cdtype), B.to(cdtype), C.to(cdtype)
     batch, dim, length = u.shape
-    x = u_c.new_zeros(batch, dim, A.shape[1])
+    x = u_c.new_zeros(batch, dim, A.shape[1]) if initial_state is None else initial_state.to(cdtype)
     needs_grad = torch.is_grad_enabled() and any(
-        t is not None and t.requires_grad for t in (u, delta, A, B, C, delta_bias)
+        t is not None and t.requires_grad for t in (u, delta, A, B, C, delta_bias, initial_state)
     )
     ys = []
     for start in range(0, length, chunk_size):

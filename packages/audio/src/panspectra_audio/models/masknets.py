@@ -3,7 +3,7 @@
 - :class:`TCN` — Conv-TasNet's temporal convolutional network (Luo & Mesgarani 2019): stacks of
   dilated depthwise-separable 1-D conv blocks with global layer norm, residual and skip paths;
 - :class:`SequenceMaskNet` — frame tokens through core sequence layers: causal Mamba
-  (streamable, :meth:`SequenceMaskNet.step`), bidirectional Mamba (SEMamba in spirit, Chao et
+  (streamable, :meth:`SequenceMaskNet.step_frames`), bidirectional Mamba (SEMamba in spirit, Chao et
   al. 2024, arXiv:2405.06573), or MossFormer2-style attention + gated FSMN memory (Zhao et al.
   2023, arXiv:2312.11825);
 - :class:`DualPathMaskNet` — dual-path processing (DPRNN, Luo et al. 2020, ICASSP) with
@@ -140,24 +140,32 @@ class SequenceMaskNet(nn.Module):
         masks, state = self.step_frames(code.unsqueeze(-1), state)
         return masks[..., 0], state
 
-    def step_frames(self, codes: Tensor, state: list | None) -> tuple[Tensor, list]:
+    def step_frames(
+        self, codes: Tensor, state: list | None, per_frame: bool = False
+    ) -> tuple[Tensor, list]:
         """A chunk of k frames: codes (batch, N, k) → masks (batch, S, N, k), new states.
 
-        Equal to k calls of :meth:`step`: the position-wise parts (input norm and projection,
-        each layer's LayerNorm and residual, the output projection) run once for the whole
-        chunk; only the core ``MambaBlock.step`` advances frame by frame, layer by layer
-        (exact for a stack of causal layers).
+        Equal to k calls of :meth:`step` and to the offline forward at these frames: every
+        layer runs once over the chunk, its Mamba with the core ``MambaBlock.step_chunk``
+        (chunked selective scan plus the carried state's contribution; exact for a stack of
+        causal layers). ``per_frame``: the readable reference instead, ``MambaBlock.step``
+        frame by frame, layer by layer.
         """
         if not self.causal:
             raise ValueError(f"SequenceMaskNet(kind={self.kind!r}) is not causal")
         state = list(state or [None] * len(self.layers))
         x = self.embed(self.norm(codes.transpose(1, 2)))  # (batch, k, dim)
-        for i, layer in enumerate(self.layers):  # MambaLayer: x + Mamba(LN(x)), LN batched
-            h, frames = layer.norm(x), []
-            for t in range(x.shape[1]):
-                y, state[i] = layer.mamba.step(h[:, t], state[i])
-                frames.append(y)
-            x = x + torch.stack(frames, dim=1)
+        for i, layer in enumerate(self.layers):  # MambaLayer: x + Mamba(LN(x))
+            h = layer.norm(x)
+            if per_frame:
+                frames = []
+                for t in range(h.shape[1]):
+                    y, state[i] = layer.mamba.step(h[:, t], state[i])
+                    frames.append(y)
+                x = x + torch.stack(frames, dim=1)
+            else:
+                y, state[i] = layer.mamba.step_chunk(h, state[i])
+                x = x + y
         masks = torch.sigmoid(self.out(x)).transpose(1, 2)  # (batch, S·N, k)
         return masks.reshape(codes.shape[0], self.sources, self.filters, -1), state
 

@@ -119,10 +119,12 @@ class StreamingEnhancer:
 
     ``process(chunk)`` takes (batch, k·S) new samples and returns (batch, k·S) output samples,
     delayed by ``L − S`` samples with respect to the input; :meth:`run` feeds a whole signal
-    in chunks (plus a flush) and returns exactly ``model(x)``.
+    in chunks (plus a flush) and returns exactly ``model(x)``. The mask net advances a whole
+    chunk at once (``step_frames``; core ``MambaBlock.step_chunk``); ``per_frame=True`` runs
+    its frame-by-frame reference (core ``MambaBlock.step``) instead.
     """
 
-    def __init__(self, model: TasNet, batch: int = 1) -> None:
+    def __init__(self, model: TasNet, batch: int = 1, per_frame: bool = False) -> None:
         if not model.causal:
             raise ValueError(f"{type(model.mask_net).__name__} is not causal; cannot stream")
         self.model = model
@@ -131,6 +133,7 @@ class StreamingEnhancer:
         self.input_tail = weight.new_zeros(batch, overlap)
         self.output_tail = weight.new_zeros(batch, model.sources, overlap)
         self.state = None
+        self.per_frame = per_frame
 
     @torch.no_grad()
     def process(self, chunk: Tensor) -> Tensor:
@@ -142,7 +145,7 @@ class StreamingEnhancer:
         buffer = torch.cat([self.input_tail, chunk], dim=-1)
         self.input_tail = buffer[:, buffer.shape[-1] - self.input_tail.shape[-1] :]
         codes = model.encode(buffer)  # (batch, N, k)
-        masks, self.state = model.mask_net.step_frames(codes, self.state)
+        masks, self.state = model.mask_net.step_frames(codes, self.state, self.per_frame)
         decoded = model.decode(codes, masks)
         overlap = self.output_tail.shape[-1]
         decoded[..., :overlap] += self.output_tail
