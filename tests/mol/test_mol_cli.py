@@ -171,6 +171,23 @@ def test_nmr_train_evaluate_predict_rank_on_real_spectra(tmp_path, capsys):
     assert lines[0].startswith("rank") and len(lines) == 4
 
 
+@pytest.mark.data
+@pytest.mark.slow
+def test_nmr_train_ensemble_records_each_member(tmp_path):
+    run = tmp_path / "nmr_ens"
+    argv = ["train", "--max-molecules", "40", "--test-molecules", "8", "--epochs", "2",
+            "--ensemble", "2", "--quiet", "--threads", "1", "--output", str(run)]  # fmt: skip
+    assert nmr_main(argv) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["ensemble"] == 2 and metrics["epochs"] == [2, 2]
+    assert len(metrics["best_epoch"]) == 2 and all(1 <= e <= 2 for e in metrics["best_epoch"])
+    assert all(v > 0 for v in metrics["val_mae_ppm"]) and np.isfinite(metrics["mae_ppm"])
+    assert nmr_main(["evaluate", "--checkpoint", str(run / "model.safetensors"), "--quiet",
+                     "--output", str(tmp_path / "ev")]) == 0  # fmt: skip
+    scored = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert scored["mae_ppm"] == pytest.approx(metrics["mae_ppm"], rel=1e-5)
+
+
 def test_nmr_rank_bad_inputs(tmp_path, capsys):
     peaks = tmp_path / "p.txt"
     peaks.write_text("12.0\n")
@@ -200,3 +217,17 @@ def test_default_model_per_task_kind_and_user_flags_win(tmp_path):
     labels = write_table(tmp_path / "c.csv", classification=True)
     cfg = app.resolve(verb, {"data": labels, "targets": ["y"], "output": out})
     assert cfg.model == "random_forest"
+
+
+def test_nmr_default_is_the_benchmarked_ensemble_recipe(tmp_path):
+    from panspectra_mol.nmr.cli import app
+
+    verb = app.verbs["train"]
+    out = tmp_path / "run"
+    cfg = app.resolve(verb, {"output": out})
+    assert (cfg.model, cfg.ensemble, cfg.epochs, cfg.patience) == ("nmr_dmpnn", 3, 60, 60)
+    assert app.resolve(verb, {"model": "nmr_dmpnn", "output": out}).ensemble == 3
+    cfg = app.resolve(verb, {"ensemble": 1, "epochs": 5, "output": out})
+    assert (cfg.ensemble, cfg.epochs) == (1, 5)  # user flags win
+    cfg = app.resolve(verb, {"model": "nmr_dmpnn3d", "output": out})
+    assert (cfg.ensemble, cfg.epochs, cfg.patience) == (1, 40, 10)  # its own recipe

@@ -185,3 +185,32 @@ def test_graph_transformer_attention_is_a_softmax_over_neighbours():
     manual = layer.norm_h1(h + layer.out_h(expected.reshape(g.num_atoms, 8)))
     manual = layer.norm_h2(manual + layer.ffn_h(manual))
     assert torch.allclose(out_h, manual, atol=1e-10)
+
+
+def test_shift_ensemble_predicts_the_member_mean_after_a_checkpoint_round_trip(tmp_path):
+    from panspectra_mol.nmr.predict import ShiftPredictor
+    from panspectra_mol.pipeline.fitting import create_ensemble, predict_graphs
+
+    torch.manual_seed(0)
+    members = [create_model("nmr_dmpnn", hidden=16, depth=2) for _ in range(2)]
+    ensemble = create_ensemble(members, "nmr_dmpnn", {"hidden": 16, "depth": 2})
+    assert create_ensemble(
+        [create_model("nmr_dmpnn3d", hidden=8, cutoff=1.0)], "nmr_dmpnn3d", {}
+    ).geometry_cutoff == pytest.approx(1.0)  # fmt: skip
+    mols = [Chem.MolFromSmiles(s) for s in SMILES]
+    graphs = [mol_to_graph(m) for m in mols]
+    empty = np.zeros((len(graphs), 0), np.float32)
+    stacked = predict_graphs(ensemble, graphs, empty, batch_size=3)  # two batches
+    atoms = sum(m.GetNumAtoms() for m in mols)
+    assert stacked.shape == (2, atoms)
+    for member, row in zip(members, stacked):
+        assert np.allclose(predict_graphs(member, graphs, empty), row, atol=1e-6)
+    assert not np.allclose(stacked[0], stacked[1])  # the members differ
+    path = save_checkpoint(
+        tmp_path / "nmr.safetensors", ensemble, model_name=ensemble.checkpoint_name,
+        model_kwargs=ensemble.checkpoint_kwargs, domain="mol",
+        preprocessing={"shift_mean": 100.0, "shift_std": 50.0},
+    )  # fmt: skip
+    shifts = ShiftPredictor.load(path).shifts(mols)
+    expected = stacked.mean(axis=0) * 50.0 + 100.0
+    assert np.allclose(np.concatenate(shifts), expected, atol=1e-4)

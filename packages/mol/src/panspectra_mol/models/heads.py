@@ -124,6 +124,11 @@ class SeedEnsemble(nn.Module):
         self.members = nn.ModuleList(members)
         first = members[0]
         self.batch_inputs = tuple(getattr(first, "batch_inputs", ()))
+        #: shift models: the 3D distance-edge cutoff the members read (None: 2D graph)
+        self.geometry_cutoff = getattr(first, "geometry_cutoff", None)
+
+    #: outputs carry a leading member axis (``predict_graphs`` concatenates along axis 1)
+    is_ensemble = True
 
     def forward(self, x: Tensor, **batch: Tensor) -> Tensor:
         return torch.stack([m(x, **batch) for m in self.members])

@@ -48,6 +48,8 @@ QUIET_THREADS = (COMMON_OPTIONS[4], COMMON_OPTIONS[6])
         Option("test_molecules", int, 500, "held-out molecules", "data", validate=positive),
         Option("max_molecules", int, None, "use a seeded random subset of this many molecules",
                "data", validate=positive),
+        Option("ensemble", int, 1, "models averaged per seed (default: recipe)", "model",
+               recipe=True, validate=positive),
         *COMMON_OPTIONS, *TRAINING_OPTIONS,
     ),
     output="dir",

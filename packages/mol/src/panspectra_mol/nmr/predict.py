@@ -16,7 +16,7 @@ from panspectra_core.kit import Predictor
 from panspectra_mol.data.geometry import shift_model_graphs
 from panspectra_mol.data.standardize import Standardizer
 from panspectra_mol.nmr.ranking import DEFAULT_PENALTY, predicted_peaks, rank_candidates
-from panspectra_mol.pipeline.fitting import predict_graphs
+from panspectra_mol.pipeline.fitting import member_mean, predict_graphs
 
 log = logging.getLogger("panspectra")
 
@@ -51,7 +51,7 @@ class ShiftPredictor(Predictor):
             log.warning("%d of %d molecules could not be embedded in 3D; their shifts come "
                         "from the bonds alone", self.geometry_fallbacks, len(mols))  # fmt: skip
         flat = predict_graphs(self.model, graphs, np.zeros((len(graphs), 0), np.float32))
-        flat = flat * self.std + self.mean
+        flat = member_mean(flat) * self.std + self.mean
         bounds = np.cumsum([0] + [g.num_atoms for g in graphs])
         return [flat[a:b] for a, b in itertools.pairwise(bounds)]
 

@@ -3,7 +3,8 @@
 Protocols: ``random`` holds out ``--test-molecules`` (500, CASCADE's protocol) molecules
 drawn with the seed; ``scaffold`` holds out about as many by balanced Bemis–Murcko scaffold
 split. 10 % of the rest validate (early stopping). Shifts are standardized with the training
-carbons' mean/std; the loss is the MAE over carbons with a measured shift.
+carbons' mean/std; the loss is the MAE over carbons with a measured shift. ``--ensemble N``
+trains N models (seeds ``seed, seed+1000, …``) and predicts their mean shift.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from panspectra_core.checkpoint import save_checkpoint
-from panspectra_core.kit import RunConfig, trainer_config
+from panspectra_core.kit import RunConfig
 from panspectra_core.metrics import plot_parity, regression_metrics
 from panspectra_core.registry import create_model
 from panspectra_mol.data.geometry import shift_model_graphs
@@ -24,8 +25,9 @@ from panspectra_mol.data.splits import scaffold_split
 from panspectra_mol.nmr.data import ShiftSet, carbon_environment, load_exp5k
 from panspectra_mol.pipeline.fitting import (
     MaskedLoss,
-    fit_graph_model,
+    fit_members,
     graph_loader,
+    member_mean,
     needs_dense,
     predict_graphs,
 )
@@ -109,43 +111,64 @@ def shift_metrics(table: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def member_summary(results: list, std: float) -> dict[str, Any]:
+    """Epochs run, best (1-based) epoch, best validation MAE (ppm) and whether the time budget
+    stopped training: single values for one model, per-member lists for an ensemble."""
+
+    def one(r) -> dict[str, Any]:
+        return {
+            "epochs": r.epochs,
+            "best_epoch": None if r.best_epoch is None else r.best_epoch + 1,
+            "val_mae_ppm": None if r.best_score is None else r.best_score * std,
+            "budget_stopped": r.time_limit_reached,
+        }
+
+    rows = [one(r) for r in results]
+    if len(rows) == 1:
+        return rows[0]
+    return {key: [row[key] for row in rows] for key in rows[0]}
+
+
 def run_nmr_train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Train, score and save one seed (see the module docstring)."""
     data = subsample(load_exp5k(), cfg.get("max_molecules"), cfg.seed)
     train, val, test = shift_split(data, cfg.split, cfg.seed, cfg.test_molecules)
     kwargs = dict(cfg.get("model_kwargs") or {})
-    model = create_model(cfg.model, **kwargs)
-    graphs, fallbacks = shift_model_graphs(data.mols, getattr(model, "geometry_cutoff", None))
+    cutoff = getattr(create_model(cfg.model, **kwargs), "geometry_cutoff", None)
+    graphs, fallbacks = shift_model_graphs(data.mols, cutoff)
     if fallbacks:
         log.warning("%d molecules without a 3D conformer use their bonds only", fallbacks)
     carbons = np.concatenate([data.shifts[i] for i in train])
     mean, std = float(np.nanmean(carbons)), float(np.nanstd(carbons))
     targets = [((s - mean) / std).astype(np.float32) for s in data.shifts]
     empty = np.zeros((len(graphs), 0), np.float32)
-    dense = needs_dense(model)
-    loaders = (
-        graph_loader(graphs, empty, targets, train, batch_size=cfg.batch_size, shuffle=True,
-                     dense=dense, seed=cfg.seed, per_atom=True),
-        graph_loader(graphs, empty, targets, val, batch_size=128, shuffle=False, dense=dense,
-                     per_atom=True),
-    )  # fmt: skip
-    result = fit_graph_model(
-        model, loaders, MaskedLoss([False], regression_loss="mae"),
-        trainer_config(cfg, progress_bar=False), out / "work",
-        lr=cfg.lr, weight_decay=cfg.weight_decay, scheduler=cfg.scheduler,
-    )  # fmt: skip
+
+    def loaders(model, seed: int):
+        dense = needs_dense(model)
+        return (
+            graph_loader(graphs, empty, targets, train, batch_size=cfg.batch_size, shuffle=True,
+                         dense=dense, seed=seed, per_atom=True),
+            graph_loader(graphs, empty, targets, val, batch_size=128, shuffle=False,
+                         dense=dense, per_atom=True),
+        )  # fmt: skip
+
+    model, info, results = fit_members(
+        cfg, kwargs, loaders, MaskedLoss([False], regression_loss="mae"), out / "work"
+    )
     metrics = score_held_out(
-        lambda index: predict_graphs(model, graphs, empty, index=index) * std + mean,
+        lambda index: member_mean(predict_graphs(model, graphs, empty, index=index)) * std + mean,
         data, test, out,
     )  # fmt: skip
     metrics.update(
         split=cfg.split, model=cfg.model, n_train=len(train), n_val=len(val), n_test=len(test),
-        train_seconds=result.train_seconds, cpu_seconds=result.cpu_seconds,
-        cpu_minutes=result.cpu_seconds / 60, epochs=result.epochs,
+        train_seconds=info["train_seconds"], cpu_seconds=info["cpu_seconds"],
+        cpu_minutes=info["cpu_seconds"] / 60, ensemble=info["ensemble"],
+        **member_summary(results, std),
         n_skipped=len(data.skipped), n_geometry_fallback=fallbacks,
     )  # fmt: skip
     save_checkpoint(
-        out / "model.safetensors", model, model_name=cfg.model, model_kwargs=kwargs,
+        out / "model.safetensors", model, model_name=getattr(model, "checkpoint_name", cfg.model),
+        model_kwargs=getattr(model, "checkpoint_kwargs", kwargs),
         domain="mol", preprocessing={"shift_mean": mean, "shift_std": std, "task": "13C shifts"},
         config=cfg.recorded(), metrics={k: metrics[k] for k in ("mae_ppm", "rmse_ppm")},
     )  # fmt: skip

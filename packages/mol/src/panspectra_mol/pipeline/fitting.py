@@ -113,6 +113,58 @@ def fit_graph_model(
     return fit(task, loaders[0], loaders[1], train_config, workdir)
 
 
+def fit_members(cfg, kwargs: dict, make_loaders, loss: MaskedLoss, workdir: Path):
+    """Train ``cfg.ensemble`` models ``cfg.model(**kwargs)`` with seeds ``seed, seed+1000, …``
+    → ``(model, info, fit_results)``: the model alone, or a :class:`SeedEnsemble` of them
+    (checkpointed as ``mol_ensemble``), the summed times and epochs per member, and each
+    member's core ``FitResult``. ``make_loaders(model, seed)`` gives the (train, validation)
+    loaders; a ``--max-train-minutes`` budget is shared equally by the members."""
+    from panspectra_core.kit import trainer_config
+    from panspectra_core.registry import create_model
+    from panspectra_core.runtime import seed_everything
+
+    size = int(cfg.get("ensemble") or 1)
+    budget = cfg.get("max_train_minutes")
+    members, epochs, results, seconds, cpu = [], [], [], 0.0, 0.0
+    for m in range(size):
+        seed = cfg.seed + 1000 * m
+        seed_everything(seed)
+        model = create_model(cfg.model, **kwargs)
+        overrides = {"seed": seed, "progress_bar": False}
+        if budget:
+            overrides["max_time"] = {"seconds": int(budget * 60 / size)}
+        result = fit_graph_model(
+            model, make_loaders(model, seed), loss, trainer_config(cfg, **overrides),
+            workdir / f"member_{m}", lr=cfg.lr, weight_decay=cfg.weight_decay,
+            scheduler=cfg.scheduler,
+        )  # fmt: skip
+        members.append(model.eval())
+        epochs.append(result.epochs)
+        results.append(result)
+        seconds += result.train_seconds
+        cpu += result.cpu_seconds
+    torch.set_grad_enabled(True)
+    info = {"train_seconds": seconds, "cpu_seconds": cpu, "epochs": epochs, "ensemble": size}
+    if size == 1:
+        return members[0], info, results
+    return create_ensemble(members, cfg.model, kwargs), info, results
+
+
+def create_ensemble(members, name: str, kwargs: dict):
+    """A :class:`SeedEnsemble` of ``members`` that checkpoints as ``mol_ensemble``."""
+    from panspectra_mol.models.heads import SeedEnsemble
+
+    ensemble = SeedEnsemble(members)
+    ensemble.checkpoint_name = "mol_ensemble"
+    ensemble.checkpoint_kwargs = {"member": name, "member_kwargs": kwargs, "size": len(members)}
+    return ensemble
+
+
+def member_mean(outputs: np.ndarray) -> np.ndarray:
+    """Per-atom outputs ``(N,)``, averaged over the members of a seed ensemble ``(M, N)``."""
+    return outputs.mean(axis=0) if outputs.ndim == 2 else outputs
+
+
 @torch.no_grad()
 def predict_graphs(
     model: torch.nn.Module,
@@ -134,5 +186,5 @@ def predict_graphs(
     model.eval()
     device = next(model.parameters()).device
     outputs = [forward_batch(model, batch, device).cpu() for batch in loader]
-    axis = 1 if outputs and outputs[0].dim() == 3 else 0
+    axis = 1 if getattr(model, "is_ensemble", False) else 0
     return torch.cat(outputs, dim=axis).numpy() if outputs else np.zeros((0,))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from panspectra_core.checkpoint import save_checkpoint
 from panspectra_core.errors import UserError
-from panspectra_core.kit import RunConfig, trainer_config
+from panspectra_core.kit import RunConfig
 from panspectra_core.registry import create_model
 from panspectra_mol.data.named import load_named
 from panspectra_mol.data.splits import conflicting_duplicates, make_split
@@ -26,7 +26,7 @@ from panspectra_mol.data.standardize import Standardizer
 from panspectra_mol.data.table import MolTable, load_table
 from panspectra_mol.pipeline.fitting import (
     MaskedLoss,
-    fit_graph_model,
+    fit_members,
     graph_loader,
     needs_dense,
     predict_graphs,
@@ -80,51 +80,20 @@ def model_kwargs(cfg: RunConfig, prep: Preprocessing, features: Features) -> dic
 
 
 def _fit_members(cfg, kwargs, features, y, split, out: Path, kinds) -> tuple[Any, dict]:
-    """Train ``cfg.ensemble`` graph models with seeds ``seed, seed+1000, …``."""
-    import torch
+    """Train ``cfg.ensemble`` graph property models (:func:`fit_members`)."""
 
-    from panspectra_core.runtime import seed_everything
-
-    size = int(cfg.get("ensemble") or 1)
-    budget = cfg.get("max_train_minutes")
-    members, epochs, seconds, cpu = [], [], 0.0, 0.0
-    loss = MaskedLoss([k == "classification" for k in kinds])
-    for m in range(size):
-        seed = cfg.seed + 1000 * m
-        seed_everything(seed)
-        model = create_model(cfg.model, **kwargs)
+    def loaders(model, seed: int):
         dense = needs_dense(model)
-        loaders = (
+        return (
             graph_loader(features.graphs, features.descriptors, y, split[0],
                          batch_size=cfg.batch_size, shuffle=True, dense=dense, seed=seed),
             graph_loader(features.graphs, features.descriptors, y, split[1],
                          batch_size=256, shuffle=False, dense=dense),
         )  # fmt: skip
-        overrides = {"seed": seed, "progress_bar": False}
-        if budget:
-            overrides["max_time"] = {"seconds": int(budget * 60 / size)}
-        result = fit_graph_model(
-            model, loaders, loss, trainer_config(cfg, **overrides), out / "work" / f"member_{m}",
-            lr=cfg.lr, weight_decay=cfg.weight_decay, scheduler=cfg.scheduler,
-        )  # fmt: skip
-        members.append(model.eval())
-        epochs.append(result.epochs)
-        seconds += result.train_seconds
-        cpu += result.cpu_seconds
-    torch.set_grad_enabled(True)
-    info = {"train_seconds": seconds, "cpu_seconds": cpu, "epochs": epochs, "ensemble": size}
-    if size == 1:
-        return members[0], info
-    return create_ensemble(members, cfg.model, kwargs), info
 
-
-def create_ensemble(members, name: str, kwargs: dict):
-    from panspectra_mol.models.heads import SeedEnsemble
-
-    ensemble = SeedEnsemble(members)
-    ensemble.checkpoint_name = "mol_ensemble"
-    ensemble.checkpoint_kwargs = {"member": name, "member_kwargs": kwargs, "size": len(members)}
-    return ensemble
+    loss = MaskedLoss([k == "classification" for k in kinds])
+    model, info, _ = fit_members(cfg, kwargs, loaders, loss, out / "work")
+    return model, info
 
 
 def predict_outputs(model, features: Features, index: np.ndarray) -> np.ndarray:
