@@ -208,3 +208,16 @@ def test_select_keeps_the_candidate_with_the_lowest_validation_mse(tmp_path, ser
     assert metrics["train_seconds"] == pytest.approx(total)  # the cost of all candidates
     both = [*argv, "--model", "dlinear", "--output", str(tmp_path / "both")]
     assert main(both) == 2 and not (tmp_path / "both").exists()  # contradicting flags
+
+
+def test_the_default_selects_cyclenet_or_xpatch_only_under_a_budget(tmp_path, series_csv):
+    argv = ["train", "--data", str(series_csv), "--targets", "a", *FLAGS, "--epochs", "1"]
+    budgeted = tmp_path / "budgeted"
+    assert main([*argv, "--max-train-minutes", "0.1", "--output", str(budgeted)]) == 0
+    metrics = json.loads((budgeted / "metrics.json").read_text())
+    assert set(metrics["selection"]["candidates"]) == {"cyclenet", "xpatch"}
+    assert metrics["model"] == metrics["selection"]["chosen"]
+    plain = tmp_path / "plain"
+    assert main([*argv, "--output", str(plain)]) == 0
+    metrics = json.loads((plain / "metrics.json").read_text())
+    assert metrics["model"] == "cyclenet" and "selection" not in metrics

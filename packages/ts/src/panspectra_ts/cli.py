@@ -21,7 +21,7 @@ from panspectra_core.io import OutputDir, atomic_write
 from panspectra_core.kit import DomainCLI, RunConfig, trainer_config
 from panspectra_core.reporting import write_metrics
 from panspectra_core.runtime import resolve_device
-from panspectra_ts.models.recipes import DEFAULT_MODEL
+from panspectra_ts.models.recipes import default_model
 from panspectra_ts.options import (
     DUPLICATES,
     EVALUATE_OPTIONS,
@@ -38,7 +38,7 @@ app = DomainCLI(
     PROG,
     "Long-horizon forecasting on any CSV/Parquet file.",
     domain="ts",
-    default_model=DEFAULT_MODEL,
+    default_model=default_model,
     components={"fill policies": FILL, "duplicate policies": DUPLICATES, "losses": LOSSES},
 )
 

@@ -196,8 +196,10 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         name_list,
         None,
         "train each of these models with its own recipe and keep the one with the lowest "
-        "validation MSE, e.g. cyclenet,xpatch (a --max-train-minutes budget is shared)",
+        "validation MSE, e.g. cyclenet,xpatch (a --max-train-minutes budget is shared; "
+        "default with a budget and no --model: cyclenet,xpatch)",
         "model",
+        recipe=True,
         metavar="MODELS",
     ),
     *COMMON_OPTIONS,

@@ -262,7 +262,7 @@ class DomainCLI:
         from panspectra_core.registry import list_models, model_entry
 
         names = list_models(pattern, domain=self.domain, tag=self.model_tag)
-        default = None if callable(self.default_model) else self.default_model
+        default = _name_and_values(self._default_model({}))[0]  # a plain run's default
         for name in names:
             entry = model_entry(name)
             marks = ",".join(t for t in entry.tags if t != self.model_tag)
