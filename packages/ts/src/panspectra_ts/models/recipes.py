@@ -36,6 +36,7 @@ def default_model(values: dict[str, Any]) -> str | tuple[str, dict[str, Any]]:
         return DEFAULT_MODEL, {"select": list(DEFAULT_SELECTION)}
     return DEFAULT_MODEL
 
+
 #: the values of a recipe that leaves something unset (Time-Series-Library-like defaults)
 _BASE: dict[str, Any] = {
     "epochs": 10,
