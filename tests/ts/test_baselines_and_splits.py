@@ -217,6 +217,7 @@ def test_the_default_selects_cyclenet_or_xpatch_only_under_a_budget(tmp_path, se
     metrics = json.loads((budgeted / "metrics.json").read_text())
     assert set(metrics["selection"]["candidates"]) == {"cyclenet", "xpatch"}
     assert metrics["model"] == metrics["selection"]["chosen"]
+    assert not (budgeted / "train").exists()  # the candidates' work folders are removed
     plain = tmp_path / "plain"
     assert main([*argv, "--output", str(plain)]) == 0
     metrics = json.loads((plain / "metrics.json").read_text())

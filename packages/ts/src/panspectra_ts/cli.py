@@ -110,7 +110,11 @@ def dataset_protocol_defaults(values: dict[str, Any]) -> dict[str, Any]:
 def train(cfg: RunConfig, out: Path) -> dict:
     from panspectra_ts.pipeline import write_run
 
-    run = _train_selected(cfg, out / "train") if cfg.select else _train_one(cfg, out / "train")
+    workdir = out / "train"
+    try:
+        run = _train_selected(cfg, workdir) if cfg.select else _train_one(cfg, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     metrics = write_run(
         run, out, fill=cfg.fill, duplicates=cfg.duplicates, seed=cfg.seed, plot=not cfg.no_plot
     )
