@@ -208,6 +208,8 @@ def test_select_keeps_the_candidate_with_the_lowest_validation_mse(tmp_path, ser
     assert metrics["train_seconds"] == pytest.approx(total)  # the cost of all candidates
     both = [*argv, "--model", "dlinear", "--output", str(tmp_path / "both")]
     assert main(both) == 2 and not (tmp_path / "both").exists()  # contradicting flags
+    unknown = [*argv[:-4], "--select", "ts_test_linear,nosuch", "--output", str(tmp_path / "u")]
+    assert main(unknown) == 2 and not (tmp_path / "u").exists()  # refused before any training
 
 
 def test_the_default_selects_cyclenet_or_xpatch_only_under_a_budget(tmp_path, series_csv):

@@ -157,6 +157,10 @@ def _train_selected(cfg: RunConfig, workdir: Path):
 
     if cfg.sources.get("model") in ("user", "config"):
         raise UserError("--select chooses the model: give --model or --select, not both")
+    known = app.model_names()
+    if len(cfg.select) < 2 or any(name not in known for name in cfg.select):
+        chosen = ",".join(cfg.select)
+        raise UserError(f"--select {chosen}: expected two or more of {', '.join(known)}")
     explicit = {
         k: cfg[k]
         for k, source in cfg.sources.items()
