@@ -278,3 +278,24 @@ def test_default_model_is_the_10_cpu_minute_cifar10_winner(png_folder: Path, tmp
     with redirect_stdout(out):
         code, _ = run(["train", "--data", str(png_folder), "--print-config", "-o", str(tmp_path)])
     assert code == 0 and f"model: {DEFAULT_MODEL}" in out.getvalue()
+
+
+def test_a_small_folder_gets_a_batch_and_epochs_that_fit_it(tmp_path: Path) -> None:
+    """fastconv's recipe (batch 1024, 10 epochs) on 24 images: 1 step an epoch, 10 in all;
+    the core's adapt_to_data makes it 4+ steps an epoch and 400 steps; user flags stay."""
+    images = make_png_folder(tmp_path / "imgs", per_class=12)
+    out = tmp_path / "adapted"
+    code, err = run(["train", "--data", str(images), "--model", "fastconv_small_32", "-q",
+                     "--threads", "1", "--output", str(out)])  # fmt: skip
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    adapted = metrics["adapted_to_data"]
+    assert adapted["batch_size"]["recipe"] == 1024 and adapted["batch_size"]["adapted"] <= 8
+    assert metrics["epochs_run"] * -(-metrics["n_train"] // adapted["batch_size"]["adapted"]) >= 400
+    fixed = tmp_path / "fixed"
+    code, err = run(["train", "--data", str(images), "--model", "fastconv_small_32", "-q",
+                     "--batch-size", "64", "--epochs", "2", "--threads", "1",
+                     "--output", str(fixed)])  # fmt: skip
+    assert code == 0, err
+    metrics = json.loads((fixed / "metrics.json").read_text())
+    assert "adapted_to_data" not in metrics and metrics["epochs_run"] == 2

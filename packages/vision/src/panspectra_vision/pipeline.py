@@ -105,15 +105,29 @@ def build_model(cfg: RunConfig, data: PreparedData) -> tuple[nn.Module, dict[str
 
 def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     """Train ``cfg.model`` and score it on the test split; returns the metrics."""
+    from panspectra_core.kit import adapt_to_data
+
     data = prepared(cfg)
     model, kwargs = build_model(cfg, data)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    # a small folder gets several steps per epoch and enough steps in all (recipes are sized
+    # for CIFAR-10's 45,000 training images); flags the user set are kept
+    settings, adapted = adapt_to_data(
+        {
+            "batch_size": cfg.batch_size,
+            "lr": cfg.lr,
+            "epochs": cfg.epochs,
+            "patience": cfg.patience,
+        },
+        len(data.train),
+        fixed=[k for k, source in cfg.sources.items() if source in ("user", "config")],
+    )
     task = VisionTask(
         model,
         num_classes=len(data.class_names),
         label_smoothing=cfg.label_smoothing,
-        lr=cfg.lr,
+        lr=settings["lr"],
         weight_decay=cfg.weight_decay,
         scheduler=cfg.scheduler,
         optimizer=cfg.optimizer,
@@ -126,10 +140,10 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         data.train.source,
         data.train.labels,
         data.normalizer,
-        cfg.batch_size,
+        settings["batch_size"],
         index=data.train.index,
         shuffle=True,
-        drop_last=len(data.train) > cfg.batch_size,
+        drop_last=len(data.train) > settings["batch_size"],
         augment_config=augment_config(cfg),
         num_classes=len(data.class_names),
         seed=cfg.seed,
@@ -147,7 +161,10 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         if val_loader is not None
         else {"monitor": "train_loss", "mode": "min"}
     )
-    result = fit(task, train_loader, val_loader, trainer_config(cfg, **monitor), out)
+    config = trainer_config(
+        cfg, max_epochs=settings["epochs"], patience=settings["patience"], **monitor
+    )
+    result = fit(task, train_loader, val_loader, config, out)
     final = task.final_model().cpu().eval()
     temperature, n_calibration = 1.0, 0
     if val_loader is not None and len(data.val):
@@ -176,6 +193,8 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         "tta": cfg.tta,
         **data.info,
     }
+    if adapted:
+        metrics["adapted_to_data"] = adapted
     plot_confusion_matrix(
         metrics["confusion_matrix"],
         data.class_names,
