@@ -154,3 +154,15 @@ def test_per_epoch_schedules_follow_the_spent_budget(scheduler, plain, at_half_b
         optimizer, schedule = config["optimizer"], config["lr_scheduler"]["scheduler"]
         optimizer.step(), schedule.step()
         assert optimizer.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+def test_a_group_lr_scale_multiplies_the_schedules_rate():
+    params = [nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(2))]
+    optimizer = torch.optim.SGD(
+        [{"params": params[:1]}, {"params": params[1:], "lr_scale": 64.0}], lr=0.1, momentum=0.9
+    )
+    for kind in (BudgetedOneCycle, BudgetedTriangle):
+        schedule = kind(optimizer, 1.0, 100)
+        plain, scaled = (group["lr"] for group in optimizer.param_groups)
+        assert scaled == pytest.approx(64.0 * plain) and plain > 0
+        assert schedule.progress() == 0.0

@@ -5,7 +5,7 @@ optimizers, weight averaging and soft targets the image recipes use.
   and global filters) or SGD with Nesterov momentum (conv nets; normalization parameters get
   ``bias_lr_scale`` × the learning rate with the same absolute decay, as airbench does);
 - ``onecycle`` and ``triangle`` are the core's budget-aware per-step schedules (a run stopped by
-  ``--max-train-minutes`` still ends annealed), applied per parameter group;
+  ``--max-train-minutes`` still ends annealed), which honour each group's ``lr_scale``;
 - EMA of the weights (Polyak averaging; ``ema_decay`` per step), used for validation and as the
   final model; with ``lookahead`` the live weights are reset to the average every
   ``lookahead_steps`` steps (Zhang et al. 2019, "Lookahead Optimizer"; hlb-CIFAR10/airbench),
@@ -25,23 +25,6 @@ from panspectra_core.training.schedules import BudgetedOneCycle, BudgetedTriangl
 from panspectra_core.training.tasks import ClassificationTask
 
 NO_DECAY_KEYS = ("pos_embed", "cls_token", "complex_weight", "relative_bias_table", "A_log", ".D")
-
-
-class _GroupScaled:
-    """Mixin for a per-step schedule: each group's rate is multiplied by its ``lr_scale``."""
-
-    def get_lr(self) -> list[float]:
-        rates = super().get_lr()  # type: ignore[misc]
-        groups = self.optimizer.param_groups  # type: ignore[attr-defined]
-        return [rate * group.get("lr_scale", 1.0) for rate, group in zip(rates, groups)]
-
-
-class GroupScaledOneCycle(_GroupScaled, BudgetedOneCycle):
-    """:class:`BudgetedOneCycle` whose rate is multiplied by each group's ``lr_scale``."""
-
-
-class GroupScaledTriangle(_GroupScaled, BudgetedTriangle):
-    """:class:`BudgetedTriangle` whose rate is multiplied by each group's ``lr_scale``."""
 
 
 NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
@@ -135,8 +118,8 @@ class VisionTask(ClassificationTask):
         a time budget too), else the step count over the planned steps."""
         schedulers = self.lr_schedulers() if self._trainer is not None else None
         sched = schedulers[0] if isinstance(schedulers, list) else schedulers
-        if isinstance(sched, BudgetedOneCycle):
-            return min(1.0, sched.effective_step() / max(1, sched.total_steps - 1))
+        if isinstance(sched, BudgetedOneCycle):  # the triangle schedule too
+            return sched.progress()
         total = self.trainer.estimated_stepping_batches if self._trainer is not None else 0
         return min(1.0, self.global_step / total) if total and total != float("inf") else 1.0
 
@@ -145,14 +128,15 @@ class VisionTask(ClassificationTask):
     def configure_optimizers(self) -> Any:
         if self.optimizer_name == "adamw" and self.scheduler not in ("onecycle", "triangle"):
             return super().configure_optimizers()
-        decay, no_decay = split_decay(self.model)
         if self.optimizer_name == "sgd":
             # airbench: normalization parameters get bias_lr_scale × the rate with the same
             # absolute decay per step; every other parameter (whitening and head biases too)
             # the plain rate and decay
             scaled = norm_parameters(self.model)
             scaled_ids = {id(p) for p in scaled}
-            plain = [p for p in [*decay, *no_decay] if id(p) not in scaled_ids]
+            plain = [
+                p for p in self.model.parameters() if p.requires_grad and id(p) not in scaled_ids
+            ]
             groups = [
                 {"params": plain, "weight_decay": self.weight_decay, "lr_scale": 1.0},
                 {
@@ -163,6 +147,7 @@ class VisionTask(ClassificationTask):
             ]
             optimizer = torch.optim.SGD(groups, lr=self.lr, momentum=self.momentum, nesterov=True)
         else:
+            decay, no_decay = split_decay(self.model)
             groups = [
                 {"params": decay, "weight_decay": self.weight_decay},
                 {"params": no_decay, "weight_decay": 0.0},
@@ -171,6 +156,6 @@ class VisionTask(ClassificationTask):
         if self.scheduler == "none":
             return optimizer
         steps = max(1, int(self.trainer.estimated_stepping_batches))
-        kind = GroupScaledTriangle if self.scheduler == "triangle" else GroupScaledOneCycle
+        kind = BudgetedTriangle if self.scheduler == "triangle" else BudgetedOneCycle
         sched = kind(optimizer, self.lr, steps, budget_fraction=self.budget_fraction)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

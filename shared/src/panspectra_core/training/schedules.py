@@ -67,6 +67,8 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
     for ``T = total_steps``, so it reaches its final rate when either the steps or the budget
     run out. With ``budget_fraction`` returning 0 it equals ``torch``'s ``OneCycleLR`` (tested).
     Momentum is cycled on ``betas[0]`` (Adam/AdamW) or ``momentum`` (SGD) like ``OneCycleLR``.
+    A parameter group with an ``lr_scale`` entry gets the rate times it (e.g. airbench's larger
+    rate for normalization parameters).
 
     Args:
         optimizer: the wrapped optimizer; its ``lr`` is replaced by the schedule.
@@ -99,6 +101,14 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
         by_budget = min(1.0, max(0.0, self.budget_fraction())) * (self.total_steps - 1)
         return max(float(self.last_epoch), by_budget)
 
+    def progress(self) -> float:
+        """The share of the schedule done, in [0, 1] (:meth:`effective_step` over the last)."""
+        return min(1.0, self.effective_step() / max(1, self.total_steps - 1))
+
+    def group_rates(self, lr: float) -> list[float]:
+        """``lr`` for each parameter group, times the group's ``lr_scale`` when it has one."""
+        return [lr * group.get("lr_scale", 1.0) for group in self.optimizer.param_groups]
+
     def get_lr(self) -> list[float]:
         lr, momentum = one_cycle_values(self.effective_step(), self.total_steps, self.max_lr)
         for group in self.optimizer.param_groups:
@@ -106,7 +116,7 @@ class BudgetedOneCycle(torch.optim.lr_scheduler.LRScheduler):
                 group["betas"] = (momentum, *group["betas"][1:])
             elif "momentum" in group:
                 group["momentum"] = momentum
-        return [lr for _ in self.optimizer.param_groups]
+        return self.group_rates(lr)
 
 
 def triangle_values(
@@ -139,8 +149,9 @@ class BudgetedTriangle(BudgetedOneCycle):
     initial_fraction = 0.2
 
     def get_lr(self) -> list[float]:
-        lr = triangle_values(self.effective_step(), self.total_steps, self.max_lr)
-        return [lr for _ in self.optimizer.param_groups]
+        return self.group_rates(
+            triangle_values(self.effective_step(), self.total_steps, self.max_lr)
+        )
 
 
 def budget_epoch(epoch: int, max_epochs: int, spent: float = 0.0) -> float:
