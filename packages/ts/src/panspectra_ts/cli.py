@@ -124,24 +124,22 @@ def train(cfg: RunConfig, out: Path) -> dict:
 
 
 def _train_one(cfg: RunConfig, workdir: Path):
-    """Train ``cfg.model`` with the run's settings (its recipe under the user's flags)."""
+    """Train ``cfg.model`` with the run's settings (its recipe under the user's flags); the
+    caller removes ``workdir``."""
     from panspectra_ts.pipeline import settings_of, train_forecaster
 
     tc = trainer_config(cfg)
-    try:
-        return train_forecaster(
-            _source(cfg),
-            cfg.model,
-            settings_of(cfg, cfg.sources),
-            horizon=cfg.horizon,
-            seed=cfg.seed,
-            workdir=workdir,
-            trainer_overrides={k: getattr(tc, k) for k in _TRAINER_FIELDS},
-            season=cfg.season,
-            fixed=frozenset(k for k, s in cfg.sources.items() if s in ("user", "config")),
-        )
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    return train_forecaster(
+        _source(cfg),
+        cfg.model,
+        settings_of(cfg, cfg.sources),
+        horizon=cfg.horizon,
+        seed=cfg.seed,
+        workdir=workdir,
+        trainer_overrides={k: getattr(tc, k) for k in _TRAINER_FIELDS},
+        season=cfg.season,
+        fixed=frozenset(k for k, s in cfg.sources.items() if s in ("user", "config")),
+    )
 
 
 def _train_selected(cfg: RunConfig, workdir: Path):
