@@ -172,6 +172,10 @@ def test_unknown_model_and_config_key_are_one_line_errors(tmp_path, capsys):
     bad.write_text("lr: 0.1\nlearning_rate: 2\n")
     assert app.main(["train", "-o", str(tmp_path / "y"), "--config", str(bad)]) == 2
     assert "unknown option(s) learning_rate" in capsys.readouterr().err
+    # an abbreviated flag is not completed to the one option it could stand for
+    assert app.main(["train", "-o", str(tmp_path / "z"), "--mod", "kit_linear"]) == 2
+    assert "unrecognized arguments: --mod" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()
 
 
 def test_print_config_and_builtin_verbs(tmp_path, capsys):

@@ -319,7 +319,12 @@ def _exit_cleanly_on_sigterm() -> None:
 
 class _OneLineParser(argparse.ArgumentParser):
     """argparse whose usage errors are :class:`UserError` (one line, exit 2) instead of a
-    usage block."""
+    usage block, and which takes no abbreviated flags (``--data`` must not become
+    ``--dataset`` on a program that has only the latter)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         raise UserError(
