@@ -114,7 +114,7 @@ def _fsdd_splits(protocol: str) -> list[Split]:
     ]
 
 
-def _task(model: torch.nn.Module, cfg: RunConfig, num_classes: int):
+def _task(model: torch.nn.Module, cfg: RunConfig, num_classes: int, lr: float):
     from ..tasks import MixupClassificationTask
 
     return MixupClassificationTask(
@@ -122,7 +122,7 @@ def _task(model: torch.nn.Module, cfg: RunConfig, num_classes: int):
         num_classes=num_classes,
         mixup_alpha=cfg.mixup,
         label_smoothing=cfg.label_smoothing,
-        lr=cfg.lr,
+        lr=lr,
         weight_decay=cfg.weight_decay,
         scheduler=cfg.scheduler,
     )
@@ -139,6 +139,7 @@ def _model_kwargs(cfg: RunConfig, num_classes: int, num_samples: int, rate: int)
 
 def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, Any]:
     """Train one fold, write its checkpoint, return its metrics and test predictions."""
+    from panspectra_core.kit import adapt_to_data
     from panspectra_core.training import fit
 
     num_samples = round(cfg.clip_seconds * rate)
@@ -156,9 +157,19 @@ def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, 
     test_set = ClipDataset(split.test, split.test_y, **common)
     kwargs = _model_kwargs(cfg, len(split.classes), num_samples, rate)
     model = create_model(cfg.model, **kwargs)
-    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, drop_last=True)
-    task = _task(model, cfg, len(split.classes))
-    result = fit(task, loader, None, trainer_config(cfg), out / "work")
+    # recipes are sized for FSDD's 2700 training clips: a small folder gets a smaller batch
+    # and more epochs (at least 4 steps an epoch, 400 in all); flags the user set are kept
+    settings, adapted = adapt_to_data(
+        {"batch_size": cfg.batch_size, "lr": cfg.lr, "epochs": cfg.epochs},
+        len(train_set),
+        fixed=[k for k, source in cfg.sources.items() if source in ("user", "config")],
+    )
+    batch = settings["batch_size"]
+    loader = DataLoader(train_set, batch_size=batch, shuffle=True, drop_last=len(train_set) > batch)
+    task = _task(model, cfg, len(split.classes), settings["lr"])
+    result = fit(
+        task, loader, None, trainer_config(cfg, max_epochs=settings["epochs"]), out / "work"
+    )
     probs = predict_probabilities(model, test_set, cfg.batch_size)
     metrics = classification_metrics(
         split.test_y, probs.argmax(1), num_classes=len(split.classes), class_names=split.classes
@@ -168,6 +179,8 @@ def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, 
         train_cpu_seconds=result.cpu_seconds,
         epochs=result.epochs,
     )
+    if adapted:
+        metrics["adapted_to_data"] = adapted
     save_checkpoint(
         out / "model.safetensors",
         model,
@@ -221,6 +234,8 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         folds=folds,
         errors=[r[0] for r in rows if r[1] != r[2]],
     )
+    if len(splits) == 1 and "adapted_to_data" in fold["metrics"]:
+        metrics["adapted_to_data"] = fold["metrics"]["adapted_to_data"]
     _write_predictions(out / "test_predictions.csv", rows)
     plot_confusion_matrix(metrics["confusion_matrix"], classes, out / "confusion_matrix.png")
     return metrics
