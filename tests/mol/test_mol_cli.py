@@ -198,25 +198,64 @@ def test_nmr_rank_bad_inputs(tmp_path, capsys):
 
 
 def test_default_model_per_task_kind_and_user_flags_win(tmp_path):
-    from panspectra_mol.cli import DEFAULT_REGRESSION, app
+    from panspectra_mol.cli import DEFAULT_BUDGET_MINUTES, DEFAULT_REGRESSION, app
 
     verb = app.verbs["train"]
     out = tmp_path / "run"
     regression = write_table(tmp_path / "r.csv")
-    cfg = app.resolve(verb, {"data": regression, "targets": ["y"], "output": out})
-    assert (
-        (cfg.model, cfg.ensemble, cfg.epochs)
-        == ("dmpnn", 5, 25)
-        == (DEFAULT_REGRESSION[0], *DEFAULT_REGRESSION[1].values())
-    )
-    cfg = app.resolve(verb, {"data": regression, "targets": ["y"], "epochs": 3, "output": out})
-    assert (cfg.ensemble, cfg.epochs) == (5, 3)
-    cfg = app.resolve(verb, {"data": regression, "targets": ["y"], "model": "dmpnn",
-                             "output": out})  # fmt: skip
-    assert (cfg.ensemble, cfg.epochs) == (1, 60)  # the model's own recipe
+    base = {"data": regression, "targets": ["y"], "output": out}
+    cfg = app.resolve(verb, base)
+    chosen = (cfg.model, cfg.ensemble, cfg.epochs, cfg.max_train_minutes, cfg.budget_clock)
+    assert chosen == ("dmpnn", 5, 25, DEFAULT_BUDGET_MINUTES, "cpu")
+    assert chosen == (DEFAULT_REGRESSION[0], *DEFAULT_REGRESSION[1].values())
+    assert cfg.sources["max_train_minutes"] == cfg.sources["budget_clock"] == "recipe"
+    cfg = app.resolve(verb, {**base, "epochs": 3})
+    assert (cfg.ensemble, cfg.epochs, cfg.max_train_minutes) == (5, 3, DEFAULT_BUDGET_MINUTES)
+    cfg = app.resolve(verb, {**base, "max_train_minutes": 30.0, "budget_clock": "wall"})
+    assert (cfg.max_train_minutes, cfg.budget_clock) == (30.0, "wall")  # the user's budget
+    assert cfg.sources["max_train_minutes"] == "user"
+    cfg = app.resolve(verb, {**base, "model": "dmpnn"})
+    # the model's own recipe: one network, no budget
+    assert (cfg.ensemble, cfg.epochs, cfg.max_train_minutes, cfg.budget_clock) == (
+        1, 60, None, "wall",
+    )  # fmt: skip
     labels = write_table(tmp_path / "c.csv", classification=True)
     cfg = app.resolve(verb, {"data": labels, "targets": ["y"], "output": out})
-    assert cfg.model == "random_forest"
+    assert (cfg.model, cfg.max_train_minutes) == ("random_forest", None)
+
+
+@pytest.mark.parametrize(
+    ("budget", "spent", "left", "share"),
+    [
+        (480.0, 0.0, 5, 96.0),  # the first member: an equal share
+        (480.0, 40.0, 4, 110.0),  # an early member's unused time goes to the later ones
+        (480.0, 100.0, 4, 95.0),  # an overrun (one optimizer step) is taken from them
+        (480.0, 500.0, 2, 1.0),  # budget spent: the last members still take one step
+        (60.0, 0.0, 1, 60.0),  # a single model has the whole budget
+    ],
+)
+def test_members_share_the_budget_in_order(budget, spent, left, share):
+    from panspectra_mol.pipeline.fitting import member_budget_seconds
+
+    assert member_budget_seconds(budget, spent, left) == pytest.approx(share)
+
+
+def test_budget_shared_in_order_and_recorded(tmp_path):
+    """Five members under a 0.05-minute budget: each member's share is what the ones before
+    it left, divided by the members left, and metrics.json records the choice."""
+    regression = write_table(tmp_path / "r.csv")
+    run = tmp_path / "run"
+    argv = ["train", "--data", str(regression), "--targets", "y", "--epochs", "200",
+            "--max-train-minutes", "0.05", "--budget-clock", "cpu", "--patience", "1000", "--quiet",
+            "--threads", "1",
+            "--output", str(run)]  # fmt: skip
+    assert predict_main(argv) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    budget = metrics["budget"]
+    assert (budget["max_train_minutes"], budget["clock"], budget["source"]) == (0.05, "cpu", "user")
+    assert metrics["ensemble"] == 5 and len(budget["member_seconds"]) == 5
+    assert budget["member_seconds"][0] == 0.6 and all(budget["stopped_by_budget"])
+    assert max(metrics["epochs"]) < 200
 
 
 def test_nmr_default_is_the_benchmarked_ensemble_recipe(tmp_path):

@@ -1,5 +1,6 @@
 """MoleculeNet property benchmark: ESOL, Lipophilicity (RMSE) and BBBP (ROC-AUC) × random /
-scaffold split × model × seed, with CPU minutes per run (featurization + training).
+scaffold split × model × seed, with CPU minutes per run (featurization + training; the row's
+``run_cpu_minutes`` is the whole CLI call: reading, featurization, training, scoring, saving).
 
 Each row is one seed of one configuration, run through the real CLI in-process
 (``mol-predict train ...``); the row keeps that command so any number can be reproduced
@@ -18,6 +19,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from panspectra_core.io import atomic_write, write_json
@@ -37,7 +39,9 @@ def run_row(dataset: str, split: str, model: str, seed: int, extra: list[str]) -
         out = Path(tmp) / "run"
         argv = ["train", "--dataset", dataset, "--split", split, "--model", model,
                 "--seed", str(seed), "--threads", "1", "--quiet", *extra]  # fmt: skip
+        started = time.process_time()
         code = main([*argv, "--output", str(out)])
+        run_cpu = (time.process_time() - started) / 60
         if code != 0:
             raise SystemExit(f"mol-predict {' '.join(argv)} failed with exit code {code}")
         metrics = json.loads((out / "metrics.json").read_text())
@@ -49,7 +53,8 @@ def run_row(dataset: str, split: str, model: str, seed: int, extra: list[str]) -
         "roc_auc": metrics.get("roc_auc"), "pr_auc": metrics.get("pr_auc"),
         "cpu_minutes": cpu, "train_seconds": metrics["train_seconds"],
         "n_train": metrics["n_train"], "n_test": metrics["n_test"],
-        "ensemble": metrics.get("ensemble", 1),
+        "ensemble": metrics.get("ensemble", 1), "epochs": metrics.get("epochs"),
+        "budget": metrics.get("budget"), "run_cpu_minutes": run_cpu,
         "command": "mol-predict " + " ".join(argv) + " --output DIR",
     }  # fmt: skip
 
@@ -69,6 +74,14 @@ def default_flags(dataset: str) -> tuple[str, str]:
     return name, " ".join(f"--{k.replace('_', '-')} {v}" for k, v in values.items())
 
 
+def member_epochs(group: list[dict]) -> str:
+    """Epochs a member trained, averaged over the members and seeds of ``group`` ("-" for rows
+    that did not record them)."""
+    runs = [r["epochs"] for r in group if r.get("epochs") is not None]
+    epochs = [e for run in runs for e in (run if isinstance(run, list) else [run])]
+    return f"{sum(epochs) / len(epochs):.1f}" if epochs else "-"
+
+
 def markdown(rows: list[dict]) -> str:
     """One line per (dataset, split, model, extra flags): mean ± std over its seeds."""
     groups: dict[tuple, list[dict]] = {}
@@ -78,8 +91,9 @@ def markdown(rows: list[dict]) -> str:
     lines = [
         f"CPU: {cpu_description()} (1 torch thread per run; machine shared with other jobs)",
         "",
-        "| dataset | split | model | flags | metric | mean ± std | seeds | CPU min/run | target |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dataset | split | model | flags | metric | mean ± std | seeds | CPU min/run | "
+        "epochs/member | target |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (dataset, split, model, extra), group in sorted(groups.items()):
         stats = summarize_seeds(group, ["value", "cpu_minutes"])
@@ -91,9 +105,13 @@ def markdown(rows: list[dict]) -> str:
         seeds = ",".join(str(r["seed"]) for r in sorted(group, key=lambda r: r["seed"]))
         lines.append(
             f"| {dataset} | {split} | {model} | {extra or '-'} | {METRIC[dataset]} | "
-            f"{value['mean']:.3f} ± {value['std']:.3f} | {seeds} | {cpu['mean']:.1f} | {target} |"
+            f"{value['mean']:.3f} ± {value['std']:.3f} | {seeds} | {cpu['mean']:.1f} | "
+            f"{member_epochs(group)} | {target} |"
         )
-    lines += ["", "**(default)**: the configuration `mol-predict train` uses without `--model`.",
+    lines += ["", "**(default)**: the configuration `mol-predict train` uses without `--model`. "
+              "*epochs/member*: epochs each network trained (early stopping or the budget may "
+              "end it before the recipe's), averaged over members and seeds; - where not "
+              "recorded.",
               "", "Each row's command: `python tools/bench/bench_mol_moleculenet.py --datasets D "
               "--splits S --models M --seeds LIST [--extra 'FLAGS']`; one seed alone: the "
               "`command` field of the JSON row."]  # fmt: skip

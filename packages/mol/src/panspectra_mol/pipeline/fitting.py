@@ -113,26 +113,41 @@ def fit_graph_model(
     return fit(task, loaders[0], loaders[1], train_config, workdir)
 
 
+def member_budget_seconds(budget_seconds: float, spent_seconds: float, members_left: int) -> float:
+    """A member's share of an ensemble's training budget, shared in order: what is left of the
+    budget divided by the members still to train (at least 1 s), so time an early member
+    does not use (early stopping, a quick model) goes to the ones after it, and the members
+    together stay within the budget up to one optimizer step each."""
+    return max(budget_seconds - spent_seconds, 0.0) / max(members_left, 1) or 1.0
+
+
 def fit_members(cfg, kwargs: dict, make_loaders, loss: MaskedLoss, workdir: Path):
     """Train ``cfg.ensemble`` models ``cfg.model(**kwargs)`` with seeds ``seed, seed+1000, …``
     → ``(model, info, fit_results)``: the model alone, or a :class:`SeedEnsemble` of them
     (checkpointed as ``mol_ensemble``), the summed times and epochs per member, and each
     member's core ``FitResult``. ``make_loaders(model, seed)`` gives the (train, validation)
-    loaders; a ``--max-train-minutes`` budget is shared equally by the members."""
+    loaders. A ``--max-train-minutes`` budget (on ``--budget-clock``) is shared by the members
+    in order (:func:`member_budget_seconds`); ``info["budget"]`` records it, where it came from
+    (``user``, ``config`` or the default's ``recipe``), each member's share and whether the
+    budget stopped it."""
     from panspectra_core.kit import trainer_config
     from panspectra_core.registry import create_model
     from panspectra_core.runtime import seed_everything
+    from panspectra_core.training import max_time_from_minutes
 
     size = int(cfg.get("ensemble") or 1)
     budget = cfg.get("max_train_minutes")
-    members, epochs, results, seconds, cpu = [], [], [], 0.0, 0.0
+    clock = cfg.get("budget_clock") or "wall"
+    members, epochs, results, shares, seconds, cpu = [], [], [], [], 0.0, 0.0
     for m in range(size):
         seed = cfg.seed + 1000 * m
         seed_everything(seed)
         model = create_model(cfg.model, **kwargs)
         overrides = {"seed": seed, "progress_bar": False}
         if budget:
-            overrides["max_time"] = {"seconds": int(budget * 60 / size)}
+            spent = cpu if clock == "cpu" else seconds
+            shares.append(member_budget_seconds(budget * 60, spent, size - m))
+            overrides["max_time"] = max_time_from_minutes(shares[-1] / 60)
         result = fit_graph_model(
             model, make_loaders(model, seed), loss, trainer_config(cfg, **overrides),
             workdir / f"member_{m}", lr=cfg.lr, weight_decay=cfg.weight_decay,
@@ -145,6 +160,14 @@ def fit_members(cfg, kwargs: dict, make_loaders, loss: MaskedLoss, workdir: Path
         cpu += result.cpu_seconds
     torch.set_grad_enabled(True)
     info = {"train_seconds": seconds, "cpu_seconds": cpu, "epochs": epochs, "ensemble": size}
+    if budget:
+        sources = getattr(cfg, "sources", {})
+        info["budget"] = {
+            "max_train_minutes": budget, "clock": clock,
+            "source": sources.get("max_train_minutes", "user"),
+            "member_seconds": [round(s, 1) for s in shares],
+            "stopped_by_budget": [bool(r.time_limit_reached) for r in results],
+        }  # fmt: skip
     if size == 1:
         return members[0], info, results
     return create_ensemble(members, cfg.model, kwargs), info, results
