@@ -19,12 +19,7 @@ from panspectra_audio.cli_separate import main as separate
 
 FAST = ["--threads", "1", "-q", "--device", "cpu"]
 TINY_TC = ["--model", "tc_resnet", "--model-kwargs", '{"width_mult": 0.5}']
-TINY_CAUSAL = [
-    "--model",
-    "mamba_causal_enhance",
-    "--model-kwargs",
-    '{"filters": 16, "dim": 16, "depth": 1}',
-]
+TINY_CAUSAL = ["--model", "gru_stft_enhance", "--model-kwargs", '{"dim": 16, "depth": 1}']
 
 
 def _fsdd() -> Path:

@@ -17,11 +17,15 @@ CLASSIFY_SMALL = {
     "ast": {"dim": 16, "depth": 1, "heads": 2},
     "audio_mamba": {"dim": 16, "depth": 1},
 }
-SIGNAL_SMALL = {"filters": 16}
+SIGNAL_SMALL = {"filters": 16}  # the learned filterbank of the TasNet family
+STFT_MODELS = {"mamba_stft_enhance", "gru_stft_enhance"}
+CAUSAL_ENHANCERS = ["mamba_causal_enhance", "mamba_stft_enhance", "gru_stft_enhance"]
 MASKNET_SMALL = {
     "convtasnet_enhance": {"bottleneck": 8, "hidden": 16, "blocks": 2, "repeats": 1},
     "convtasnet_separate": {"bottleneck": 8, "hidden": 16, "blocks": 2, "repeats": 1},
     "mamba_causal_enhance": {"dim": 16, "depth": 2},
+    "mamba_stft_enhance": {"dim": 16, "depth": 2, "window": 64, "stride": 16},
+    "gru_stft_enhance": {"dim": 16, "depth": 2, "window": 64, "stride": 16},
     "mamba_enhance": {"dim": 16, "depth": 1},
     "mossformer_enhance": {"dim": 16, "depth": 1, "heads": 2, "fsmn_order": 4},
     "dpmamba_separate": {"dim": 16, "repeats": 1, "chunk": 20},
@@ -33,7 +37,7 @@ def _build(name: str):
     if "classify" in tags:
         kwargs = {"num_classes": 3, "num_samples": 4000, **CLASSIFY_SMALL[name]}
     else:
-        kwargs = {**SIGNAL_SMALL, **MASKNET_SMALL[name]}
+        kwargs = {**({} if name in STFT_MODELS else SIGNAL_SMALL), **MASKNET_SMALL[name]}
     return create_model(name, **kwargs), kwargs, tags
 
 
@@ -64,9 +68,10 @@ def test_forward_backward_and_checkpoint_roundtrip(name, tmp_path):
         assert torch.allclose(model(x), loaded(x), atol=1e-6)
 
 
+@pytest.mark.parametrize("name", CAUSAL_ENHANCERS)
 @pytest.mark.parametrize("chunk", [64, 192])
-def test_causal_enhancer_streams_like_offline(chunk):
-    model, _, _ = _build("mamba_causal_enhance")
+def test_causal_enhancer_streams_like_offline(name, chunk):
+    model, _, _ = _build(name)
     model.eval()
     x = torch.randn(2, 1234) * 0.2
     with torch.no_grad():
@@ -76,12 +81,13 @@ def test_causal_enhancer_streams_like_offline(chunk):
     assert (streamed - offline).abs().max() <= 1e-4
 
 
-def test_chunk_step_equals_frame_by_frame_steps():
+@pytest.mark.parametrize("name", CAUSAL_ENHANCERS)
+def test_chunk_step_equals_frame_by_frame_steps(name):
     """step_frames over chunks (core MambaBlock.step_chunk) == the per-frame reference (core
     MambaBlock.step, one frame at a time) == the offline forward."""
-    model, _, _ = _build("mamba_causal_enhance")
+    model, _, _ = _build(name)
     net = model.mask_net.eval()
-    codes = torch.rand(2, 16, 7)
+    codes = model.encode(torch.randn(2, model.window + 6 * model.stride))[..., :7]
     with torch.no_grad():
         chunked, state = net.step_frames(codes[..., :4], None)
         rest, _ = net.step_frames(codes[..., 4:], state)
@@ -98,8 +104,9 @@ def test_chunk_step_equals_frame_by_frame_steps():
     assert torch.allclose(single, reference[..., 0], atol=1e-6)
 
 
-def test_causal_enhancer_output_does_not_depend_on_the_future():
-    model, _, _ = _build("mamba_causal_enhance")
+@pytest.mark.parametrize("name", CAUSAL_ENHANCERS)
+def test_causal_enhancer_output_does_not_depend_on_the_future(name):
+    model, _, _ = _build(name)
     model.eval()
     x = torch.randn(1, 3000) * 0.2
     y = x.clone()

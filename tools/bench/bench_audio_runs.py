@@ -31,6 +31,9 @@ def run_cli(program: str, args: Sequence[str], output: Path, rerun: bool = False
         subprocess.run(["nice", "-n", "10", str(BIN / program), *command[1:]], check=True)
         print(f"  {time.perf_counter() - start:.0f} s", flush=True)
     metrics = json.loads(metrics_file.read_text())
+    recorded = metrics.get("run", {}).get("command")  # the command that made the run
+    if recorded:
+        command = [program, *recorded[1:]]
     metrics["_command"] = shlex.join(c for c in command if c not in ("--overwrite",))
     return metrics
 

@@ -18,6 +18,14 @@ EXTRA_SPEECH = registry_of(
     "extra speech",
 )
 
+LOSSES = registry_of(
+    {
+        "si_snr": "negative SI-SNR",
+        "si_snr+spectral": "negative SI-SNR + multi-resolution compressed spectral magnitude loss",
+    },
+    "loss",
+)
+
 app = DomainCLI(
     prog="audio-enhance",
     description=__doc__.splitlines()[0][len("``audio-enhance``: ") :]
@@ -25,8 +33,8 @@ app = DomainCLI(
     + __doc__.splitlines()[1],
     domain="audio",
     model_tag="enhance",
-    default_model="mamba_causal_enhance",
-    components={"extra speech": EXTRA_SPEECH},
+    default_model="gru_stft_enhance",
+    components={"extra speech": EXTRA_SPEECH, "loss": LOSSES},
 )
 DATA_OPTIONS = [o.DATASET, o.DATA, o.TEST_FRACTION, o.MONO, o.SAMPLE_RATE]
 TRAIN_EXTRA = [
@@ -42,6 +50,7 @@ TRAIN_EXTRA = [
         recipe=True,
         choices=EXTRA_SPEECH,
     ),
+    Option("loss", str, "si_snr", "training loss", "training", recipe=True, choices=LOSSES),
 ]
 
 

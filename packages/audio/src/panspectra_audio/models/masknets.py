@@ -128,12 +128,20 @@ class SequenceMaskNet(nn.Module):
             )
         self.out = nn.Linear(dim, sources * filters)
 
+    def tokens(self, codes: Tensor) -> Tensor:
+        """(batch, N, K) frame codes → (batch, K, dim) tokens of the first layer."""
+        return self.embed(self.norm(codes.transpose(1, 2)))
+
+    def masks(self, x: Tensor) -> Tensor:
+        """(batch, K, dim) last-layer tokens → (batch, S, N, K) masks."""
+        masks = torch.sigmoid(self.out(x)).transpose(1, 2)  # (batch, S·N, K)
+        return masks.reshape(x.shape[0], self.sources, self.filters, -1)
+
     def forward(self, codes: Tensor) -> Tensor:
-        x = self.embed(self.norm(codes.transpose(1, 2)))  # (batch, K, dim)
+        x = self.tokens(codes)  # (batch, K, dim)
         for layer in self.layers:
             x = layer(x)
-        masks = torch.sigmoid(self.out(x))  # (batch, K, S·N)
-        return masks.transpose(1, 2).reshape(codes.shape[0], self.sources, self.filters, -1)
+        return self.masks(x)
 
     def step(self, code: Tensor, state: list | None) -> tuple[Tensor, list]:
         """One frame: code (batch, N) → masks (batch, S, N) and the new per-layer states."""
@@ -154,7 +162,7 @@ class SequenceMaskNet(nn.Module):
         if not self.causal:
             raise ValueError(f"SequenceMaskNet(kind={self.kind!r}) is not causal")
         state = list(state or [None] * len(self.layers))
-        x = self.embed(self.norm(codes.transpose(1, 2)))  # (batch, k, dim)
+        x = self.tokens(codes)  # (batch, k, dim)
         for i, layer in enumerate(self.layers):  # MambaLayer: x + Mamba(LN(x))
             h = layer.norm(x)
             if per_frame:
@@ -166,8 +174,7 @@ class SequenceMaskNet(nn.Module):
             else:
                 y, state[i] = layer.mamba.step_chunk(h, state[i])
                 x = x + y
-        masks = torch.sigmoid(self.out(x)).transpose(1, 2)  # (batch, S·N, k)
-        return masks.reshape(codes.shape[0], self.sources, self.filters, -1), state
+        return self.masks(x), state
 
 
 class DualPathMaskNet(nn.Module):

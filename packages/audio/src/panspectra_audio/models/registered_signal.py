@@ -12,6 +12,7 @@ from torch import nn
 from panspectra_core.registry import register_model
 
 from .masknets import TCN, DualPathMaskNet, SequenceMaskNet
+from .stft_masker import SpectralGainNet, STFTMasker
 from .tasnet import TasNet
 
 #: enhancement: 1 s segments (NOIZEUS sentences are 2-3 s; the maskers need no longer context)
@@ -63,6 +64,31 @@ def mamba_causal_enhance(
         stride,
         **{"kind": "mamba", "depth": 2, "dim": 96, **kw},
     )
+
+
+#: STFT maskers: the compressed spectral loss next to SI-SNR, 2 s segments (most of a NOIZEUS
+#: sentence, so the recurrent state sees the leading silence and whole words)
+_STFT = {**_ENHANCE, "epochs": 28, "loss": "si_snr+spectral", "segment_seconds": 2.0}
+
+
+def _stft_masker(window: int, stride: int, **kw) -> nn.Module:
+    return STFTMasker(SpectralGainNet(window // 2 + 1, **kw), window=window, stride=stride)
+
+
+@register_model(domain="audio", tags=("enhance", "mamba", "causal"), recipe=_STFT)
+def mamba_stft_enhance(
+    sample_rate: int = 8000, window: int = 256, stride: int = 64, **kw
+) -> nn.Module:
+    """causal Mamba gain mask on a 32 ms/8 ms STFT (gain floor −25 dB); streams"""
+    return _stft_masker(window, stride, **{"kind": "mamba", "depth": 3, **kw})
+
+
+@register_model(domain="audio", tags=("enhance", "rnn", "causal"), recipe={**_STFT, "epochs": 60})
+def gru_stft_enhance(
+    sample_rate: int = 8000, window: int = 256, stride: int = 64, **kw
+) -> nn.Module:
+    """causal GRU gain mask on a 32 ms/8 ms STFT (RNNoise/CRN spirit, gain floor −25 dB); streams"""
+    return _stft_masker(window, stride, **{"kind": "gru", "depth": 2, **kw})
 
 
 @register_model(domain="audio", tags=("enhance", "mamba"), recipe={**_ENHANCE, "epochs": 40})

@@ -24,7 +24,41 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-class TasNet(nn.Module):
+class FramedMasker(nn.Module):
+    """What every frame-masking enhancer shares: the framing of :meth:`forward` (see the
+    module docstring) around ``encode`` (padded samples → frame codes), ``mask_net`` and
+    ``decode`` (codes, masks → overlap-added samples), and streaming by
+    :class:`StreamingEnhancer` when the mask net is causal. Subclasses set ``sources``,
+    ``window``, ``stride``, ``squeeze`` and ``mask_net``.
+    """
+
+    sources: int
+    window: int
+    stride: int
+    squeeze: bool
+    mask_net: nn.Module
+
+    @property
+    def causal(self) -> bool:
+        return bool(getattr(self.mask_net, "causal", False))
+
+    def encode(self, padded: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def decode(self, codes: Tensor, masks: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, mixture: Tensor) -> Tensor:
+        length = mixture.shape[-1]
+        overlap = self.window - self.stride
+        total = math.ceil((length + overlap) / self.stride) * self.stride
+        padded = F.pad(mixture, (overlap, total - length))
+        codes = self.encode(padded)
+        out = self.decode(codes, self.mask_net(codes))[..., overlap : overlap + length]
+        return out[:, 0] if self.squeeze and self.sources == 1 else out
+
+
+class TasNet(FramedMasker):
     """Encoder / mask net / decoder.
 
     Args:
@@ -64,10 +98,6 @@ class TasNet(nn.Module):
                 if sources == 1 and last.bias is not None:
                     last.bias.fill_(3.0)
 
-    @property
-    def causal(self) -> bool:
-        return bool(getattr(self.mask_net, "causal", False))
-
     def encode(self, padded: Tensor) -> Tensor:
         """(batch, samples) → (batch, N, frames) non-negative frame codes."""
         return F.relu(self.encoder(padded.unsqueeze(1)))
@@ -77,15 +107,6 @@ class TasNet(nn.Module):
         batch, sources, n, k = masks.shape
         masked = (codes.unsqueeze(1) * masks).reshape(batch * sources, n, k)
         return self.decoder(masked).reshape(batch, sources, -1)
-
-    def forward(self, mixture: Tensor) -> Tensor:
-        length = mixture.shape[-1]
-        overlap = self.window - self.stride
-        total = math.ceil((length + overlap) / self.stride) * self.stride
-        padded = F.pad(mixture, (overlap, total - length))
-        codes = self.encode(padded)
-        out = self.decode(codes, self.mask_net(codes))[..., overlap : overlap + length]
-        return out[:, 0] if self.squeeze and self.sources == 1 else out
 
 
 def fourier_filterbank(filters: int, window: int) -> tuple[Tensor, Tensor]:
@@ -115,7 +136,8 @@ def fourier_filterbank(filters: int, window: int) -> tuple[Tensor, Tensor]:
 
 
 class StreamingEnhancer:
-    """Chunk-by-chunk inference of a causal :class:`TasNet` with carried state.
+    """Chunk-by-chunk inference of a causal :class:`FramedMasker` (a :class:`TasNet`, or the
+    STFT masker of :mod:`.stft_masker`) with carried state.
 
     ``process(chunk)`` takes (batch, k·S) new samples and returns (batch, k·S) output samples,
     delayed by ``L − S`` samples with respect to the input; :meth:`run` feeds a whole signal
@@ -124,12 +146,12 @@ class StreamingEnhancer:
     its frame-by-frame reference (core ``MambaBlock.step``) instead.
     """
 
-    def __init__(self, model: TasNet, batch: int = 1, per_frame: bool = False) -> None:
+    def __init__(self, model: FramedMasker, batch: int = 1, per_frame: bool = False) -> None:
         if not model.causal:
             raise ValueError(f"{type(model.mask_net).__name__} is not causal; cannot stream")
         self.model = model
         overlap = model.window - model.stride
-        weight = model.encoder.weight
+        weight = next(model.parameters())
         self.input_tail = weight.new_zeros(batch, overlap)
         self.output_tail = weight.new_zeros(batch, model.sources, overlap)
         self.state = None

@@ -24,7 +24,7 @@ from ..classic import log_mmse
 from ..data.mixtures import EnhancementTrainSet, Pair, read_pair
 from ..data.named import fsdd_items, fsdd_official_split, noizeus_pairs, noizeus_split
 from ..data.user import paired_files
-from ..losses import neg_si_snr
+from ..losses import ENHANCE_LOSSES
 from ..scores import enhancement_scores
 from .classify import input_files
 from .signals import (
@@ -91,7 +91,8 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         train_pairs, segment, cfg.epoch_items, extra_speech=_extra_speech(cfg)
     )
     log.info("%d training pairs, %d test pairs", len(train_pairs), len(test_pairs))
-    model, kwargs, timing = train_signal_model(cfg, dataset, neg_si_snr, rate, out)
+    loss = ENHANCE_LOSSES[cfg.loss]
+    model, kwargs, timing = train_signal_model(cfg, dataset, loss, rate, out)
     metrics = score(model, test_pairs, rate, out, baseline=not cfg.no_baseline)
     metrics.update(timing, model=cfg.model, dataset=cfg.dataset or str(cfg.data))
     metrics["protocol"] = (
