@@ -229,6 +229,25 @@ def test_bad_training_data_is_one_line(tmp_path: Path, setup, needle: str) -> No
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    "flags, needle",
+    [
+        (["--mix-prob", "1.5"], "--mix-prob"),
+        (["--erase-prob", "1.5"], "--erase-prob"),
+        (["--test-fraction", "0"], "--test-fraction"),
+        # 8 training images a class, all 8 carved off for validation
+        (["--val-fraction", "0.95"], "0 training and 6 test images"),
+    ],
+)
+def test_settings_that_leave_no_images_or_no_probability_are_one_line(
+    png_folder: Path, tmp_path: Path, flags: list[str], needle: str
+) -> None:
+    out = tmp_path / "o"
+    code, err = run(["train", "--data", str(png_folder), *flags, "--output", str(out), *FAST])
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()
+
+
 @pytest.mark.data
 @pytest.mark.slow
 def test_real_cifar_images_end_to_end(tmp_path: Path) -> None:

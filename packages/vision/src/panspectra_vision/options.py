@@ -11,6 +11,7 @@ from panspectra_core.kit import (
     OUTPUT,
     TRAINING_OPTIONS,
     Option,
+    fraction,
     non_negative,
     positive,
 )
@@ -31,6 +32,10 @@ OPTIMIZERS = registry_of(
 
 def _fraction_or_zero(value: float | None) -> str | None:
     return None if value is None or 0 <= value < 1 else "expected a fraction in [0, 1)"
+
+
+def _probability(value: float | None) -> str | None:
+    return None if value is None or 0 <= value <= 1 else "expected a probability in [0, 1]"
 
 
 DATA_OPTIONS: tuple[Option, ...] = (
@@ -73,7 +78,7 @@ DATA_OPTIONS: tuple[Option, ...] = (
         0.2,
         "test share for data without a train/test layout",
         "data",
-        validate=_fraction_or_zero,
+        validate=fraction,
     ),
     Option(
         "min_image_side",
@@ -194,7 +199,7 @@ RECIPE_OPTIONS: tuple[Option, ...] = (
         "probability that a batch is mixed",
         "augmentation",
         True,
-        validate=non_negative,
+        validate=_probability,
     ),
     Option(
         "erase_prob",
@@ -203,7 +208,7 @@ RECIPE_OPTIONS: tuple[Option, ...] = (
         "random-erasing probability",
         "augmentation",
         True,
-        validate=non_negative,
+        validate=_probability,
     ),
     Option(
         "tta",

@@ -108,6 +108,12 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     from panspectra_core.kit import adapt_to_data
 
     data = prepared(cfg)
+    if not len(data.train) or not len(data.test):
+        raise UserError(
+            f"{data.description}: {len(data.train)} training and {len(data.test)} test images "
+            f"after the splits (--test-fraction {cfg.test_fraction:g}, --val-fraction "
+            f"{cfg.val_fraction:g}); both need at least one"
+        )
     model, kwargs = build_model(cfg, data)
     if cfg.channels_last:
         model = model.to(memory_format=torch.channels_last)
