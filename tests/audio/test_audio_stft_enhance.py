@@ -56,3 +56,13 @@ def test_compressed_spectral_loss_is_level_free_and_orders_noise():
         compressed_spectral_loss(near * 3, clean * 3), compressed_spectral_loss(near, clean)
     )
     assert enhancement_loss(near, clean) < enhancement_loss(far, clean)
+
+
+def test_signal_loader_takes_a_step_even_when_an_epoch_is_smaller_than_a_batch():
+    from panspectra_audio.pipeline.signals import signal_loader
+
+    def items(n):
+        return [{"x": torch.zeros(4), "y": torch.zeros(4)} for _ in range(n)]
+
+    assert len(signal_loader(items(3), 8)) == 1
+    assert len(signal_loader(items(20), 8)) == 2  # the partial third batch is dropped

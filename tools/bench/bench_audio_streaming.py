@@ -1,16 +1,18 @@
 """Streaming speed of the causal enhancer on one CPU thread: real-time factor (processing
 time / audio duration) chunk by chunk, and the algorithmic latency.
 
-The model is applied with :class:`panspectra_audio.models.tasnet.StreamingEnhancer` (the core
-``MambaBlock.step_chunk`` once per chunk, state carried between chunks) to 10 s of audio cut in
-chunks of ``--chunk-ms``; the same stream with the per-frame reference (``MambaBlock.step``
-frame by frame) and the offline forward on the same signal are timed for comparison. Weights do not
+The model is applied with :class:`panspectra_audio.models.tasnet.StreamingEnhancer` (the gain
+or mask net once per chunk — a GRU call, or the core ``MambaBlock.step_chunk`` — state carried
+between chunks) to 10 s of audio cut in chunks of ``--chunk-ms``; the same stream with the
+per-frame reference (the net frame by frame: the GRU one step at a time, ``MambaBlock.step``)
+and the offline forward on the same signal are timed for comparison. Weights do not
 change the speed: a checkpoint is used when given, else the registered model's initial weights.
 The RTF is reported from the process CPU time (the compute of the one thread) and from the
 wall clock (which on a shared machine also counts waiting for a core).
 Writes ``tools/bench/results/audio_streaming.md`` / ``.json``.
 
-    python tools/bench/bench_audio_streaming.py --chunk-ms 8 16 24 80 --repeats 7 --threads 1
+    python tools/bench/bench_audio_streaming.py --model gru_stft_enhance --chunk-ms 8 16 24 80 \
+        --repeats 7 --threads 1
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def _time(fn, repeats: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="mamba_causal_enhance")
+    parser.add_argument("--model", default="gru_stft_enhance")
     parser.add_argument("--checkpoint", type=Path)
     parser.add_argument("--chunk-ms", type=float, nargs="+", default=[8.0, 16.0, 24.0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -106,6 +108,8 @@ def main() -> None:
         "tools/bench/bench_audio_streaming.py "
         + " ".join(
             [
+                "--model",
+                args.model,
                 "--chunk-ms",
                 *(f"{c:g}" for c in args.chunk_ms),
                 "--repeats",

@@ -36,7 +36,7 @@ def train_signal_model(
 
     kwargs = {"sample_rate": rate, **(cfg.model_kwargs or {})}
     model = create_model(cfg.model, **kwargs)
-    loader = DataLoader(train_set, batch_size=cfg.batch_size, shuffle=True, drop_last=True)
+    loader = signal_loader(train_set, cfg.batch_size)
     task = SignalTask(
         model, loss_fn=loss_fn, lr=cfg.lr, weight_decay=cfg.weight_decay, scheduler=cfg.scheduler
     )
@@ -48,6 +48,16 @@ def train_signal_model(
         "time_limit_reached": result.time_limit_reached,
     }
     return model.eval(), kwargs, timing
+
+
+def signal_loader(train_set: Dataset, batch_size: int) -> DataLoader:
+    """Shuffled training batches; the last partial batch is dropped only when the epoch
+    holds more than one batch (an epoch of fewer items than ``batch_size``, e.g.
+    ``--epoch-items 4 --batch-size 8``, still takes one step instead of none). The items of
+    an epoch are drawn segments (``--epoch-items``), not files, so a folder of few pairs
+    already fills whole batches."""
+    drop_last = len(train_set) > batch_size
+    return DataLoader(train_set, batch_size=batch_size, shuffle=True, drop_last=drop_last)
 
 
 def save_signal_checkpoint(
