@@ -11,8 +11,8 @@ IEEE Trans. ASSP 33(2)) bounds the suppression, which limits musical noise and s
 Framing (exact for streaming, as :class:`~.tasnet.TasNet`): frames of ``window`` samples every
 ``stride`` samples with a periodic sqrt-Hann analysis window, one-sided real FFT; the synthesis
 window is the same sqrt-Hann scaled so that analysis × synthesis overlap-adds to one, so unit
-gains reproduce the input exactly. With the causal Mamba gain net the model streams through
-:class:`~.tasnet.StreamingEnhancer`; the algorithmic latency is one window.
+gains reproduce the input exactly. With its causal gain net (GRU or Mamba) the model streams
+through :class:`~.tasnet.StreamingEnhancer`; the algorithmic latency is one window.
 
 Shapes: (batch, time) → (batch, time); spectra (batch, freq = window/2 + 1, frames) complex;
 gains (batch, 1, freq, frames).
