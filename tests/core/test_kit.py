@@ -423,3 +423,11 @@ def test_a_missing_required_option_is_reported_before_the_recipe_runs():
     with pytest.raises(UserError, match="--horizon is required"):
         resolve(options, {}, recipe=recipe)
     assert resolve(options, {"horizon": 4}, recipe=recipe).lr == 0.25
+
+
+def test_share_in_order_passes_unused_time_on_and_keeps_one_step():
+    from panspectra_core.kit import share_in_order
+
+    assert share_in_order(120.0, 0.0, 2) == 60.0
+    assert share_in_order(120.0, 20.0, 1) == 100.0  # the first run's unused time goes on
+    assert share_in_order(120.0, 130.0, 1) == 1.0  # budget spent: the last run takes a step

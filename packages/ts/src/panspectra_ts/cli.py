@@ -152,6 +152,7 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     ``train_seconds`` and ``train_cpu_seconds`` are the totals over the candidates.
     """
     from panspectra_core.errors import UserError
+    from panspectra_core.kit import share_in_order
 
     if cfg.sources.get("model") in ("user", "config"):
         raise UserError("--select chooses the model: give --model or --select, not both")
@@ -170,8 +171,8 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     for index, name in enumerate(cfg.select):
         values = {**explicit, "model": name, "seed": cfg.seed}
         if budget is not None:
-            share = max(budget - spent[clock_key], 0.0) / (len(cfg.select) - index)
-            values["max_train_minutes"] = max(share, 1.0) / 60
+            share = share_in_order(budget, spent[clock_key], len(cfg.select) - index)
+            values["max_train_minutes"] = share / 60
         run = _train_one(app.resolve(app.verbs["train"], values), workdir / name)
         for key in spent:
             spent[key] += run.metrics.get(key) or 0.0

@@ -6,7 +6,7 @@ recipe merging, seeds and the output layout, staged outputs, one-line errors, ``
 ``info``, ``--version`` and checkpoint loading — comes from here. See ``CONTRIBUTING.md``.
 """
 
-from panspectra_core.kit.adapt import adapt_to_data, fit_to_budget
+from panspectra_core.kit.adapt import adapt_to_data, fit_to_budget, share_in_order
 from panspectra_core.kit.app import DomainCLI, Verb
 from panspectra_core.kit.common import (
     COMMON_OPTIONS,
@@ -59,5 +59,6 @@ __all__ = [
     "resolve",
     "run_seeds",
     "seed_folder",
+    "share_in_order",
     "trainer_config",
 ]

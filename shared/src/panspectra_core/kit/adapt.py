@@ -186,6 +186,14 @@ def fit_to_budget(
     return out, changes
 
 
+def share_in_order(budget_seconds: float, spent_seconds: float, runs_left: int) -> float:
+    """One run's share of a budget that several runs (ensemble members, ``--select``
+    candidates) spend one after the other: what is left divided by the runs still to go (1 s
+    once the budget is spent, so every run still takes a step), so time an early run does not
+    use goes to the later ones and an overrun is taken from them."""
+    return max(budget_seconds - spent_seconds, 0.0) / max(runs_left, 1) or 1.0
+
+
 def merge_changes(first: Mapping[str, Any], second: Mapping[str, Any]) -> dict[str, Any]:
     """The changes of two adaptations applied one after the other: a key changed by both keeps
     the first's ``recipe`` value and the second's ``adapted`` value; reasons are joined."""

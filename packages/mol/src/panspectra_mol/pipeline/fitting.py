@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from panspectra_core.kit.adapt import share_in_order
 from panspectra_mol.models.graph_batch import collate_graphs
 
 
@@ -113,12 +114,8 @@ def fit_graph_model(
     return fit(task, loaders[0], loaders[1], train_config, workdir)
 
 
-def member_budget_seconds(budget_seconds: float, spent_seconds: float, members_left: int) -> float:
-    """A member's share of an ensemble's training budget, shared in order: what is left of the
-    budget divided by the members still to train (at least 1 s), so time an early member
-    does not use (early stopping, a quick model) goes to the ones after it, and the members
-    together stay within the budget up to one optimizer step each."""
-    return max(budget_seconds - spent_seconds, 0.0) / max(members_left, 1) or 1.0
+#: a member's share of an ensemble's budget, spent in order (the core rule ``--select`` uses)
+member_budget_seconds = share_in_order
 
 
 def fit_members(cfg, kwargs: dict, make_loaders, loss: MaskedLoss, workdir: Path):
