@@ -276,3 +276,56 @@ def test_bad_inputs_end_in_one_line_and_write_nothing(tmp_path, capsys):
     code, err = run_cli(separate, ["train", "--dataset", "wsj0", "--output", out, *FAST], capsys)
     assert_one_line_error(code, err, "fsdd-2mix")
     assert not out.exists()
+
+
+def _mixture_csv(root: Path, rows: int) -> Path:
+    """``rows`` synthetic two-source mixtures (a tone + a quieter tone of another pitch) and
+    their CSV ``mixture,source1,source2`` with paths relative to it."""
+    lines = ["mixture,source1,source2"]
+    for k in range(rows):
+        first, second = tone(0.6, 300 + 40 * k), tone(0.6, 1500 + 60 * k, 0.2)
+        write(root / f"s1_{k}.wav", first)
+        write(root / f"s2_{k}.wav", second)
+        write(root / f"mix_{k}.wav", first + second)
+        lines.append(f"mix_{k}.wav,s1_{k}.wav,s2_{k}.wav")
+    (root / "mixtures.csv").write_text("\n".join(lines) + "\n")
+    return root / "mixtures.csv"
+
+
+def test_separate_trains_on_your_mixture_csv_with_a_seeded_holdout(tmp_path, capsys):
+    table = _mixture_csv(tmp_path / "mixes", 6)
+    out = tmp_path / "run"
+    tiny = '{"filters": 16, "bottleneck": 8, "hidden": 16, "blocks": 2, "repeats": 1}'
+    code, err = run_cli(
+        separate,
+        [
+            "train",
+            "--data",
+            table,
+            "--output",
+            out,
+            "--epochs",
+            "1",
+            "--epoch-items",
+            "4",
+            "--batch-size",
+            "2",
+            "--model-kwargs",
+            tiny,
+            *FAST,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_test"] == 1 and "holdout" in metrics["protocol"]
+    assert np.isfinite(metrics["si_snri"]) and "test_list" not in metrics
+    with open(out / "per_mixture.csv") as f:
+        tested = [row["mixture"] for row in csv.DictReader(f)]
+    assert len(tested) == 1 and tested[0].startswith("mix_")
+    one_row = _mixture_csv(tmp_path / "one", 1)
+    code, err = run_cli(
+        separate, ["train", "--data", one_row, "--output", tmp_path / "r1", *FAST], capsys
+    )
+    assert_one_line_error(code, err, "1 pair(s); need at least 2")
+    assert not (tmp_path / "r1").exists()

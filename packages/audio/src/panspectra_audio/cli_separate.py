@@ -37,6 +37,8 @@ TEST_LIST = [
         o.DATASET,
         o.DATA,
         o.MONO,
+        o.SAMPLE_RATE,
+        o.TEST_FRACTION,
         *TEST_LIST,
         *COMMON_OPTIONS,
         *TRAINING_OPTIONS,
@@ -44,7 +46,8 @@ TEST_LIST = [
         o.EPOCH_ITEMS,
     ],
     output="dir",
-    help="train a separator (PIT SI-SNR) and score SI-SNRi / SDRi on the fixed test list",
+    help="train a separator (PIT SI-SNR) and score SI-SNRi / SDRi on the fixed test list "
+    "(fsdd-2mix) or a held-out share of your mixtures",
 )
 def train(cfg, out: Path) -> dict:
     from .pipeline.separate import train as run

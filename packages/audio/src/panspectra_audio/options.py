@@ -27,7 +27,7 @@ TEST_FRACTION = Option(
     "test_fraction",
     float,
     0.2,
-    "your data: stratified share of files held out for the test set",
+    "your data: share held out for the test set (stratified by class when classifying)",
     "data",
     validate=fraction,
 )

@@ -2,6 +2,8 @@
 
 Nothing mixed is stored: mixtures are drawn from seeded generators.
 
+- Your own pairs: :func:`holdout_pairs` holds a seeded share out for the test set;
+  :class:`PairSegmentSet` draws random training segments of the rest (any number of sources).
 - Enhancement training: random segments of the training pairs (noisy, clean), and, when extra
   clean speech is given, that speech mixed with noise taken from the training pairs
   (``noisy − clean``, sample-aligned in NOIZEUS) at an SNR drawn from ``snr_range``.
@@ -82,6 +84,50 @@ def _segment(arrays: Sequence[np.ndarray], length: int, rng: np.random.Generator
         padded[offset : offset + n] = a
         out.append(padded)
     return out
+
+
+def holdout_pairs(
+    pairs: Sequence[Pair], test_fraction: float, seed: int, where: object
+) -> tuple[list[Pair], list[Pair], int]:
+    """(training pairs, test pairs, rate): a seeded ``test_fraction`` share (at least one pair)
+    held out; one sample rate and at least one training pair required (UserError naming
+    ``where``, the user's ``--data``)."""
+    rates = {p.info["rate"] for p in pairs}
+    if len(rates) > 1:
+        raise UserError(f"--data {where}: sample rates {sorted(rates)}; pass --sample-rate")
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    n_test = max(1, round(test_fraction * len(pairs)))
+    if len(pairs) - n_test < 1:
+        raise UserError(f"--data {where}: {len(pairs)} pair(s); need at least 2")
+    test = [pairs[i] for i in order[:n_test]]
+    return [pairs[i] for i in order[n_test:]], test, rates.pop()
+
+
+class PairSegmentSet(Dataset):
+    """``{"x": mixture (L,), "y": sources (S, L)}`` — the same random window of a random
+    training pair's mixture and its S references (zero-padded when shorter than L), with a
+    level augmentation of −10…+5 dB applied to all of them.
+
+    Args:
+        pairs: training pairs with S references each. segment: L samples. length: items per
+            epoch.
+    """
+
+    def __init__(self, pairs: Sequence[Pair], segment: int, length: int) -> None:
+        self.pairs, self.segment, self.length = list(pairs), segment, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = torch_seeded_rng()
+        pair = self.pairs[int(rng.integers(len(self.pairs)))]
+        mix, *refs = _segment([pair.mixture, *pair.sources], self.segment, rng)
+        gain = 10 ** (rng.uniform(-10, 5) / 20)
+        return {
+            "x": torch.from_numpy(mix * gain).float(),
+            "y": torch.from_numpy(np.stack(refs) * gain).float(),
+        }
 
 
 class EnhancementTrainSet(Dataset):

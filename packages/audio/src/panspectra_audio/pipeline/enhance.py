@@ -21,7 +21,7 @@ from panspectra_core.io import OutputDir
 from panspectra_core.kit import RunConfig
 
 from ..classic import log_mmse
-from ..data.mixtures import EnhancementTrainSet, Pair, read_pair
+from ..data.mixtures import EnhancementTrainSet, Pair, holdout_pairs, read_pair
 from ..data.named import fsdd_items, fsdd_official_split, noizeus_pairs, noizeus_split
 from ..data.user import paired_files
 from ..losses import ENHANCE_LOSSES
@@ -63,15 +63,7 @@ def load_data(cfg: RunConfig, *, need_train: bool = True) -> tuple[list[Pair], l
     ]
     if not need_train:
         return [], pairs, pairs[0].info["rate"]
-    rates = {p.info["rate"] for p in pairs}
-    if len(rates) > 1:
-        raise UserError(f"--data {cfg.data}: sample rates {sorted(rates)}; pass --sample-rate")
-    order = np.random.default_rng(cfg.seed).permutation(len(pairs))
-    n_test = max(1, round(cfg.test_fraction * len(pairs)))
-    if len(pairs) - n_test < 1:
-        raise UserError(f"--data {cfg.data}: {len(pairs)} pair(s); need at least 2")
-    test = [pairs[i] for i in order[:n_test]]
-    return [pairs[i] for i in order[n_test:]], test, rates.pop()
+    return holdout_pairs(pairs, cfg.test_fraction, cfg.seed, cfg.data)
 
 
 def _extra_speech(cfg: RunConfig) -> list[np.ndarray]:

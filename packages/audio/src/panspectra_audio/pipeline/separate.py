@@ -5,6 +5,10 @@ different speakers; the test list is fixed — ``--test-mixtures`` mixtures (def
 takes (index 0-4) drawn with ``--test-seed`` (default 2026), written to ``test_list.csv`` — so
 every model is scored on the same mixtures. Scores: SI-SNRi and SDRi (BSS-eval SDR) of the
 permutation-matched estimates, per mixture in ``per_mixture.csv``.
+
+``--data MIXTURES.csv`` (``mixture,source1,source2``): training takes random segments of the
+mixtures and their sources, after a seeded ``--test-fraction`` of the rows is held out as the
+test set.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from panspectra_core.io import OutputDir
 from panspectra_core.kit import RunConfig
 
 from ..audio_io import read_audio
-from ..data.mixtures import Pair, TwoTalkerTrainSet, read_pair, two_talker_list, two_talker_mix
+from ..data.mixtures import (
+    Pair,
+    PairSegmentSet,
+    TwoTalkerTrainSet,
+    holdout_pairs,
+    read_pair,
+    two_talker_list,
+    two_talker_mix,
+)
 from ..data.named import fsdd_items, fsdd_official_split
 from ..data.user import paired_files
 from ..losses import pit_loss, pit_si_snr, reorder
@@ -69,10 +81,16 @@ def load_data(cfg: RunConfig, *, need_train: bool = True):
         clips = [(read_audio(i.path)[0], i.speaker) for i in train]
         segment = round(cfg.segment_seconds * 8000)
         return TwoTalkerTrainSet(clips, segment, cfg.epoch_items), test, 8000
-    pairs = [read_pair(m, s, mono=cfg.mono) for m, s in paired_files(cfg.data, 2)]
-    if need_train:
-        raise UserError("train --data: separation training needs --dataset fsdd-2mix for now")
-    return None, pairs, pairs[0].info["rate"]
+    pairs = [
+        read_pair(m, s, sample_rate=cfg.get("sample_rate"), mono=cfg.mono)
+        for m, s in paired_files(cfg.data, 2)
+    ]
+    if not need_train:
+        return None, pairs, pairs[0].info["rate"]
+    train, test, rate = holdout_pairs(pairs, cfg.test_fraction, cfg.seed, cfg.data)
+    log.info("%d training mixtures, %d test mixtures", len(train), len(test))
+    segment = round(cfg.segment_seconds * rate)
+    return PairSegmentSet(train, segment, cfg.epoch_items), test, rate
 
 
 def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
@@ -83,9 +101,13 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     metrics.update(
         timing,
         model=cfg.model,
-        dataset=cfg.dataset,
-        test_list={"count": cfg.test_mixtures, "seed": cfg.test_seed},
+        dataset=cfg.dataset or str(cfg.data),
     )
+    if cfg.dataset:
+        metrics["test_list"] = {"count": cfg.test_mixtures, "seed": cfg.test_seed}
+        metrics["protocol"] = "FSDD take 5-49 mixed afresh for training; fixed test list"
+    else:
+        metrics["protocol"] = f"seeded {cfg.test_fraction:.0%} holdout of your mixtures"
     save_signal_checkpoint(
         out / "model.safetensors",
         model,
