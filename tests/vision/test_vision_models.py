@@ -92,6 +92,21 @@ def test_fastconv_data_init_sets_frozen_filters() -> None:
     assert net.whiten.weight.shape == (24, 3, 2, 2)
 
 
+def test_conv_stem_hybrid_keeps_the_fastconv_stem_and_its_data_init() -> None:
+    """vit_fastconv_32's stem is fastconv_small's first two groups, Dirac-initialised (not
+    re-initialised by the transformer init) and whitened from data; 32 px → 7×7 tokens."""
+    hybrid = create_model("vit_fastconv_32", num_classes=10)
+    stem = hybrid.stem.net
+    assert hybrid.grid == (7, 7) and [g.conv2.out_channels for g in stem.groups] == [32, 128]
+    first = stem.groups[0].conv1.weight  # (32, 24, 3, 3): Dirac on the 24 input channels
+    assert torch.equal(first[:24, :, 1, 1], torch.eye(24)) and first[24:].abs().sum() > 0
+    before = stem.whiten.weight.clone()
+    hybrid.data_init(torch.randn(32, 3, 32, 32))
+    assert not torch.equal(before, stem.whiten.weight) and not stem.whiten.weight.requires_grad
+    x = torch.randn(2, 3, 32, 32)
+    assert hybrid.forward_features(x).shape == (2, 49, 128)
+
+
 def test_token_mixers_mix_tokens() -> None:
     """Changing one patch changes the features of another token for every global mixer."""
     for name in ("vit_micro_patch4_32", "gfnet_xs_32", "fnet_xs_32", "vim_tiny_32"):

@@ -10,8 +10,9 @@ none). Token mixers (each (B, L, D) → (B, L, D) on a row-major grid of ``grid`
 - ``mamba``: core :class:`BiMambaBlock` (Zhu et al. 2024, Vision Mamba, bidirectional scan);
 - ``window`` / ``window_shift``: core :class:`WindowAttention2d` (Liu et al. 2021, Swin).
 
-Stems: ViT patch embedding (core :class:`PatchEmbed2d`) or CCT's convolutional tokenizer
-(Hassani et al. 2021, "Escaping the Big Data Paradigm with Compact Transformers"). Pooling:
+Stems: ViT patch embedding (core :class:`PatchEmbed2d`), CCT's convolutional tokenizer
+(Hassani et al. 2021, "Escaping the Big Data Paradigm with Compact Transformers") or the
+patch-whitened conv groups of ``fastconv`` (:class:`WhitenedTokenizer`, airbench94). Pooling:
 class token, mean, or CCT's sequence pooling (attention-weighted token average).
 """
 
@@ -138,6 +139,30 @@ class ConvTokenizer(nn.Module):
         return self.net(x).flatten(2).transpose(1, 2)
 
 
+class WhitenedTokenizer(nn.Module):
+    """fastconv's stem as a tokenizer: frozen 2×2 patch whitening, then conv groups of
+    ``widths`` (each conv → max-pool 2 → BN → GELU → conv → BN → GELU), maps flattened to
+    tokens.
+
+    Shapes: (B, C, H, W) → (B, H'·W', widths[-1]), row-major; 32×32 → 7×7 with two groups.
+    """
+
+    def __init__(self, in_channels: int, widths: tuple[int, ...]) -> None:
+        super().__init__()
+        from .conv import WhitenedConvStem  # conv imports this package's registry name
+
+        self.net = WhitenedConvStem(in_channels, widths)
+
+    def grid_size(self, height: int, width: int) -> tuple[int, int]:
+        return self.net.grid_size(height, width)
+
+    def data_init(self, images: Tensor) -> None:
+        self.net.data_init(images)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net.forward_features(x).flatten(2).transpose(1, 2)
+
+
 class SeqPool(nn.Module):
     """CCT's sequence pooling: softmax(Linear(x)) weights over tokens → (B, D)."""
 
@@ -164,7 +189,8 @@ class TokenNet(nn.Module):
     Args:
         num_classes, in_channels, image_size: the task.
         dim, depth, heads, mlp_ratio: widths; ``mixers``: one mixer name per block.
-        stem: ``"patch"`` (``patch`` px, ViT) or ``"conv"`` (CCT tokenizer with ``conv_layers``).
+        stem: ``"patch"`` (``patch`` px, ViT), ``"conv"`` (CCT tokenizer with ``conv_layers``)
+            or ``"whitened"`` (:class:`WhitenedTokenizer` with groups ``(*stem_widths, dim)``).
         pool: ``"cls"`` | ``"mean"`` | ``"seq"``. norm: ``"layer"`` | ``"rms"``.
         swiglu: SwiGLU MLPs. drop_path: stochastic depth, linearly increasing over blocks.
 
@@ -186,6 +212,7 @@ class TokenNet(nn.Module):
         stem: str = "patch",
         patch: int = 4,
         conv_layers: int = 1,
+        stem_widths: tuple[int, ...] = (32,),
         pool: str = "cls",
         norm: str = "layer",
         swiglu: bool = False,
@@ -196,6 +223,9 @@ class TokenNet(nn.Module):
         check_geometry(image_size, patch, stem)
         if stem == "patch":
             self.stem = PatchEmbed2d(patch, in_channels, dim)
+            self.grid = self.stem.grid_size(image_size, image_size)
+        elif stem == "whitened":
+            self.stem = WhitenedTokenizer(in_channels, (*stem_widths, dim))
             self.grid = self.stem.grid_size(image_size, image_size)
         else:
             self.stem = ConvTokenizer(in_channels, dim, conv_layers)
@@ -226,8 +256,15 @@ class TokenNet(nn.Module):
                 block.mixer.apply(_init_weights)
             if block.mlp is not None:
                 block.mlp.apply(_init_weights)
-        for module in (self.stem, self.head):
-            module.apply(_init_weights)
+        self.head.apply(_init_weights)
+        if not isinstance(self.stem, WhitenedTokenizer):  # keeps its Dirac initialisation
+            self.stem.apply(_init_weights)
+
+    def data_init(self, images: Tensor) -> None:
+        """Set data-dependent stem weights (the whitening filters) from (N, C, H, W)
+        normalized training images; a no-op for the other stems."""
+        if isinstance(self.stem, WhitenedTokenizer):
+            self.stem.data_init(images)
 
     def forward_features(self, x: Tensor) -> Tensor:
         tokens = self.stem(x)

@@ -77,8 +77,45 @@ def patch_whitening_filters(images: Tensor, kernel: int, eps: float = 5e-4) -> T
     return torch.cat([filters, -filters])
 
 
-class FastConvNet(nn.Module):
-    """airbench94-style network (see the module docs).
+class WhitenedConvStem(nn.Module):
+    """The frozen patch-whitening convolution, GELU and one :class:`ConvGroup` per width.
+
+    Shapes: (B, C, H, W) → (B, widths[-1], H', W'), H' = (H − k + 1) halved once per group
+    (32 → 31 → 15 → 7 → 3 for k = 2 and three groups). The filters are set from data by
+    :meth:`data_init` before training.
+    """
+
+    def __init__(self, in_channels: int, widths: tuple[int, ...], whiten_kernel: int = 2) -> None:
+        super().__init__()
+        self.whiten_width = 2 * in_channels * whiten_kernel**2
+        self.whiten = nn.Conv2d(in_channels, self.whiten_width, whiten_kernel, padding=0, bias=True)
+        self.whiten.weight.requires_grad_(False)
+        nn.init.zeros_(self.whiten.bias)
+        self.act = nn.GELU()
+        cins = (self.whiten_width, *widths[:-1])
+        self.groups = nn.Sequential(*[ConvGroup(a, b) for a, b in zip(cins, widths)])
+
+    def grid_size(self, height: int, width: int) -> tuple[int, int]:
+        """(H', W') of the output maps for (height, width) inputs."""
+        height, width = (n - self.whiten.kernel_size[0] + 1 for n in (height, width))
+        for _ in self.groups:
+            height, width = height // 2, width // 2
+        return height, width
+
+    @torch.no_grad()
+    def data_init(self, images: Tensor) -> None:
+        """Set the whitening filters from (N, C, H, W) normalized training images."""
+        self.whiten.weight.copy_(
+            patch_whitening_filters(images.float(), self.whiten.kernel_size[0])
+        )
+
+    def forward_features(self, x: Tensor) -> Tensor:
+        return self.groups(self.act(self.whiten(x)))
+
+
+class FastConvNet(WhitenedConvStem):
+    """airbench94-style network (see the module docs): the whitened stem with three groups, a
+    global max-pool and a linear head scaled by ``scale``.
 
     Shapes: (B, C, H, W) → (B, num_classes); H, W divisible by 8 after the 2×2 whitening
     (32 → 31 → 15 → 7 → 3 maps, then a global max-pool).
@@ -94,27 +131,10 @@ class FastConvNet(nn.Module):
         whiten_kernel: int = 2,
         scale: float = 1 / 9,
     ) -> None:
-        super().__init__()
-        self.whiten_width = 2 * in_channels * whiten_kernel**2
-        self.whiten = nn.Conv2d(in_channels, self.whiten_width, whiten_kernel, padding=0, bias=True)
-        self.whiten.weight.requires_grad_(False)
-        nn.init.zeros_(self.whiten.bias)
-        self.act = nn.GELU()
-        cins = (self.whiten_width, *widths[:-1])
-        self.groups = nn.Sequential(*[ConvGroup(a, b) for a, b in zip(cins, widths)])
+        super().__init__(in_channels, widths, whiten_kernel)
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = nn.Linear(widths[-1], num_classes, bias=False)
         self.scale = scale
-
-    @torch.no_grad()
-    def data_init(self, images: Tensor) -> None:
-        """Set the whitening filters from (N, C, H, W) normalized training images."""
-        self.whiten.weight.copy_(
-            patch_whitening_filters(images.float(), self.whiten.kernel_size[0])
-        )
-
-    def forward_features(self, x: Tensor) -> Tensor:
-        return self.groups(self.act(self.whiten(x)))
 
     def forward_head(self, features: Tensor) -> Tensor:
         return self.head(self.pool(features).flatten(1)) * self.scale

@@ -13,7 +13,8 @@ and overrides of :class:`~.blocks.TokenNet` arguments. Families:
 - Vision Mamba (Zhu et al. 2024): bidirectional Mamba blocks over the patch sequence;
 - Swin-style (Liu et al. 2021): 4×4 windows with relative position bias, shifted every other
   block (one stage, no patch merging: the 8×8 grid is already small);
-- hybrids ``*_cct_*``: CCT's conv tokenizer feeding global-filter or Mamba blocks.
+- hybrids ``*_cct_*``: CCT's conv tokenizer feeding global-filter or Mamba blocks (and
+  ``vit_fastconv_32`` in :mod:`.hybrid`).
 """
 
 from __future__ import annotations
