@@ -276,6 +276,14 @@ def test_bad_inputs_end_in_one_line_and_write_nothing(tmp_path, capsys):
     code, err = run_cli(separate, ["train", "--dataset", "wsj0", "--output", out, *FAST], capsys)
     assert_one_line_error(code, err, "fsdd-2mix")
     assert not out.exists()
+    missing = tmp_path / "no_such.csv"
+    code, err = run_cli(separate, ["train", "--data", missing, "--output", out, *FAST], capsys)
+    assert_one_line_error(code, err, "no such file or folder", "mixture,source1,source2")
+    code, err = run_cli(
+        separate, ["train", "--data", tmp_path / "pairs", "--output", out, *FAST], capsys
+    )
+    assert_one_line_error(code, err, "pairs: expected a CSV mixture,source1,source2")
+    assert not out.exists()
 
 
 def _mixture_csv(root: Path, rows: int) -> Path:

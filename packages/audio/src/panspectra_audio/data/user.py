@@ -77,6 +77,11 @@ def paired_files(source: Path, num_sources: int) -> list[tuple[Path, list[Path]]
     or a CSV ``mixture,source1[,source2]``."""
     source = Path(source)
     columns = ("mixture", *(f"source{i + 1}" for i in range(num_sources)))
+    expected = "a CSV " + ",".join(columns)
+    if num_sources == 1:
+        expected = "a folder with noisy/ and clean/ or " + expected
+    if not source.exists():
+        raise UserError(f"--data {source}: no such file or folder; expected {expected}")
     if source.is_file() and source.suffix.lower() == ".csv":
         rows = _csv_rows(source, columns)
         return [
@@ -86,10 +91,8 @@ def paired_files(source: Path, num_sources: int) -> list[tuple[Path, list[Path]]
             )
             for r in rows
         ]
-    if not source.is_dir():
-        raise UserError(f"--data {source}: expected a folder with noisy/ and clean/ or a .csv")
-    if num_sources != 1:
-        raise UserError(f"--data {source}: separation data must be a CSV {','.join(columns)}")
+    if not source.is_dir() or num_sources != 1:
+        raise UserError(f"--data {source}: expected {expected}")
     noisy, clean = source / "noisy", source / "clean"
     for folder in (noisy, clean):
         if not folder.is_dir():
