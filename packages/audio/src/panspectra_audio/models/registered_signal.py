@@ -24,7 +24,7 @@ _ENHANCE = {
     "segment_seconds": 1.0,
 }
 #: separation: 0.5 s segments (FSDD recordings last 0.42 s at the median, so longer segments
-#: are mostly zero padding), 150 epochs of 800 fresh mixtures (about 50 CPU-minutes, inside the
+#: are mostly zero padding), 150 epochs of 800 fresh mixtures (about 45 CPU-minutes, inside the
 #: separation benchmark's 60 CPU-minute budget; the loss still fell when a 10-minute run stopped)
 _SEPARATE = {
     "lr": 1e-3,
