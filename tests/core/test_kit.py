@@ -431,3 +431,20 @@ def test_share_in_order_passes_unused_time_on_and_keeps_one_step():
     assert share_in_order(120.0, 0.0, 2) == 60.0
     assert share_in_order(120.0, 20.0, 1) == 100.0  # the first run's unused time goes on
     assert share_in_order(120.0, 130.0, 1) == 1.0  # budget spent: the last run takes a step
+
+
+@pytest.mark.parametrize(
+    ("budget", "spent", "left", "share"),
+    [
+        (480.0, 0.0, 5, 96.0),  # the first member: an equal share
+        (480.0, 40.0, 4, 110.0),  # an early member's unused time goes to the later ones
+        (480.0, 100.0, 4, 95.0),  # an overrun (one optimizer step) is taken from them
+        (480.0, 500.0, 2, 1.0),  # budget spent: the last members still take one step
+        (60.0, 0.0, 1, 60.0),  # a single model has the whole budget
+    ],
+)
+def test_runs_share_a_budget_in_order(budget, spent, left, share):
+    """Ensemble members (mol) and --select candidates (ts) spend one budget in order."""
+    from panspectra_core.kit import share_in_order
+
+    assert share_in_order(budget, spent, left) == pytest.approx(share)

@@ -224,22 +224,6 @@ def test_default_model_per_task_kind_and_user_flags_win(tmp_path):
     assert (cfg.model, cfg.max_train_minutes) == ("random_forest", None)
 
 
-@pytest.mark.parametrize(
-    ("budget", "spent", "left", "share"),
-    [
-        (480.0, 0.0, 5, 96.0),  # the first member: an equal share
-        (480.0, 40.0, 4, 110.0),  # an early member's unused time goes to the later ones
-        (480.0, 100.0, 4, 95.0),  # an overrun (one optimizer step) is taken from them
-        (480.0, 500.0, 2, 1.0),  # budget spent: the last members still take one step
-        (60.0, 0.0, 1, 60.0),  # a single model has the whole budget
-    ],
-)
-def test_members_share_the_budget_in_order(budget, spent, left, share):
-    from panspectra_mol.pipeline.fitting import member_budget_seconds
-
-    assert member_budget_seconds(budget, spent, left) == pytest.approx(share)
-
-
 def test_budget_shared_in_order_and_recorded(tmp_path):
     """Five members under a 0.05-minute budget: each member's share is what the ones before
     it left, divided by the members left, and metrics.json records the choice."""

@@ -78,7 +78,7 @@ def task_kinds_of(values: dict[str, Any]) -> list[str]:
 
 
 #: training budget of the default regression ensemble, in CPU-minutes, shared by its members in
-#: order (:func:`panspectra_mol.pipeline.fitting.member_budget_seconds`): a Lipophilicity-sized
+#: order (:func:`panspectra_core.kit.share_in_order`): a Lipophilicity-sized
 #: run (3360 training molecules, ~5.9 CPU-s per member epoch on one thread) stays within 10
 #: CPU-minutes with featurization and scoring, while ESOL's members (~0.4 CPU-min each) never
 #: reach their share and train their 25 epochs

@@ -114,17 +114,13 @@ def fit_graph_model(
     return fit(task, loaders[0], loaders[1], train_config, workdir)
 
 
-#: a member's share of an ensemble's budget, spent in order (the core rule ``--select`` uses)
-member_budget_seconds = share_in_order
-
-
 def fit_members(cfg, kwargs: dict, make_loaders, loss: MaskedLoss, workdir: Path):
     """Train ``cfg.ensemble`` models ``cfg.model(**kwargs)`` with seeds ``seed, seed+1000, …``
     → ``(model, info, fit_results)``: the model alone, or a :class:`SeedEnsemble` of them
     (checkpointed as ``mol_ensemble``), the summed times and epochs per member, and each
     member's core ``FitResult``. ``make_loaders(model, seed)`` gives the (train, validation)
     loaders. A ``--max-train-minutes`` budget (on ``--budget-clock``) is shared by the members
-    in order (:func:`member_budget_seconds`); ``info["budget"]`` records it, where it came from
+    in order (core ``share_in_order``); ``info["budget"]`` records it, where it came from
     (``user``, ``config`` or the default's ``recipe``), each member's share and whether the
     budget stopped it."""
     from panspectra_core.kit import trainer_config
@@ -143,7 +139,7 @@ def fit_members(cfg, kwargs: dict, make_loaders, loss: MaskedLoss, workdir: Path
         overrides = {"seed": seed, "progress_bar": False}
         if budget:
             spent = cpu if clock == "cpu" else seconds
-            shares.append(member_budget_seconds(budget * 60, spent, size - m))
+            shares.append(share_in_order(budget * 60, spent, size - m))
             overrides["max_time"] = max_time_from_minutes(shares[-1] / 60)
         result = fit_graph_model(
             model, make_loaders(model, seed), loss, trainer_config(cfg, **overrides),
