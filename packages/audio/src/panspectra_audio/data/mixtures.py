@@ -86,6 +86,17 @@ def _segment(arrays: Sequence[np.ndarray], length: int, rng: np.random.Generator
     return out
 
 
+def _level_augmented(
+    mix: np.ndarray, target: np.ndarray, rng: np.random.Generator
+) -> dict[str, torch.Tensor]:
+    """``{"x": mix, "y": target}`` both scaled by one gain drawn from −10…+5 dB."""
+    gain = 10 ** (rng.uniform(-10, 5) / 20)
+    return {
+        "x": torch.from_numpy(mix * gain).float(),
+        "y": torch.from_numpy(target * gain).float(),
+    }
+
+
 def holdout_pairs(
     pairs: Sequence[Pair], test_fraction: float, seed: int, where: object
 ) -> tuple[list[Pair], list[Pair], int]:
@@ -119,18 +130,18 @@ class PairSegmentSet(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        rng = torch_seeded_rng()
+    def _pair_segment(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(mixture (L,), sources (S, L)): one window of a random training pair."""
         pair = self.pairs[int(rng.integers(len(self.pairs)))]
         mix, *refs = _segment([pair.mixture, *pair.sources], self.segment, rng)
-        gain = 10 ** (rng.uniform(-10, 5) / 20)
-        return {
-            "x": torch.from_numpy(mix * gain).float(),
-            "y": torch.from_numpy(np.stack(refs) * gain).float(),
-        }
+        return mix, np.stack(refs)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = torch_seeded_rng()
+        return _level_augmented(*self._pair_segment(rng), rng)
 
 
-class EnhancementTrainSet(Dataset):
+class EnhancementTrainSet(PairSegmentSet):
     """``{"x": noisy (L,), "y": clean (L,)}`` random training segments.
 
     Args:
@@ -148,14 +159,11 @@ class EnhancementTrainSet(Dataset):
         extra_share: float = 0.5,
         snr_range: tuple[float, float] = (-5.0, 20.0),
     ) -> None:
-        self.pairs, self.segment, self.length = list(pairs), segment, length
+        super().__init__(pairs, segment, length)
         self.noise = [p.mixture - p.sources[0] for p in self.pairs]
         self.extra = list(extra_speech)
         self.extra_share = extra_share if self.extra else 0.0
         self.snr_range = snr_range
-
-    def __len__(self) -> int:
-        return self.length
 
     def _extra_speech(self, rng: np.random.Generator) -> np.ndarray:
         parts, total = [], 0
@@ -173,13 +181,9 @@ class EnhancementTrainSet(Dataset):
             noise = _segment([self.noise[int(rng.integers(len(self.noise)))]], self.segment, rng)[0]
             noisy = mix_at_snr(clean, noise, float(rng.uniform(*self.snr_range)))
         else:
-            pair = self.pairs[int(rng.integers(len(self.pairs)))]
-            noisy, clean = _segment([pair.mixture, pair.sources[0]], self.segment, rng)
-        gain = 10 ** (rng.uniform(-10, 5) / 20)  # level augmentation
-        return {
-            "x": torch.from_numpy(noisy * gain).float(),
-            "y": torch.from_numpy(clean * gain).float(),
-        }
+            noisy, sources = self._pair_segment(rng)
+            clean = sources[0]
+        return _level_augmented(noisy, clean, rng)
 
 
 @dataclass(frozen=True)
@@ -248,8 +252,4 @@ class TwoTalkerTrainSet(Dataset):
         )
         pair = two_talker_mix(first, second, float(rng.uniform(-5, 5)))
         mix, a, b = _segment([pair.mixture, *pair.sources], self.segment, rng)
-        gain = 10 ** (rng.uniform(-10, 5) / 20)
-        return {
-            "x": torch.from_numpy(mix * gain).float(),
-            "y": torch.from_numpy(np.stack([a, b]) * gain).float(),
-        }
+        return _level_augmented(mix, np.stack([a, b]), rng)
