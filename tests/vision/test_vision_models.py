@@ -101,7 +101,7 @@ def test_conv_stem_hybrid_keeps_the_fastconv_stem_and_its_data_init() -> None:
     first = stem.groups[0].conv1.weight  # (32, 24, 3, 3): Dirac on the 24 input channels
     assert torch.equal(first[:24, :, 1, 1], torch.eye(24)) and first[24:].abs().sum() > 0
     before = stem.whiten.weight.clone()
-    hybrid.data_init(torch.randn(32, 3, 32, 32))
+    stem.data_init(torch.randn(32, 3, 32, 32))
     assert not torch.equal(before, stem.whiten.weight) and not stem.whiten.weight.requires_grad
     x = torch.randn(2, 3, 32, 32)
     assert hybrid.forward_features(x).shape == (2, 49, 128)

@@ -97,9 +97,12 @@ def build_model(cfg: RunConfig, data: PreparedData) -> tuple[nn.Module, dict[str
         model = create_model(cfg.model, **kwargs)
     except TypeError as exc:
         raise UserError(f"--model-kwargs {cfg.model_kwargs}: {exc}") from None
-    if hasattr(model, "data_init"):  # e.g. the patch-whitening layer of fastconv
-        first = data.train.pixels(slice(0, 5000))
-        model.data_init(data.normalizer(data.normalizer.to_unit(first)))
+    # data-dependent layers, e.g. fastconv's patch whitening (also inside a hybrid's stem)
+    initialised = [m for m in model.modules() if hasattr(m, "data_init")]
+    if initialised:
+        first = data.normalizer(data.normalizer.to_unit(data.train.pixels(slice(0, 5000))))
+        for module in initialised:
+            module.data_init(first)
     return model, kwargs
 
 

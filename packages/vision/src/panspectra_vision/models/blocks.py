@@ -156,9 +156,6 @@ class WhitenedTokenizer(nn.Module):
     def grid_size(self, height: int, width: int) -> tuple[int, int]:
         return self.net.grid_size(height, width)
 
-    def data_init(self, images: Tensor) -> None:
-        self.net.data_init(images)
-
     def forward(self, x: Tensor) -> Tensor:
         return self.net.forward_features(x).flatten(2).transpose(1, 2)
 
@@ -259,12 +256,6 @@ class TokenNet(nn.Module):
         self.head.apply(_init_weights)
         if not isinstance(self.stem, WhitenedTokenizer):  # keeps its Dirac initialisation
             self.stem.apply(_init_weights)
-
-    def data_init(self, images: Tensor) -> None:
-        """Set data-dependent stem weights (the whitening filters) from (N, C, H, W)
-        normalized training images; a no-op for the other stems."""
-        if isinstance(self.stem, WhitenedTokenizer):
-            self.stem.data_init(images)
 
     def forward_features(self, x: Tensor) -> Tensor:
         tokens = self.stem(x)

@@ -163,7 +163,7 @@ def fast_precision(accelerator: str = "auto") -> str:
     return "bf16-mixed" if cpu_has_bf16_units() else "32-true"
 
 
-def _with_precision(recipe: dict[str, Any]) -> Any:
+def with_fast_precision(recipe: dict[str, Any]) -> Any:
     """``recipe`` plus :func:`fast_precision` of the run's accelerator (a recipe function)."""
 
     def resolved(accelerator: str = "auto") -> dict[str, Any]:
@@ -218,7 +218,9 @@ RESNET_RECIPE = {
 
 
 @register_model(
-    domain=DOMAIN, tags=("classify", "fastconv", "conv"), recipe=_with_precision(FASTCONV_RECIPE)
+    domain=DOMAIN,
+    tags=("classify", "fastconv", "conv"),
+    recipe=with_fast_precision(FASTCONV_RECIPE),
 )
 def fastconv_32(
     num_classes: int, in_channels: int = 3, image_size: int = 32, **overrides: Any
@@ -228,7 +230,9 @@ def fastconv_32(
 
 
 @register_model(
-    domain=DOMAIN, tags=("classify", "fastconv", "conv"), recipe=_with_precision(FASTCONV_RECIPE)
+    domain=DOMAIN,
+    tags=("classify", "fastconv", "conv"),
+    recipe=with_fast_precision(FASTCONV_RECIPE),
 )
 def fastconv_small_32(
     num_classes: int, in_channels: int = 3, image_size: int = 32, **overrides: Any
@@ -269,7 +273,7 @@ class CifarResNet(nn.Module):
 
 
 @register_model(
-    domain=DOMAIN, tags=("classify", "resnet", "conv"), recipe=_with_precision(RESNET_RECIPE)
+    domain=DOMAIN, tags=("classify", "resnet", "conv"), recipe=with_fast_precision(RESNET_RECIPE)
 )
 def resnet18_32(
     num_classes: int, in_channels: int = 3, image_size: int = 32, **overrides: Any

@@ -18,7 +18,7 @@ from torch import nn
 from panspectra_core.registry import register_model
 
 from .blocks import TokenNet
-from .conv import _with_precision
+from .conv import with_fast_precision
 from .transformers import DOMAIN, TRANSFORMER_RECIPE
 
 SHORT_BUDGET_RECIPE = {
@@ -43,7 +43,7 @@ SHORT_BUDGET_RECIPE = {
 @register_model(
     domain=DOMAIN,
     tags=("classify", "vit", "transformer", "attention", "hybrid"),
-    recipe=_with_precision(SHORT_BUDGET_RECIPE),
+    recipe=with_fast_precision(SHORT_BUDGET_RECIPE),
 )
 def vit_fastconv_32(
     num_classes: int, in_channels: int = 3, image_size: int = 32, **overrides: Any
