@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,10 +43,21 @@ def train_cpu_minutes(metrics: dict) -> str:
     """Training CPU minutes of a run. A run stopped by a ``--budget-clock cpu`` budget trained
     for the budget, also when it was resumed (``train_cpu_seconds`` then counts only the last
     process, the budget clock the whole run)."""
-    config = metrics.get("config", {})
+    config = metrics.get("config") or _flags(metrics.get("_command", ""))
     if metrics.get("time_limit_reached") and config.get("budget_clock") == "cpu":
-        return f"{config['max_train_minutes']:.1f} (budget)"
+        return f"{float(config['max_train_minutes']):.1f} (budget)"
     return fmt(metrics["train_cpu_seconds"] / 60, 1)
+
+
+def _flags(command: str) -> dict:
+    """``--max-train-minutes 16 --budget-clock cpu`` in a stored command → the config keys they
+    set (for rows stored without their ``config`` block)."""
+    words = shlex.split(command)
+    return {
+        word[2:].replace("-", "_"): value
+        for word, value in pairwise(words)
+        if word in ("--max-train-minutes", "--budget-clock")
+    }
 
 
 def wall_minutes(metrics: dict) -> str:
