@@ -105,15 +105,26 @@ def _previous_rows() -> list[dict]:
 
 
 def _merge(previous: list[dict], fresh: list[dict]) -> list[dict]:
-    """The previous rows in their order, each replaced by a fresh row of the same model,
-    protocol and seeds; fresh rows without a predecessor at the end."""
-
-    def key(row: dict) -> tuple:
-        return row["model"], row["protocol"], tuple(row["seeds"])
-
-    new = {key(r): r for r in fresh}
-    merged = [new.pop(key(r), r) for r in previous]
-    return merged + list(new.values())
+    """The previous rows in their order, a row replaced by the fresh row of the same model and
+    protocol whose seeds include all of its seeds (so a 3-seed row supersedes the 1-seed row
+    of the same configuration); fresh rows without a predecessor at the end."""
+    merged, placed = [], set()
+    for old in previous:
+        successor = next(
+            (
+                k
+                for k, row in enumerate(fresh)
+                if (row["model"], row["protocol"]) == (old["model"], old["protocol"])
+                and set(old["seeds"]) <= set(row["seeds"])
+            ),
+            None,
+        )
+        if successor is None:
+            merged.append(old)
+        elif successor not in placed:
+            merged.append(fresh[successor])
+            placed.add(successor)
+    return merged + [row for k, row in enumerate(fresh) if k not in placed]
 
 
 def main() -> None:

@@ -50,7 +50,8 @@ def stack_frames(spec: Tensor, stack: int) -> Tensor:
 
 
 class AudioCNN(nn.Module):
-    """Log-mel → [Conv-BN-ReLU ×2 → MaxPool] × len(channels) → avg+max pool → Linear."""
+    """Log-mel → [Conv-BN-ReLU ×2 → MaxPool] × len(channels) → avg+max pool → Linear.
+    ``utterance_norm``: per-clip log-mel mean normalisation, as for :class:`TCResNet`."""
 
     def __init__(
         self,
@@ -60,9 +61,10 @@ class AudioCNN(nn.Module):
         channels: tuple[int, ...] = (16, 32, 64),
         dropout: float = 0.2,
         spec_augment: bool = True,
+        utterance_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.frontend = _frontend(sample_rate, n_mels, spec_augment)
+        self.frontend = _frontend(sample_rate, n_mels, spec_augment, utterance_norm)
         layers: list[nn.Module] = []
         previous = 1
         for width in channels:
@@ -169,9 +171,10 @@ class KWT(_TokenClassifier):
         dropout: float = 0.1,
         stack: int = 1,
         spec_augment: bool = True,
+        utterance_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.frontend = _frontend(sample_rate, n_mels, spec_augment)
+        self.frontend = _frontend(sample_rate, n_mels, spec_augment, utterance_norm)
         self.stack = stack
         self.embed = nn.Linear(n_mels * stack, dim)
         self.layers = nn.ModuleList(
@@ -201,9 +204,10 @@ class AST(_TokenClassifier):
         dropout: float = 0.1,
         drop_path: float = 0.1,
         spec_augment: bool = True,
+        utterance_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.frontend = _frontend(sample_rate, n_mels, spec_augment)
+        self.frontend = _frontend(sample_rate, n_mels, spec_augment, utterance_norm)
         self.patch_embed = nn.Conv2d(1, dim, patch, stride=stride)
         frames = self.frontend.frames(num_samples)
         grid = ((n_mels - patch) // stride + 1) * ((frames - patch) // stride + 1)
@@ -233,9 +237,10 @@ class AudioMamba(nn.Module):
         dropout: float = 0.1,
         stack: int = 1,
         spec_augment: bool = True,
+        utterance_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.frontend = _frontend(sample_rate, n_mels, spec_augment)
+        self.frontend = _frontend(sample_rate, n_mels, spec_augment, utterance_norm)
         self.stack = stack
         self.embed = nn.Linear(n_mels * stack, dim)
         self.layers = nn.Sequential(
