@@ -60,15 +60,17 @@ def main() -> None:
     parser.add_argument("--rerun", action="store_true")
     parser.add_argument("--fresh", action="store_true", help="drop the stored rows of other models")
     args = parser.parse_args()
-    stored_file = RESULTS / "audio_enhance.json"
-    runs = {} if args.fresh or not stored_file.is_file() else json.loads(stored_file.read_text())
+    fresh = {}
     for k, model in enumerate(args.models):
         flags = ["--dataset", "noizeus", "--model", model, "--seed", "0", *args.extra.split()]
         flags += ["--no-baseline"] if k else []  # noisy and log-MMSE rows: the first run
         metrics = run_cli("audio-enhance", flags, args.runs / "enhance" / model, args.rerun)
         metrics["_train_cpu_minutes"] = train_cpu_minutes(metrics)
         metrics["_wall_minutes"] = wall_minutes(metrics)
-        runs[model] = metrics
+        fresh[model] = metrics
+    stored_file = RESULTS / "audio_enhance.json"  # read now: other invocations may have written
+    runs = {} if args.fresh or not stored_file.is_file() else json.loads(stored_file.read_text())
+    runs.update(fresh)
     compared = DEFAULT_MODEL if DEFAULT_MODEL in runs else next(iter(runs))
     first = next(m for m in runs.values() if "logmmse" in m)  # holds the noisy/log-MMSE rows
     table = first["per_condition"]
