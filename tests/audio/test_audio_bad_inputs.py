@@ -133,3 +133,25 @@ def test_bad_input(case, good_inputs, tmp_path):
     if case.verb.roles.get("output") == "output-dir":
         good["output"] = good_inputs["output"].with_suffix("")
     run_case(case, good, tmp_path)
+
+
+def test_streaming_a_non_causal_enhancer_names_the_causal_models(good_inputs, tmp_path, capsys):
+    from panspectra_audio.cli_enhance import main as enhance
+
+    kwargs = {"filters": 16, "bottleneck": 8, "hidden": 16, "blocks": 1, "repeats": 1}
+    checkpoint = tmp_path / "offline.safetensors"
+    save_checkpoint(
+        checkpoint,
+        create_model("convtasnet_enhance", **kwargs),
+        model_name="convtasnet_enhance",
+        model_kwargs=kwargs,
+        domain="audio",
+        preprocessing={"sample_rate": 8000, "task": "enhance"},
+    )
+    output = tmp_path / "streamed.wav"
+    args = ["enhance", "--checkpoint", checkpoint, "--input", good_inputs["noisy"]]
+    code = enhance([*map(str, args), "--output", str(output), "--streaming", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "convtasnet_enhance is not causal" in err[0] and "gru_stft_enhance" in err[0]
+    assert not output.exists()

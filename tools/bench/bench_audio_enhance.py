@@ -5,8 +5,8 @@ tabulates narrow-band PESQ (MOS-LQO, ``pesq`` package), STOI and SI-SNR per SNR 
 input, the log-MMSE baseline and every model, plus per noise type × SNR for the first model.
 Writes ``tools/bench/results/audio_enhance.md`` / ``.json``. Models of the results file that this
 invocation does not run keep their stored rows and commands (``--fresh`` writes only this
-invocation's rows); the per noise type × SNR table is the package default's (``gru_stft_enhance``)
-when it has a row.
+invocation's rows); the per noise type × SNR table is the package default's (``audio-enhance
+train`` without ``--model``) when it has a row.
 
     python tools/bench/bench_audio_enhance.py --runs runs/bench_audio \
         --models convtasnet_enhance mamba_causal_enhance --extra "--max-train-minutes 18"
@@ -29,8 +29,9 @@ from bench_audio_runs import (
     write_results,
 )
 
+from panspectra_audio.cli_enhance import app as enhance_app
+
 KEYS = ("pesq", "stoi", "si_snr")
-DEFAULT_MODEL = "gru_stft_enhance"
 
 
 def _by(table: list[dict], system: str, field: str) -> dict:
@@ -71,7 +72,8 @@ def main() -> None:
     stored_file = RESULTS / "audio_enhance.json"  # read now: other invocations may have written
     runs = {} if args.fresh or not stored_file.is_file() else json.loads(stored_file.read_text())
     runs.update(fresh)
-    compared = DEFAULT_MODEL if DEFAULT_MODEL in runs else next(iter(runs))
+    default = enhance_app.default_model
+    compared = default if default in runs else next(iter(runs))
     first = next(m for m in runs.values() if "logmmse" in m)  # holds the noisy/log-MMSE rows
     table = first["per_condition"]
     snrs = sorted({r["snr_db"] for r in table}, key=float)

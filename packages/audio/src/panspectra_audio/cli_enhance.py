@@ -33,7 +33,7 @@ app = DomainCLI(
     + __doc__.splitlines()[1],
     domain="audio",
     model_tag="enhance",
-    default_model="gru_stft_enhance",
+    default_model="convtasnet_enhance",
     components={"extra speech": EXTRA_SPEECH, "loss": LOSSES},
 )
 DATA_OPTIONS = [o.DATASET, o.DATA, o.TEST_FRACTION, o.MONO, o.SAMPLE_RATE]

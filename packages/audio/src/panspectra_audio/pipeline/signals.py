@@ -166,7 +166,11 @@ class SignalPredictor(Predictor):
         from ..models.tasnet import StreamingEnhancer
 
         if not getattr(self.model, "causal", False):
-            raise UserError(f"--streaming: model {self.meta.model_name} is not causal")
+            raise UserError(
+                f"--streaming: model {self.meta.model_name} is not causal; expected a checkpoint "
+                "of a causal model (train with --model gru_stft_enhance, mamba_stft_enhance or "
+                "mamba_causal_enhance)"
+            )
         stride = self.model.stride
         chunk = max(stride, chunk // stride * stride)
         signal = torch.from_numpy(np.ascontiguousarray(samples)).float().unsqueeze(0)
