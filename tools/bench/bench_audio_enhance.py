@@ -65,10 +65,7 @@ def main() -> None:
     for k, model in enumerate(args.models):
         flags = ["--dataset", "noizeus", "--model", model, "--seed", "0", *args.extra.split()]
         flags += ["--no-baseline"] if k else []  # noisy and log-MMSE rows: the first run
-        metrics = run_cli("audio-enhance", flags, args.runs / "enhance" / model, args.rerun)
-        metrics["_train_cpu_minutes"] = train_cpu_minutes(metrics)
-        metrics["_wall_minutes"] = wall_minutes(metrics)
-        fresh[model] = metrics
+        fresh[model] = run_cli("audio-enhance", flags, args.runs / "enhance" / model, args.rerun)
     stored_file = RESULTS / "audio_enhance.json"  # read now: other invocations may have written
     runs = {} if args.fresh or not stored_file.is_file() else json.loads(stored_file.read_text())
     runs.update(fresh)
@@ -100,8 +97,8 @@ def main() -> None:
         lines.append(
             f"| {model} | {m['pesq'] - m['noisy']['pesq']:+.2f} | "
             f"{m['stoi'] - m['noisy']['stoi']:+.3f} | {m['si_snr_improvement']:+.1f} | "
-            f"{m['epochs']} | {m.get('_wall_minutes') or wall_minutes(m)} | "
-            f"{m.get('_train_cpu_minutes') or train_cpu_minutes(m)} | `{m['_command']}` |"
+            f"{m['epochs']} | {wall_minutes(m)} | "
+            f"{train_cpu_minutes(m)} | `{m['_command']}` |"
         )
     log = first["logmmse"]
     lines.append(

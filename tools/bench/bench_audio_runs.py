@@ -50,8 +50,8 @@ def train_cpu_minutes(metrics: dict) -> str:
 
 
 def _flags(command: str) -> dict:
-    """``--max-train-minutes 16 --budget-clock cpu`` in a stored command → the config keys they
-    set (for rows stored without their ``config`` block)."""
+    """``--max-train-minutes 16 --budget-clock cpu`` in a run's command → the config keys they
+    set (results files store rows without their ``config`` block)."""
     words = shlex.split(command)
     return {
         word[2:].replace("-", "_"): value
@@ -63,7 +63,8 @@ def _flags(command: str) -> dict:
 def wall_minutes(metrics: dict) -> str:
     """Training wall minutes, or "– (resumed)" when the run was resumed (its wall time then
     counts the last process only)."""
-    if "--resume" in metrics.get("run", {}).get("command", []):
+    command = metrics.get("run", {}).get("command") or shlex.split(metrics.get("_command", ""))
+    if "--resume" in command:
         return "– (resumed)"
     return fmt(metrics["train_seconds"] / 60, 1)
 
