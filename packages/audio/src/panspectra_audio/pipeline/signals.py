@@ -166,10 +166,12 @@ class SignalPredictor(Predictor):
         from ..models.tasnet import StreamingEnhancer
 
         if not getattr(self.model, "causal", False):
+            from panspectra_core.registry import list_models
+
+            causal = ", ".join(list_models(domain="audio", tag="causal"))
             raise UserError(
                 f"--streaming: model {self.meta.model_name} is not causal; expected a checkpoint "
-                "of a causal model (train with --model gru_stft_enhance, mamba_stft_enhance or "
-                "mamba_causal_enhance)"
+                f"of a causal model (train with --model one of: {causal})"
             )
         stride = self.model.stride
         chunk = max(stride, chunk // stride * stride)
