@@ -157,11 +157,63 @@ def _fmt(value: str | None, spec: str) -> str:
     return format(float(value), spec) if value not in (None, "") else ""
 
 
+#: the registry tags that name a model's token mixer, in the order they are looked for
+MIXER_TAGS = ("mamba", "spectral", "attention", "conv")
+
+
+def token_mixer(model: str) -> str:
+    """What mixes the tokens of registered ``model``: ``conv``, ``attention``, ``spectral`` or
+    ``mamba`` (from its registry tags), ``+ conv stem`` for a hybrid."""
+    import panspectra_vision.models  # noqa: F401  (registers the models)
+    from panspectra_core.registry import model_entry
+
+    tags = model_entry(model).tags
+    mixer = next((t for t in MIXER_TAGS if t in tags), "?")
+    return f"{mixer} + conv stem" if "hybrid" in tags else mixer
+
+
+def seed_summary(table: list[dict], default: str) -> list[str]:
+    """Markdown rows, one per (model, budget, clock, threads, precision): the number of seeds,
+    test top-1 mean ± sample std over them, and the seeds' mean training rate and epochs;
+    best mean first within a budget."""
+    import statistics
+
+    groups: dict[tuple, list[dict]] = {}
+    for r in table:
+        groups.setdefault(tuple(r[k] for k in KEY if k != "seed"), []).append(r)
+
+    def mean(rows: list[dict], key: str) -> float:
+        return statistics.fmean(float(r[key]) for r in rows)
+
+    lines = [
+        "| model | token mixer | budget (min) | seeds | top-1 mean ± std | params | MMACs "
+        "| train img/CPU-s | epochs |",
+        "|" + "---|" * 9,
+    ]
+    order = sorted(groups.items(), key=lambda kv: (float(kv[0][1]), -mean(kv[1], "top1")))
+    for (model, budget, *_), rows in order:
+        top1 = [float(r["top1"]) for r in rows]
+        spread = f" ± {statistics.stdev(top1):.4f}" if len(top1) > 1 else ""
+        name = f"**{model}** (default)" if model == default else model
+        cells = [
+            name, token_mixer(model), budget, ",".join(sorted(r["seed"] for r in rows)),
+            f"{statistics.fmean(top1):.4f}{spread}", f"{int(rows[0]['params']):,}",
+            f"{int(rows[0]['macs']) / 1e6:.1f}", f"{mean(rows, 'train_images_per_cpu_s'):.0f}",
+            f"{mean(rows, 'epochs_run'):g}",
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines
+
+
 def write_markdown(table: list[dict], path: Path) -> None:
     from panspectra_vision.cli import DEFAULT_MODEL
 
     lines = [
         "# CIFAR-10 at equal training budgets (`tools/bench/bench_vision_cifar10.py`)",
+        "",
+        "Per model and budget, over the seeds run (the rows below):",
+        "",
+        *seed_summary(table, DEFAULT_MODEL),
         "",
         "Test top-1 on the official 10,000 test images after `--max-train-minutes` of training",
         "(45,000 train / 5,000 validation images). With `--budget-clock cpu` the budget is the",
