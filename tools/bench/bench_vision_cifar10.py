@@ -180,7 +180,8 @@ def seed_summary(table: list[dict], default: str) -> list[str]:
 
     groups: dict[tuple, list[dict]] = {}
     for r in table:
-        groups.setdefault(tuple(r[k] for k in KEY if k != "seed"), []).append(r)
+        # rows read back from the CSV hold strings, fresh rows numbers
+        groups.setdefault(tuple(str(r[k]) for k in KEY if k != "seed"), []).append(r)
 
     def mean(rows: list[dict], key: str) -> float:
         return statistics.fmean(float(r[key]) for r in rows)
@@ -196,7 +197,7 @@ def seed_summary(table: list[dict], default: str) -> list[str]:
         spread = f" ± {statistics.stdev(top1):.4f}" if len(top1) > 1 else ""
         name = f"**{model}** (default)" if model == default else model
         cells = [
-            name, token_mixer(model), budget, ",".join(sorted(r["seed"] for r in rows)),
+            name, token_mixer(model), budget, ",".join(sorted(str(r["seed"]) for r in rows)),
             f"{statistics.fmean(top1):.4f}{spread}", f"{int(rows[0]['params']):,}",
             f"{int(rows[0]['macs']) / 1e6:.1f}", f"{mean(rows, 'train_images_per_cpu_s'):.0f}",
             f"{mean(rows, 'epochs_run'):g}",
