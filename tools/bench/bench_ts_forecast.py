@@ -291,9 +291,18 @@ def _config_label(model: str, flags: str) -> str:
     return model + (" " + " ".join(kept) if kept and kept != ["-"] else "")
 
 
+def tied_rank(score: float, scores: list[float]) -> float:
+    """Rank of ``score`` among ``scores`` (1 = lowest), equal scores sharing the mean of the
+    positions they occupy: two configurations that trained the same model tie at 1.5."""
+    below = sum(s < score for s in scores)
+    equal = sum(s == score for s in scores)
+    return below + (equal + 1) / 2
+
+
 def ranking_lines(groups: dict[tuple[str, str, int, str], list[dict]]) -> list[str]:
-    """Average rank and mean relative MSE to the best of each (dataset, horizon) cell, over the
-    configurations run in every cell: which model to default to across datasets."""
+    """Average rank (ties share their mean position) and mean relative MSE to the best of each
+    (dataset, horizon) cell, over the configurations run in every cell: which model to default
+    to across datasets."""
     cells: dict[tuple[str, int], dict[str, float]] = {}
     runs: dict[str, list[dict]] = {}
     for (dataset, model, horizon, flags), rows in groups.items():
@@ -306,10 +315,9 @@ def ranking_lines(groups: dict[tuple[str, str, int, str], list[dict]]) -> list[s
     ranks: dict[str, list[float]] = {c: [] for c in common}
     relative: dict[str, list[float]] = {c: [] for c in common}
     for scores in cells.values():
-        ordered = sorted(common, key=lambda c: scores[c])
-        best = scores[ordered[0]]
-        for position, config in enumerate(ordered, start=1):
-            ranks[config].append(position)
+        best = min(scores[c] for c in common)
+        for config in common:
+            ranks[config].append(tied_rank(scores[config], [scores[c] for c in common]))
             relative[config].append(scores[config] / best - 1)
     lines = [
         "",
