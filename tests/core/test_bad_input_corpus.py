@@ -81,6 +81,7 @@ TABLE = bi.DomainTable("fake", [VERB], timeout=5.0)
 @pytest.fixture(scope="module")
 def good_files(tmp_path_factory):
     """One good example per corpus format."""
+    from PIL import Image
     from scipy.io import savemat
 
     root = tmp_path_factory.mktemp("good")
@@ -91,6 +92,8 @@ def good_files(tmp_path_factory):
     savemat(files["mat"], {"a": array})
     files["csv"] = root / "a.csv"
     files["csv"].write_text("date,x,y\n2024-01-01,1.0,2.0\n2024-01-02,3.0,4.0\n")
+    files["tif"] = root / "a.tif"
+    Image.fromarray(array).save(files["tif"])  # a float32 TIFF; the corpus edits its bytes
     files["checkpoint"] = save_checkpoint(
         root / "m.safetensors",
         TinyMLP(3, 4, 2),

@@ -242,6 +242,23 @@ def test_user_errors_exit_2_with_one_line(tmp_path, capsys, scene_factory):
     assert "pass --dataset NAME or --cube PATH" in capsys.readouterr().err
 
 
+def test_a_broken_geotiff_is_one_line_even_when_not_quiet(tmp_path, capsys, scene_factory):
+    """rasterio logs each GDAL error (at INFO) before raising it; the CLI prints only its own
+    line, for a file GDAL cannot open and for one whose pixels end early."""
+    cube, labels = scene_factory(height=10, width=10)
+    write_geotiff(tmp_path / "scene.tif", cube.astype(np.float32))
+    whole = (tmp_path / "scene.tif").read_bytes()
+    (tmp_path / "cut.tif").write_bytes(whole[: len(whole) - 200])
+    (tmp_path / "junk.tif").write_bytes(b"not a raster\n" * 20)
+    np.save(tmp_path / "gt.npy", labels)
+    for name in ("cut.tif", "junk.tif"):
+        argv = ["train", "--cube", str(tmp_path / name), "--labels", str(tmp_path / "gt.npy")]
+        code = classify_main([*argv, "--model", "svm", "--output", str(tmp_path / "o")])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and len(err.splitlines()) == 1 and f"{name}: cannot" in err, err
+        assert not (tmp_path / "o").exists()
+
+
 def test_list_models_and_info(tmp_path, capsys, scene_factory):
     assert classify_main(["list-models"]) == 0
     listing = capsys.readouterr().out

@@ -78,6 +78,18 @@ TABLE = DomainTable(
             {"cube": "npy", "output": "output-dir"},
         ),
         Verb(
+            "hsi-classify train tif",
+            CLASSIFY,
+            TRAIN.replace("{cube}", "{cube_tif}").split(),
+            {"cube_tif": "tif"},
+        ),
+        Verb(
+            "hsi-classify predict tif",
+            CLASSIFY,
+            "predict --cube {cube_tif} --checkpoint {checkpoint} --quiet --output {output}".split(),
+            {"cube_tif": "tif"},
+        ),
+        Verb(
             "hsi-unmix mat",
             UNMIX,
             ["--cube", "{cube_mat}", "--endmembers", "3", "--quiet", "--output", "{output}"],
@@ -100,8 +112,10 @@ TABLE = DomainTable(
 
 @pytest.fixture(scope="module")
 def good_inputs(tmp_path_factory):
-    """A 16 x 16 x 12 scene as .npy/.mat/.npz, its labels, a torch and a random-forest
+    """A 16 x 16 x 12 scene as .npy/.mat/.npz/GeoTIFF, its labels, a torch and a random-forest
     checkpoint of the scene."""
+    import rasterio
+    from rasterio.transform import from_origin
     from scipy.io import savemat
 
     from panspectra_hsi.data import SpectralPreprocessor
@@ -114,6 +128,7 @@ def good_inputs(tmp_path_factory):
         "labels": root / "labels.npy",
         "cube_mat": root / "cube.mat",
         "cube_npz": root / "cube.npz",
+        "cube_tif": root / "cube.tif",
         "checkpoint": root / "tiny.safetensors",
         "rf_checkpoint": root / "rf.safetensors",
         "output": root / "map.tif",
@@ -122,6 +137,11 @@ def good_inputs(tmp_path_factory):
     np.save(paths["labels"], labels.astype(np.int64))
     savemat(paths["cube_mat"], {"cube": cube})
     np.savez(paths["cube_npz"], cube=cube)
+    height, width, bands = cube.shape
+    profile = {"driver": "GTiff", "height": height, "width": width, "count": bands}
+    profile.update(dtype="float32", crs="EPSG:32633", transform=from_origin(5e5, 4e6, 30, 30))
+    with rasterio.open(paths["cube_tif"], "w", **profile) as raster:
+        raster.write(cube.transpose(2, 0, 1).astype(np.float32))
     tiny_kwargs = {"num_bands": 4, "num_classes": 3, "patch_size": 5}
     tiny = tiny_classifier(cube, model_kwargs=tiny_kwargs)
     tiny.save(paths["checkpoint"], config={}, metrics={}, protocol={})

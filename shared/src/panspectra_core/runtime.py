@@ -147,13 +147,23 @@ _LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric", "pyt
 _lightning_level: int | None = None
 
 
+#: libraries whose log records repeat what they then raise (rasterio logs every GDAL error at
+#: INFO, and GDAL's warnings about a damaged file at WARNING, before raising the error), so a
+#: CLI's one-line error would come after copies of its cause
+_RAISING_LOGGERS = ("rasterio",)
+
+
 def configure_logging(quiet: bool) -> None:
     """INFO-level progress messages on stderr unless ``quiet``; Lightning's own INFO chatter
-    (accelerator banners, tips, "fit stopped") is hidden, and when quiet its warnings too.
+    (accelerator banners, tips, "fit stopped") is hidden, and when quiet its warnings too;
+    rasterio's records of GDAL errors and warnings are hidden (an error is raised and reported
+    in the CLI's one line).
     """
     global _lightning_level
     level = logging.WARNING if quiet else logging.INFO
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    for name in _RAISING_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
     _lightning_level = logging.ERROR if quiet else logging.WARNING
     apply_lightning_log_level()
 

@@ -7,7 +7,7 @@ behind — neither the output nor a staging folder/file (``.NAME.partial-*``,
 ``.NAME.*.partial.*``).
 
 **The corpus** (:data:`CORPUS`) is a list of :class:`BadInput` entries; each has a name, the
-*formats* it applies to (``npy``, ``npz``, ``mat``, ``csv``, ``checkpoint``,
+*formats* it applies to (``npy``, ``npz``, ``mat``, ``csv``, ``tif`` (GeoTIFF), ``checkpoint``,
 ``sklearn-checkpoint``, ``output-file``, ``output-dir``; ``ANY_INPUT`` is every input format)
 and a generator ``make(good, dest) -> path`` that derives the broken input from a good example
 of that format. Entries that need a crash or hang contained (hostile scikit-learn trees) are
@@ -75,7 +75,7 @@ __all__ = [
     "run_isolated",
 ]
 
-INPUT_FORMATS = ("npy", "npz", "mat", "csv", "checkpoint", "sklearn-checkpoint")
+INPUT_FORMATS = ("npy", "npz", "mat", "csv", "tif", "checkpoint", "sklearn-checkpoint")
 ANY_INPUT = frozenset(INPUT_FORMATS)
 OUTPUT_FORMATS = frozenset({"output-file", "output-dir"})
 CHECKPOINTS = frozenset({"checkpoint", "sklearn-checkpoint"})

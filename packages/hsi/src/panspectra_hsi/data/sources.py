@@ -81,7 +81,15 @@ class RasterioCubeSource(CubeSource):
         # read once each, so a small cache costs nothing and keeps memory flat.
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(self.path) as dataset:
             window = Window(c0, r0, c1 - c0, r1 - r0)
-            data = dataset.read(window=window, out_dtype=np.float32)
+            try:
+                data = dataset.read(window=window, out_dtype=np.float32)
+            except rasterio.errors.RasterioError as exc:
+                gdal_says = exc.__cause__ or exc  # rasterio keeps GDAL's own message here
+                raise data_error(
+                    self.path,
+                    f"cannot read rows {r0}-{r1 - 1}, columns {c0}-{c1 - 1} ({gdal_says})",
+                    "the file is truncated or corrupt; expected a complete raster",
+                ) from None
         return np.ascontiguousarray(np.moveaxis(data, 0, -1))
 
 
