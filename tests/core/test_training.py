@@ -76,6 +76,12 @@ def test_same_seed_same_weights_and_other_seed_differs(tmp_path):
     assert not torch.equal(run("c", 5), run("d", 6))  # shuffling order follows the seed
 
 
+def test_training_without_a_validation_split_raises_no_lightning_warning(tmp_path, recwarn):
+    task = ClassificationTask(nn.Linear(2, 2), num_classes=2)
+    fit(task, DataLoader(Blobs(), batch_size=16), None, quiet_config(max_epochs=1), tmp_path)
+    assert not [w for w in recwarn if "val_dataloader" in str(w.message)]
+
+
 def test_resume_continues_from_last_checkpoint(tmp_path):
     loader = DataLoader(Blobs(), batch_size=16)
     task = ClassificationTask(nn.Linear(2, 2), num_classes=2)

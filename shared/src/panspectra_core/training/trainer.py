@@ -200,6 +200,8 @@ def fit(
     try:
         with warnings.catch_warnings():  # resuming into our own progress folder is the point
             warnings.filterwarnings("ignore", message=r"(?s).*exists and is not empty")
+            if val_loader is None:  # no validation split is the caller's choice, not a slip
+                warnings.filterwarnings("ignore", message=r"You defined a `validation_step`")
             trainer.fit(task, train_loader, val_loader, ckpt_path=ckpt_path, weights_only=True)
     except Exception as exc:
         if ckpt_path is None or marker.loaded:  # not a failure to read last.ckpt
