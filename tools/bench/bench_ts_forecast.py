@@ -315,9 +315,10 @@ def ranking_lines(groups: dict[tuple[str, str, int, str], list[dict]]) -> list[s
     ranks: dict[str, list[float]] = {c: [] for c in common}
     relative: dict[str, list[float]] = {c: [] for c in common}
     for scores in cells.values():
-        best = min(scores[c] for c in common)
+        shared = [scores[c] for c in common]
+        best = min(shared)
         for config in common:
-            ranks[config].append(tied_rank(scores[config], [scores[c] for c in common]))
+            ranks[config].append(tied_rank(scores[config], shared))
             relative[config].append(scores[config] / best - 1)
     lines = [
         "",
@@ -328,7 +329,7 @@ def ranking_lines(groups: dict[tuple[str, str, int, str], list[dict]]) -> list[s
         "| mean train CPU s | budget-stopped runs | windows/CPU-s |",
         "|---|---|---|---|---|---|---|",
     ]
-    for config in sorted(common, key=lambda c: sum(ranks[c]) / len(ranks[c])):
+    for config in sorted(common, key=lambda c: (sum(ranks[c]) / len(ranks[c]), c)):  # ties: name
         r, rel, m = ranks[config], relative[config], _summary(runs[config])
         cpu = "-" if m["cpu"] is None else f"{m['cpu']:.0f}"
         speed = "-" if m["windows_per_cpu_s"] is None else f"{m['windows_per_cpu_s']:.0f}"
