@@ -5,11 +5,17 @@ state values in a small local array and walks over time, so nothing of size
 ``(batch, dim, L, N)`` is ever materialised (Mamba, Gu & Dao 2023, arXiv:2312.00752, §3.3.2:
 "kernel fusion and recomputation", done here on the CPU).
 
+The loops over the state index ``n`` are written so that LLVM vectorises them: ``exp`` is
+:func:`~panspectra_core.numba_math.exp_vectorisable` and the sums over ``n`` may be reassociated
+(``fastmath={"reassoc", "contract"}``; no flag that changes NaN or infinity handling). The
+per-step scalar work around the recurrence (bias and softplus of Δ, the ``D`` skip and the
+``silu(z)`` gate) is left to PyTorch's vectorised ops in
+:mod:`panspectra_core.ssm.scan_fused_cpu`.
+
 Layouts (all C-contiguous, one float dtype — float32 or float64):
 
-- ``u``, ``delta``, ``z``: (batch, dim, L); ``delta`` is Δ *before* bias / softplus.
+- ``u``, ``delta``: (batch, dim, L); ``delta`` is the final Δ (after bias and softplus).
 - ``A``: (dim, N); ``B``, ``C``: (batch, L, N) (time-major so the inner ``N`` loop is contiguous).
-- ``D``, ``delta_bias``: (dim,) (zeros when absent); flags say whether ``z`` / softplus apply.
 
 The forward pass stores the state at the start of every ``chunk`` steps: (batch, dim, n_chunks, N).
 The backward pass recomputes the states of one chunk from that checkpoint, then runs the adjoint
@@ -18,26 +24,18 @@ recurrence ``h_t = g_y_t C_t + exp(Δ_{t+1} A) ⊙ h_{t+1}`` backwards through t
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
+from ..numba_math import exp_vectorisable
 
-@numba.njit(inline="always")
-def _softplus(v):
-    # matches torch.nn.functional.softplus (beta=1, threshold=20)
-    return v if v > 20.0 else math.log1p(math.exp(v))
+_FASTMATH = {"reassoc", "contract"}
 
 
-@numba.njit(inline="always")
-def _sigmoid(v):
-    return 1.0 / (1.0 + math.exp(-v))
-
-
-@numba.njit(parallel=True, fastmath=False, cache=True)
-def scan_forward_kernel(u, delta, A, B, C, D, z, delta_bias, has_z, softplus, chunk):
-    """Returns out (batch, dim, L), last state (batch, dim, N), checkpoints (b, d, n_chunks, N)."""
+@numba.njit(parallel=True, fastmath=_FASTMATH, cache=True)
+def scan_forward_kernel(u, delta, A, B, C, chunk):
+    """Returns y = Σ_n x_t C_t (batch, dim, L), the last state (batch, dim, N) and the
+    checkpoints (batch, dim, n_chunks, N)."""
     batch, dim, length = u.shape
     n_state = A.shape[1]
     n_chunks = (length + chunk - 1) // chunk
@@ -52,105 +50,97 @@ def scan_forward_kernel(u, delta, A, B, C, D, z, delta_bias, has_z, softplus, ch
         for t in range(length):
             if t % chunk == 0:
                 ckpt[b, d, t // chunk, :] = x
-            dt = delta[b, d, t] + delta_bias[d]
-            if softplus:
-                dt = _softplus(dt)
+            dt = delta[b, d, t]
             dtu = dt * u[b, d, t]
-            y = 0.0
+            b_t = B[b, t]
+            c_t = C[b, t]
+            y = u.dtype.type(0.0)
             for n in range(n_state):
-                x[n] = math.exp(dt * a_row[n]) * x[n] + dtu * B[b, t, n]
-                y += x[n] * C[b, t, n]
-            y += D[d] * u[b, d, t]
-            if has_z:
-                zv = z[b, d, t]
-                y *= zv * _sigmoid(zv)
+                xn = exp_vectorisable(dt * a_row[n]) * x[n] + dtu * b_t[n]
+                x[n] = xn
+                y += xn * c_t[n]
             out[b, d, t] = y
         last[b, d, :] = x
     return out, last, ckpt
 
 
-@numba.njit(parallel=True, fastmath=False, cache=True)
-def scan_backward_kernel(
-    u, delta, A, B, C, D, z, delta_bias, has_z, softplus, chunk, ckpt, g_out, g_last, n_groups
-):
-    """Gradients of the selective scan by the reverse-time adjoint recurrence.
+@numba.njit(parallel=True, fastmath=_FASTMATH, cache=True)
+def scan_backward_kernel(u, delta, A, B, C, chunk, ckpt, g_out, g_last, n_groups):
+    """Gradients of y = Σ_n x_t C_t (and of the last state) by the reverse-time adjoint.
 
     Rows (b, d) are split into ``n_groups`` contiguous groups of dims per batch; each group
     accumulates its own partial ``dB``/``dC`` (batch, n_groups, L, N) so no two threads write the
-    same memory. Returns du, d_delta (w.r.t. the raw delta), dA partials (batch, dim, N),
-    dB/dC partials, dD partials (batch, dim), dz, d_delta_bias partials (batch, dim).
+    same memory. Returns du, dΔ (batch, dim, L), dA partials (batch, dim, N) and dB/dC partials.
     """
     batch, dim, length = u.shape
     n_state = A.shape[1]
     du = np.empty_like(u)
     d_delta = np.empty_like(u)
-    dz = np.zeros_like(u)
     dA_part = np.zeros((batch, dim, n_state), dtype=u.dtype)
     dB_part = np.zeros((batch, n_groups, length, n_state), dtype=u.dtype)
     dC_part = np.zeros((batch, n_groups, length, n_state), dtype=u.dtype)
-    dD_part = np.zeros((batch, dim), dtype=u.dtype)
-    d_bias_part = np.zeros((batch, dim), dtype=u.dtype)
     dims_per_group = (dim + n_groups - 1) // n_groups
+    n_chunks = (length + chunk - 1) // chunk
     for task in numba.prange(batch * n_groups):
         b = task // n_groups
         grp = task % n_groups
         states = np.empty((chunk + 1, n_state), dtype=u.dtype)
-        decays = np.empty((chunk, n_state), dtype=u.dtype)  # exp(Δ_t A) of the chunk, reused
+        decays = np.empty((chunk + 1, n_state), dtype=u.dtype)  # exp(Δ_t A) of the chunk
         h = np.empty(n_state, dtype=u.dtype)
-        decay_next = np.empty(n_state, dtype=u.dtype)
+        dA_acc = np.empty(n_state, dtype=u.dtype)
         d_lo = grp * dims_per_group
         d_hi = min(dim, d_lo + dims_per_group)
         for d in range(d_lo, d_hi):
             a_row = A[d]
             h[:] = g_last[b, d, :]
-            decay_next[:] = 1.0  # h_L gets no decay term from a step L+1
-            n_chunks = (length + chunk - 1) // chunk
+            dA_acc[:] = 0.0
+            decays[chunk, :] = 1.0  # h_L gets no decay term from a step L+1
             for c in range(n_chunks - 1, -1, -1):
                 t0 = c * chunk
                 t1 = min(length, t0 + chunk)
-                # recompute states x_{t0-1} .. x_{t1-1} (states[k] = state before step t0 + k)
+                # states[k] = state before step t0 + k; decays[k] = exp(Δ_{t0+k} A)
                 states[0, :] = ckpt[b, d, c, :]
                 for t in range(t0, t1):
-                    dt = delta[b, d, t] + delta_bias[d]
-                    if softplus:
-                        dt = _softplus(dt)
-                    dtu = dt * u[b, d, t]
                     k = t - t0
+                    dt = delta[b, d, t]
+                    dtu = dt * u[b, d, t]
+                    b_t = B[b, t]
                     for n in range(n_state):
-                        decays[k, n] = math.exp(dt * a_row[n])
-                        states[k + 1, n] = decays[k, n] * states[k, n] + dtu * B[b, t, n]
+                        decay = exp_vectorisable(dt * a_row[n])
+                        decays[k, n] = decay
+                        states[k + 1, n] = decay * states[k, n] + dtu * b_t[n]
                 for t in range(t1 - 1, t0 - 1, -1):
                     k = t - t0
-                    raw = delta[b, d, t] + delta_bias[d]
-                    dt = _softplus(raw) if softplus else raw
+                    dt = delta[b, d, t]
                     ut = u[b, d, t]
                     g = g_out[b, d, t]
-                    if has_z:
-                        zv = z[b, d, t]
-                        sig = _sigmoid(zv)
-                        y = D[d] * ut
-                        for n in range(n_state):
-                            y += states[k + 1, n] * C[b, t, n]
-                        dz[b, d, t] = g * y * sig * (1.0 + zv * (1.0 - sig))
-                        g = g * zv * sig
-                    dD_part[b, d] += g * ut
-                    g_u = g * D[d]
-                    g_dt = 0.0
+                    b_t = B[b, t]
+                    c_t = C[b, t]
+                    db_t = dB_part[b, grp, t]
+                    dc_t = dC_part[b, grp, t]
+                    # decay of step t+1: the next chunk's first step when k is the last index
+                    next_decays = decays[k + 1] if k + 1 < t1 - t0 else decays[chunk]
+                    # h_t = g_y C_t + exp(Δ_{t+1} A) h_{t+1}; short loops, each vectorised
                     for n in range(n_state):
-                        # h_t = g_y C_t + exp(Δ_{t+1} A) h_{t+1}
-                        hn = g * C[b, t, n] + decay_next[n] * h[n]
-                        dC_part[b, grp, t, n] += g * states[k + 1, n]
-                        decay = decays[k, n]
-                        g_decay = hn * states[k, n] * decay  # ∂/∂(Δ A) of exp(ΔA) x_{t-1}
-                        g_dt += g_decay * a_row[n] + hn * ut * B[b, t, n]
-                        dA_part[b, d, n] += g_decay * dt
-                        g_u += hn * dt * B[b, t, n]
-                        dB_part[b, grp, t, n] += hn * dt * ut
-                        h[n] = hn
-                        decay_next[n] = decay
-                    if softplus:
-                        g_dt *= _sigmoid(raw)
-                    du[b, d, t] = g_u
+                        h[n] = g * c_t[n] + next_decays[n] * h[n]
+                    for n in range(n_state):
+                        dc_t[n] += g * states[k + 1, n]
+                    g_u = u.dtype.type(0.0)
+                    for n in range(n_state):
+                        g_u += h[n] * b_t[n]
+                    hdu = dt * ut
+                    for n in range(n_state):
+                        db_t[n] += h[n] * hdu
+                    # ∂/∂(ΔA) of exp(ΔA) x_{t-1}
+                    g_decay_a = u.dtype.type(0.0)
+                    for n in range(n_state):
+                        g_decay = h[n] * states[k, n] * decays[k, n]
+                        dA_acc[n] += g_decay * dt
+                        g_decay_a += g_decay * a_row[n]
+                    g_dt = g_decay_a + ut * g_u
+                    du[b, d, t] = g_u * dt
                     d_delta[b, d, t] = g_dt
-                    d_bias_part[b, d] += g_dt
-    return du, d_delta, dA_part, dB_part, dC_part, dD_part, dz, d_bias_part
+                # the first step of this chunk is the "next" step of the previous chunk's last
+                decays[chunk, :] = decays[0, :]
+            dA_part[b, d, :] = dA_acc
+    return du, d_delta, dA_part, dB_part, dC_part
