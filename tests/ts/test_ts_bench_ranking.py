@@ -33,3 +33,15 @@ def test_a_selection_that_ties_in_every_cell_but_wins_one_ranks_first() -> None:
     ranks = {line.split(" | ")[0][2:]: float(line.split(" | ")[1]) for line in table}
     assert ranks == {"select:cyclenet+xpatch": 1.25, "cyclenet": 1.75, "last_value": 3.0}
     assert table[0].startswith("| select:cyclenet+xpatch |")
+
+
+def test_runs_that_differ_in_horizon_and_seed_share_one_command_line() -> None:
+    command = "ts-forecast train --dataset ETTh1 --model cyclenet --horizon {h} --seeds {s} --q"
+    commands = [command.format(h=h, s=s) for h in (720, 96, 192) for s in (1, 0)]
+    commands.append("ts-forecast train --dataset ETTh2 --model cyclenet --horizon 96 --seeds 0 --q")
+    assert bench.command_lines(commands) == [
+        "- `ts-forecast train --dataset ETTh1 --model cyclenet --horizon H --seeds S --q` "
+        "(H ∈ {96, 192, 720}, S ∈ {0, 1})",
+        "- `ts-forecast train --dataset ETTh2 --model cyclenet --horizon H --seeds S --q` "
+        "(H ∈ {96}, S ∈ {0})",
+    ]

@@ -258,10 +258,40 @@ def write_markdown(payload: dict, path: Path) -> None:
             f"{'yes' if complete else 'no'} |"
         )
     lines += ranking_lines(groups)
-    lines += ["", "Commands (one per row):", ""]
-    rows = payload["rows"].values()
-    lines += [f"- `{r['command']}`" for r in sorted(rows, key=lambda r: r["command"])]
+    lines += ["", "Commands (one run per horizon H and seed S listed):", ""]
+    lines += command_lines([r["command"] for r in payload["rows"].values()])
     path.write_text("\n".join(lines) + "\n")
+
+
+#: the flags whose values vary over a grid's runs and are listed after the command
+_GRID_FLAGS = {"--horizon": "H", "--seeds": "S"}
+
+
+def command_lines(commands: list[str]) -> list[str]:
+    """One Markdown line per command template: the runs that differ only in ``--horizon`` and
+    ``--seeds`` are one line, with the values each took (``H ∈ {96, 192}, S ∈ {0, 1}``)."""
+    templates: dict[str, dict[str, set[str]]] = {}
+    for command in commands:
+        words = command.split()
+        values: dict[str, str] = {}
+        for i, word in enumerate(words[:-1]):
+            if word in _GRID_FLAGS:
+                values[_GRID_FLAGS[word]] = words[i + 1]
+                words[i + 1] = _GRID_FLAGS[word]
+        seen = templates.setdefault(" ".join(words), {})
+        for name, value in values.items():
+            seen.setdefault(name, set()).update(value.split(","))  # --seeds 1,2 ran two seeds
+
+    def listed(values: set[str]) -> str:
+        ordered = sorted(values, key=lambda v: (len(v), v))  # numbers in numeric order
+        return "{" + ", ".join(ordered) + "}"
+
+    return [
+        f"- `{template}` ("
+        + ", ".join(f"{name} ∈ {listed(values)}" for name, values in sorted(seen.items()))
+        + ")"
+        for template, seen in sorted(templates.items())
+    ]
 
 
 def _batch(rows: list[dict]) -> str:
