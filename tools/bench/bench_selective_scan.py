@@ -2,10 +2,12 @@
 
 Targets (this 2-core CPU, fp32, batch 2, dim 256, N 16, L 2048): the fused forward ≥ 10× faster
 than ``selective_scan_ref``, fused forward+backward faster than the reference; peak memory of
-forward+backward at L=16384 below 2 GB.
+forward+backward at L=16384 below 2 GB. A second shape is Vision Mamba's training step (many
+short sequences), where the per-step cost of the kernels matters more than their memory.
 
 Speed: median wall time of ``--repeats`` runs, after one warm-up for the fast backends (the
-warm-up loads or compiles the numba kernels; the slow reference gets none). Peak memory: each
+warm-up loads or compiles the numba kernels); the slow reference gets ``--ref-repeats`` runs and
+no warm-up. Peak memory: each
 backend runs forward+backward at ``--peak-length`` in a fresh subprocess; we report the growth
 of the peak resident set size (``ru_maxrss``) over the RSS measured just before the scan, i.e.
 everything the scan allocates (inputs excluded).
@@ -21,8 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,8 @@ from pathlib import Path
 
 import torch
 
+from panspectra_core.io import atomic_write, write_json
+from panspectra_core.runtime import cpu_description
 from panspectra_core.ssm import numba_available, selective_scan
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -114,14 +118,37 @@ def measure_peak(backend, shape, env_extra=None):
     return json.loads(out.strip().splitlines()[-1])["peak_mb"]
 
 
+#: (batch, dim, L, N): a long sequence (the targets' shape) and Vision Mamba's training step
+#: (``vim_cct_32`` at batch 64: 64 tokens of width 2 × 128)
+DEFAULT_SHAPES = "2,256,2048,16;64,256,64,16"
+
+
+def time_shape(shape, backends, repeats, ref_repeats):
+    """Rows of fwd / fwd+bwd milliseconds per backend, with speedups over the reference."""
+    rows = []
+    for backend in backends:
+        fwd_ms, fwd_bwd_ms = time_backend(
+            backend, shape, ref_repeats if backend == "ref" else repeats
+        )
+        rows.append({"backend": backend, "fwd_ms": fwd_ms, "fwd_bwd_ms": fwd_bwd_ms})
+        print(shape, rows[-1], flush=True)
+    for row in rows:
+        row["fwd_speedup_vs_ref"] = rows[0]["fwd_ms"] / row["fwd_ms"]
+        row["fwd_bwd_speedup_vs_ref"] = rows[0]["fwd_bwd_ms"] / row["fwd_bwd_ms"]
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("--dim", type=int, default=256)
-    parser.add_argument("--length", type=int, default=2048)
-    parser.add_argument("--n-state", type=int, default=16)
+    parser.add_argument(
+        "--shapes", default=DEFAULT_SHAPES, help="batch,dim,L,N shapes separated by ';'"
+    )
     parser.add_argument("--peak-length", type=int, default=16384)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--ref-repeats", type=int, default=1, help="runs of the (slow) reference loop"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
     parser.add_argument("--ref-peak", action="store_true", help="measure the ref at peak-length")
     parser.add_argument("--peak-child", choices=BACKENDS, help=argparse.SUPPRESS)
     parser.add_argument("--shape", type=int, nargs=4, help=argparse.SUPPRESS)
@@ -129,70 +156,75 @@ def main() -> None:
     if args.peak_child:
         peak_child(args.peak_child, tuple(args.shape))
         return
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
-    shape = (args.batch, args.dim, args.length, args.n_state)
-    peak_shape = (args.batch, args.dim, args.peak_length, args.n_state)
+    shapes = [tuple(int(v) for v in part.split(",")) for part in args.shapes.split(";")]
     backends = [b for b in BACKENDS if b != "fused" or numba_available()]
-    rows = []
-    for backend in backends:
-        fwd_ms, fwd_bwd_ms = time_backend(backend, shape, args.repeats)
-        peak = peak_live = None
-        if backend != "ref" or args.ref_peak:
-            peak = measure_peak(backend, peak_shape)
-            peak_live = measure_peak(backend, peak_shape, LIVE_MEMORY_ENV)
-        rows.append(
-            {
-                "backend": backend,
-                "fwd_ms": fwd_ms,
-                "fwd_bwd_ms": fwd_bwd_ms,
-                "peak_mb": peak,
-                "peak_live_mb": peak_live,
-            }
-        )
-        print(rows[-1], flush=True)
-    ref = rows[0]
-    for row in rows:
-        row["fwd_speedup_vs_ref"] = ref["fwd_ms"] / row["fwd_ms"]
-        row["fwd_bwd_speedup_vs_ref"] = ref["fwd_bwd_ms"] / row["fwd_bwd_ms"]
+    tables = []
+    for index, shape in enumerate(shapes):
+        rows = time_shape(shape, backends, args.repeats, args.ref_repeats)
+        if index == 0:  # peak memory at a long sequence of the first shape
+            peak_shape = (*shape[:2], args.peak_length, shape[3])
+            for row in rows:
+                measured = row["backend"] != "ref" or args.ref_peak
+                row["peak_mb"] = measure_peak(row["backend"], peak_shape) if measured else None
+                row["peak_live_mb"] = (
+                    measure_peak(row["backend"], peak_shape, LIVE_MEMORY_ENV) if measured else None
+                )
+        tables.append({"shape": dict(zip(("batch", "dim", "L", "N"), shape)), "rows": rows})
     meta = {
-        "shape": dict(zip(("batch", "dim", "L", "N"), shape)),
-        "peak_shape": dict(zip(("batch", "dim", "L", "N"), peak_shape)),
         "dtype": "float32",
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
-        "machine": platform.processor() or platform.machine(),
+        "cpu": cpu_description(),
         "repeats": args.repeats,
-        "command": "python tools/bench/bench_selective_scan.py " + " ".join(sys.argv[1:]),
+        "ref_repeats": args.ref_repeats,
+        "peak_length": args.peak_length,
+        "command": "python tools/bench/bench_selective_scan.py " + shlex.join(sys.argv[1:]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "selective_scan.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    write_json(RESULTS / "selective_scan.json", {"meta": meta, "tables": tables})
+    markdown = render_markdown(meta, tables)
+    with atomic_write(RESULTS / "selective_scan.md") as tmp:
+        tmp.write_text(markdown)
+    print(markdown)
+
+
+def render_markdown(meta: dict, tables: list[dict]) -> str:
     lines = [
         "# Selective scan benchmark",
         "",
-        f"batch {shape[0]}, dim {shape[1]}, L {shape[2]}, N {shape[3]}, fp32, "
-        f"{meta['torch_threads']} torch threads, torch {meta['torch']}. Median of "
-        f"{args.repeats} runs. Peak MB = peak RSS growth of forward+backward at "
-        f"L={args.peak_length} (fresh process); 'live' runs the same child with "
-        "MALLOC_MMAP_THRESHOLD_=65536 so glibc returns freed blocks and the RSS peak is the live "
-        "memory; the default column includes free blocks glibc keeps.",
-        "",
-        "| backend | fwd ms | fwd+bwd ms | fwd speedup vs ref | fwd+bwd speedup vs ref "
-        "| peak MB (live) | peak MB (glibc default) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"CPU: {meta['cpu']}; fp32, {meta['torch_threads']} torch threads, torch "
+        f"{meta['torch']}. Median of {meta['repeats']} runs after a warm-up "
+        f"(the reference loop: {meta['ref_repeats']} run, no warm-up). Peak MB (first shape) = "
+        f"peak RSS growth of forward+backward at L={meta['peak_length']} (fresh process); "
+        "'live' runs the same child with MALLOC_MMAP_THRESHOLD_=65536 so glibc returns freed "
+        "blocks and the RSS peak is the live memory; the default column includes free blocks "
+        "glibc keeps.",
     ]
 
     def mb(value):
         return f"{value:.0f}" if value is not None else "not measured"
 
-    for r in rows:
-        lines.append(
-            f"| {r['backend']} | {r['fwd_ms']:.1f} | {r['fwd_bwd_ms']:.1f} | "
-            f"{r['fwd_speedup_vs_ref']:.1f}× | {r['fwd_bwd_speedup_vs_ref']:.1f}× | "
-            f"{mb(r['peak_live_mb'])} | {mb(r['peak_mb'])} |"
-        )
+    for table in tables:
+        shape = table["shape"]
+        lines += [
+            "",
+            f"## batch {shape['batch']}, dim {shape['dim']}, L {shape['L']}, N {shape['N']}",
+            "",
+            "| backend | fwd ms | fwd+bwd ms | fwd speedup vs ref | fwd+bwd speedup vs ref "
+            "| peak MB (live) | peak MB (glibc default) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in table["rows"]:
+            lines.append(
+                f"| {r['backend']} | {r['fwd_ms']:.1f} | {r['fwd_bwd_ms']:.1f} | "
+                f"{r['fwd_speedup_vs_ref']:.1f}× | {r['fwd_bwd_speedup_vs_ref']:.1f}× | "
+                f"{mb(r.get('peak_live_mb'))} | {mb(r.get('peak_mb'))} |"
+            )
     lines += ["", f"Command: `{meta['command']}`", ""]
-    (RESULTS / "selective_scan.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
