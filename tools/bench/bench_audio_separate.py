@@ -2,7 +2,8 @@
 seed 2026): SI-SNRi and SDRi per model.
 
 Runs ``audio-separate train --dataset fsdd-2mix`` per model (skipped when the run exists) and
-writes ``tools/bench/results/audio_separate.md`` / ``.json``.
+writes ``tools/bench/results/audio_separate.md`` / ``.json``. Models of the results file that this
+invocation does not run keep their stored rows and commands.
 
     python tools/bench/bench_audio_separate.py --runs runs/bench_audio \
         --models convtasnet_separate --extra "--max-train-minutes 10 --budget-clock cpu"
@@ -11,9 +12,17 @@ writes ``tools/bench/results/audio_separate.md`` / ``.json``.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from bench_audio_runs import fmt, run_cli, train_cpu_minutes, wall_minutes, write_results
+from bench_audio_runs import (
+    RESULTS,
+    fmt,
+    run_cli,
+    train_cpu_minutes,
+    wall_minutes,
+    write_results,
+)
 
 
 def main() -> None:
@@ -29,17 +38,21 @@ def main() -> None:
         "train CPU min | command |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    payload = {}
+    fresh = {}
     for model in args.models:
         flags = ["--dataset", "fsdd-2mix", "--model", model, "--seed", "0", *args.extra.split()]
         m = run_cli("audio-separate", flags, args.runs / "separate" / model, args.rerun)
+        fresh[model] = {k: v for k, v in m.items() if k not in ("config", "run")}
+    stored_file = RESULTS / "audio_separate.json"  # read now: other invocations may have written
+    payload = json.loads(stored_file.read_text()) if stored_file.is_file() else {}
+    payload.update(fresh)
+    for model, m in payload.items():
         lines.append(
             f"| {model} | {fmt(m['si_snri'], 1)} | {fmt(m['sdri'], 1)} | "
             f"{fmt(m['si_snri_median'], 1)} | {m['epochs']} | "
             f"{wall_minutes(m)} | {train_cpu_minutes(m)} | "
             f"`{m['_command']}` |"
         )
-        payload[model] = {k: v for k, v in m.items() if k not in ("config", "run")}
     lines += [
         "",
         f"Test list: {m['test_list']['count']} mixtures, seed "
