@@ -15,17 +15,16 @@ train`` without ``--model``) when it has a row.
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from bench_audio_runs import (
-    RESULTS,
     fmt,
     run_cli,
     train_cpu_minutes,
     wall_minutes,
+    with_stored_rows,
     write_results,
 )
 
@@ -66,9 +65,7 @@ def main() -> None:
         flags = ["--dataset", "noizeus", "--model", model, "--seed", "0", *args.extra.split()]
         flags += ["--no-baseline"] if k else []  # noisy and log-MMSE rows: the first run
         fresh[model] = run_cli("audio-enhance", flags, args.runs / "enhance" / model, args.rerun)
-    stored_file = RESULTS / "audio_enhance.json"  # read now: other invocations may have written
-    runs = {} if args.fresh or not stored_file.is_file() else json.loads(stored_file.read_text())
-    runs.update(fresh)
+    runs = with_stored_rows("audio_enhance", fresh, drop_stored=args.fresh)
     default = enhance_app.default_model
     compared = default if default in runs else next(iter(runs))
     first = next(m for m in runs.values() if "logmmse" in m)  # holds the noisy/log-MMSE rows

@@ -81,6 +81,15 @@ def fmt(value, digits: int = 2, scale: float = 1.0) -> str:
     return f"{value * scale:.{digits}f}"
 
 
+def with_stored_rows(name: str, fresh: dict, drop_stored: bool = False) -> dict:
+    """``fresh`` (model → metrics) over the rows stored in ``results/<name>.json``, read now
+    because other invocations may have written them; ``drop_stored`` keeps only ``fresh``."""
+    path = RESULTS / f"{name}.json"
+    rows = {} if drop_stored or not path.is_file() else json.loads(path.read_text())
+    rows.update(fresh)
+    return rows
+
+
 def write_results(name: str, title: str, lines: list[str], payload: dict) -> Path:
     """``results/<name>.md`` (title, CPU, the tables in ``lines``) and ``results/<name>.json``."""
     RESULTS.mkdir(exist_ok=True)

@@ -12,15 +12,14 @@ invocation does not run keep their stored rows and commands.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from bench_audio_runs import (
-    RESULTS,
     fmt,
     run_cli,
     train_cpu_minutes,
     wall_minutes,
+    with_stored_rows,
     write_results,
 )
 
@@ -43,9 +42,7 @@ def main() -> None:
         flags = ["--dataset", "fsdd-2mix", "--model", model, "--seed", "0", *args.extra.split()]
         m = run_cli("audio-separate", flags, args.runs / "separate" / model, args.rerun)
         fresh[model] = {k: v for k, v in m.items() if k not in ("config", "run")}
-    stored_file = RESULTS / "audio_separate.json"  # read now: other invocations may have written
-    payload = json.loads(stored_file.read_text()) if stored_file.is_file() else {}
-    payload.update(fresh)
+    payload = with_stored_rows("audio_separate", fresh)
     for model, m in payload.items():
         lines.append(
             f"| {model} | {fmt(m['si_snri'], 1)} | {fmt(m['sdri'], 1)} | "
