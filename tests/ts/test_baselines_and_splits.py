@@ -193,19 +193,31 @@ def test_default_window_lengths_fit_the_file_and_keep_the_users_values():
     assert default_window_lengths(None, 10) == (96, 96)  # nothing fits: split_borders explains
 
 
-def test_select_keeps_the_candidate_with_the_lowest_validation_mse(tmp_path, series_csv):
+def test_select_keeps_the_candidate_with_the_lowest_validation_mse(
+    tmp_path, series_csv, capsys
+):
     out = tmp_path / "run"
     argv = ["train", "--data", str(series_csv), "--targets", "a", *FLAGS, "--epochs", "2"]
     argv += ["--select", "ts_test_linear,seasonal_naive", "--season", "24"]
     assert main([*argv, "--output", str(out)]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
+    # the verdict is said of the kept model only: the seasonal_naive candidate never beats
+    # itself, and says so only when it is the model the run keeps
+    said = [line for line in capsys.readouterr().err.splitlines() if "baseline on the" in line]
+    assert said == ([] if metrics["beats_baselines"] else [said[0]])
+    assert all(line.startswith(f"{metrics['model']} ") for line in said)
     candidates = metrics["selection"]["candidates"]
-    assert set(candidates) == {"ts_test_linear", "seasonal_naive"}
+    assert set(candidates) == {"ts_test_linear", "seasonal_naive", "forecast_mean"}
     chosen = min(candidates, key=lambda name: candidates[name]["val_mse"])
     assert metrics["selection"]["chosen"] == metrics["model"] == chosen
     assert metrics["val_mse"] == pytest.approx(candidates[chosen]["val_mse"])
-    total = sum(c["train_seconds"] for c in candidates.values())
+    trained = [c for name, c in candidates.items() if name != "forecast_mean"]
+    total = sum(c["train_seconds"] for c in trained)
     assert metrics["train_seconds"] == pytest.approx(total)  # the cost of all candidates
+    assert candidates["forecast_mean"]["train_seconds"] == pytest.approx(total)
+    # the MSE of the mean forecast is at most the mean of the MSEs (Jensen's inequality)
+    mean_of_mses = sum(c["val_mse"] for c in trained) / len(trained)
+    assert candidates["forecast_mean"]["val_mse"] <= mean_of_mses + 1e-9
     both = [*argv, "--model", "dlinear", "--output", str(tmp_path / "both")]
     assert main(both) == 2 and not (tmp_path / "both").exists()  # contradicting flags
     unknown = [*argv[:-4], "--select", "ts_test_linear,nosuch", "--output", str(tmp_path / "u")]
@@ -217,7 +229,7 @@ def test_the_default_selects_cyclenet_or_xpatch_only_under_a_budget(tmp_path, se
     budgeted = tmp_path / "budgeted"
     assert main([*argv, "--max-train-minutes", "0.1", "--output", str(budgeted)]) == 0
     metrics = json.loads((budgeted / "metrics.json").read_text())
-    assert set(metrics["selection"]["candidates"]) == {"cyclenet", "xpatch"}
+    assert set(metrics["selection"]["candidates"]) == {"cyclenet", "xpatch", "forecast_mean"}
     assert metrics["model"] == metrics["selection"]["chosen"]
     assert not (budgeted / "train").exists()  # the candidates' work folders are removed
     plain = tmp_path / "plain"

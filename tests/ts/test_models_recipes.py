@@ -21,7 +21,7 @@ MODELS = [  # the shipped learned models (the naive baselines need no recipe)
     name
     for name in list_models(domain="ts")
     if model_entry(name).builder.__module__.startswith("panspectra_ts.")
-    and "baseline" not in model_entry(name).tags
+    and not {"baseline", "ensemble"} & set(model_entry(name).tags)
 ]
 
 

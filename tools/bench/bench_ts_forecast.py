@@ -296,12 +296,14 @@ def command_lines(commands: list[str]) -> list[str]:
 
 def _batch(rows: list[dict]) -> str:
     """The training batch of a configuration: ``2048`` as the recipe or the flag set it,
-    ``2048→128`` where the run fitted it to the data or the budget (``adapted_to_data``)."""
+    ``2048→128`` where the run fitted it to the data or the budget (``adapted_to_data``); a
+    selection that kept the mean of its candidates names no batch of its own."""
     labels = set()
     for row in rows:
         adapted = (row.get("adapted_to_data") or {}).get("batch_size")
         batch = (row.get("settings") or {}).get("batch_size")
-        labels.add(f"{adapted['recipe']}→{adapted['adapted']}" if adapted else str(batch))
+        if adapted or batch is not None:
+            labels.add(f"{adapted['recipe']}→{adapted['adapted']}" if adapted else str(batch))
     return ", ".join(sorted(labels))
 
 

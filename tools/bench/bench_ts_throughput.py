@@ -133,12 +133,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from panspectra_core.registry import list_models
+    from panspectra_core.registry import list_models, model_entry
 
     models = (
         args.models.split(",")
         if args.models
-        else [m for m in list_models(domain="ts") if not m.startswith("ts_test")]
+        else [
+            m
+            for m in list_models(domain="ts")
+            if not m.startswith("ts_test") and "ensemble" not in model_entry(m).tags
+        ]
     )
     rows = []
     for name in models:

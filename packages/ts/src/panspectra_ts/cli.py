@@ -11,6 +11,7 @@ Declared on the core domain kit (:mod:`panspectra_core.kit`); the options live i
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Mapping
@@ -109,12 +110,16 @@ def dataset_protocol_defaults(values: dict[str, Any]) -> dict[str, Any]:
 )
 def train(cfg: RunConfig, out: Path) -> dict:
     from panspectra_ts.pipeline import write_run
+    from panspectra_ts.pipeline.baselines import verdict_line
 
     workdir = out / "train"
     try:
         run = _train_selected(cfg, workdir) if cfg.select else _train_one(cfg, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    line = verdict_line(run.metrics)  # said of the model the run keeps, not of each candidate
+    if line:
+        logging.getLogger("panspectra.ts").warning(line)
     metrics = write_run(
         run, out, fill=cfg.fill, duplicates=cfg.duplicates, seed=cfg.seed, plot=not cfg.no_plot
     )
@@ -144,7 +149,9 @@ def _train_one(cfg: RunConfig, workdir: Path):
 
 def _train_selected(cfg: RunConfig, workdir: Path):
     """Train every model of ``--select`` (each with its own recipe under the user's flags) and
-    return the one with the lowest validation MSE; the test split plays no part in the choice.
+    return the one with the lowest validation MSE among them and the mean of their forecasts
+    (:func:`~panspectra_ts.models.forecast_mean.forecast_mean`, a candidate when they share
+    the lookback); the test split plays no part in the choice.
 
     A ``--max-train-minutes`` budget is shared in order: each candidate may spend the budget
     left divided by the candidates left, so time a cheap model does not use goes to the next.
@@ -153,10 +160,11 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     """
     from panspectra_core.errors import UserError
     from panspectra_core.kit import share_in_order
+    from panspectra_core.registry import model_entry
 
     if cfg.sources.get("model") in ("user", "config"):
         raise UserError("--select chooses the model: give --model or --select, not both")
-    known = app.model_names()
+    known = [n for n in app.model_names() if "ensemble" not in model_entry(n).tags]
     if len(cfg.select) < 2 or any(name not in known for name in cfg.select):
         chosen = ",".join(cfg.select)
         raise UserError(f"--select {chosen}: expected two or more of {', '.join(known)}")
@@ -180,9 +188,13 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     scored = [r for r in runs if r.metrics["val_mse"] == r.metrics["val_mse"]]  # not NaN
     if not scored:
         raise UserError("--select needs validation windows to choose by; the split has none")
+    mean = _mean_of(runs, spent, season=cfg.season)
+    if mean is not None:
+        runs.append(mean)
+        scored.append(mean)
     best = min(scored, key=lambda r: r.metrics["val_mse"])
     best.metrics["selection"] = {
-        "rule": "lowest validation MSE",
+        "rule": "lowest validation MSE of the candidates and the mean of their forecasts",
         "chosen": best.model_name,
         "candidates": {
             r.model_name: {
@@ -196,6 +208,30 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     }
     best.metrics.update(spent)
     return best
+
+
+def _mean_of(runs: list, spent: dict[str, float], *, season: int | None):
+    """The mean of the candidates' forecasts, scored like a trained model (None when their
+    lookbacks differ: their windows are not the same)."""
+    from panspectra_ts.models.forecast_mean import ForecastMean
+    from panspectra_ts.pipeline.train import score_forecaster
+
+    if len({r.data.lookback for r in runs}) > 1:
+        return None
+    members = [{"model": r.model_name, "kwargs": r.model_kwargs} for r in runs]
+    first = runs[0].data
+    kwargs = {
+        "lookback": first.lookback,
+        "horizon": first.horizon,
+        "num_channels": first.num_channels,
+        "members": members,
+    }
+    model = ForecastMean([r.model for r in runs])
+    settings = {"lookback": first.lookback, "members": {r.model_name: r.settings for r in runs}}
+    fit_info = {**spent, "epochs": None}
+    return score_forecaster(
+        model.eval(), "forecast_mean", kwargs, first, settings, fit_info, season=season
+    )
 
 
 @app.verb("evaluate", options=EVALUATE_OPTIONS, help="score a checkpoint on a dataset or file")

@@ -195,9 +195,10 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
         "select",
         name_list,
         None,
-        "train each of these models with its own recipe and keep the one with the lowest "
-        "validation MSE, e.g. cyclenet,xpatch (a --max-train-minutes budget is shared; "
-        "default with a budget and no --model: cyclenet,xpatch)",
+        "train each of these models with its own recipe and keep the one, or the mean of "
+        "their forecasts, with the lowest validation MSE, e.g. cyclenet,xpatch (a "
+        "--max-train-minutes budget is shared; default with a budget and no --model: "
+        "cyclenet,xpatch)",
         "model",
         recipe=True,
         metavar="MODELS",

@@ -17,6 +17,7 @@ from .decomposition import (
     moving_average_ref,
 )
 from .dlinear import DLinear
+from .forecast_mean import ForecastMean
 from .itransformer import ITransformer
 from .patchtst import PatchTST
 from .revin import RevIN
@@ -28,6 +29,7 @@ __all__ = [
     "CycleNet",
     "DLinear",
     "EMADecomposition",
+    "ForecastMean",
     "ITransformer",
     "LastValue",
     "MovingAverageDecomposition",

@@ -10,7 +10,6 @@ so ``ts-forecast predict --fallback-to-baseline`` can use it.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
@@ -20,8 +19,6 @@ from panspectra_ts.data.prepare import PreparedSeries
 from panspectra_ts.eval.evaluate import evaluate_split
 from panspectra_ts.eval.significance import DieboldMariano, diebold_mariano, window_losses
 from panspectra_ts.models.baselines import LastValue, SeasonalNaive
-
-log = logging.getLogger("panspectra.ts")
 
 BASELINES = ("last_value", "seasonal_naive")
 
@@ -77,36 +74,17 @@ def compare_with_best_baseline(
 
 
 def verdict(
-    model_name: str,
     model_val_mse: float,
     baselines: dict[str, Any],
     test: DieboldMariano | None = None,
 ) -> dict[str, Any]:
     """Whether the model beats the best baseline on the validation windows: a lower MSE and,
     when ``test`` is given, significantly so (one-sided Diebold–Mariano p below
-    :data:`SIGNIFICANCE`). Logs one line when it does not. Returns ``beats_baselines``,
-    ``best_baseline``, its ``val_mse`` and the test (``baseline_test``)."""
+    :data:`SIGNIFICANCE`). Returns ``beats_baselines``, ``best_baseline``, its ``val_mse`` and
+    the test (``baseline_test``); :func:`verdict_line` says it to the user."""
     best = min(BASELINES, key=lambda name: baselines[name]["val_mse"])
     best_mse = baselines[best]["val_mse"]
-    lower = model_val_mse < best_mse
-    significant = test is None or test.p_value < SIGNIFICANCE
-    beats = lower and significant
-    if not beats:
-        how = "does not beat" if not lower else "is not significantly better than"
-        evidence = "" if test is None else f", Diebold-Mariano p = {test.p_value:.2g}"
-        if test is not None and not test.testable:
-            evidence = f", too few to test: no two of {test.windows} windows are disjoint"
-        log.warning(
-            "%s %s the %s baseline on the %s validation windows (MSE %.4g vs %.4g%s); "
-            "`ts-forecast predict --fallback-to-baseline` forecasts with the baseline",
-            model_name,
-            how,
-            best,
-            "?" if test is None else test.windows,
-            model_val_mse,
-            best_mse,
-            evidence,
-        )
+    beats = model_val_mse < best_mse and (test is None or test.p_value < SIGNIFICANCE)
     out = {"beats_baselines": beats, "best_baseline": best, "best_baseline_val_mse": best_mse}
     if test is not None:
         out["baseline_test"] = {
@@ -119,3 +97,22 @@ def verdict(
             "significance": SIGNIFICANCE,
         }
     return out
+
+
+def verdict_line(metrics: dict[str, Any]) -> str | None:
+    """The one line a run prints when its model (``metrics`` of a scored run, with the keys of
+    :func:`verdict`) does not beat the best baseline; None when it does."""
+    if metrics["beats_baselines"]:
+        return None
+    model_mse, best_mse = metrics["val_mse"], metrics["best_baseline_val_mse"]
+    test = metrics.get("baseline_test")
+    how = "does not beat" if not model_mse < best_mse else "is not significantly better than"
+    evidence = "" if test is None else f", Diebold-Mariano p = {test['p_value']:.2g}"
+    if test is not None and not test["testable"]:
+        evidence = f", too few to test: no two of {test['windows']} windows are disjoint"
+    return (
+        f"{metrics['model']} {how} the {metrics['best_baseline']} baseline on the "
+        f"{'?' if test is None else test['windows']} validation windows (MSE {model_mse:.4g} "
+        f"vs {best_mse:.4g}{evidence}); `ts-forecast predict --fallback-to-baseline` "
+        "forecasts with the baseline"
+    )

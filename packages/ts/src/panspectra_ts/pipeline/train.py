@@ -134,6 +134,35 @@ def train_forecaster(
         model, data, settings, seed, workdir, trainer_overrides, fixed
     )
     adapted = merge_changes(adapted, budget_adapted)
+    run = score_forecaster(
+        model,
+        model_name,
+        model_kwargs,
+        data,
+        settings,
+        fit_info,
+        season=season,
+        eval_batch_size=eval_batch_size,
+    )
+    if adapted:
+        run.metrics["adapted_to_data"] = adapted
+    return run
+
+
+def score_forecaster(
+    model: nn.Module,
+    model_name: str,
+    model_kwargs: dict[str, Any],
+    data: PreparedSeries,
+    settings: Mapping[str, Any],
+    fit_info: Mapping[str, Any],
+    *,
+    season: int | None = None,
+    eval_batch_size: int = 256,
+) -> TrainedForecaster:
+    """Score a trained ``model`` on every test window, its validation MSE and the naive
+    baselines (with the verdict against the best of them); ``fit_info`` (train seconds,
+    epochs, …) is copied into the metrics."""
     metrics = evaluate_split(model, data, "test", batch_size=eval_batch_size)
     # the mean of the per-window MSEs is the split's MSE (every window has H × targets values)
     val_losses = window_losses(model, data, "val", batch_size=eval_batch_size)
@@ -144,13 +173,11 @@ def train_forecaster(
         {
             "val_mse": val_mse,
             "baselines": baselines,
-            **verdict(
-                model_name, val_mse, baselines, _baseline_test(model, val_losses, data, baselines)
-            ),
+            **verdict(val_mse, baselines, _baseline_test(model, val_losses, data, baselines)),
             "model": model_name,
             "dataset": data.name,
             "lookback": data.lookback,
-            "horizon": horizon,
+            "horizon": data.horizon,
             "num_channels": data.num_channels,
             "train_windows": len(data.windows("train")),
             "parameters": sum(p.numel() for p in model.parameters()),
@@ -158,8 +185,6 @@ def train_forecaster(
             "model_kwargs": dict(model_kwargs),
         }
     )
-    if adapted:
-        metrics["adapted_to_data"] = adapted
     return TrainedForecaster(model, model_name, model_kwargs, data, dict(settings), metrics)
 
 
