@@ -193,9 +193,7 @@ def test_default_window_lengths_fit_the_file_and_keep_the_users_values():
     assert default_window_lengths(None, 10) == (96, 96)  # nothing fits: split_borders explains
 
 
-def test_select_keeps_the_candidate_with_the_lowest_validation_mse(
-    tmp_path, series_csv, capsys
-):
+def test_select_keeps_the_candidate_with_the_lowest_validation_mse(tmp_path, series_csv, capsys):
     out = tmp_path / "run"
     argv = ["train", "--data", str(series_csv), "--targets", "a", *FLAGS, "--epochs", "2"]
     argv += ["--select", "ts_test_linear,seasonal_naive", "--season", "24"]
