@@ -213,6 +213,8 @@ def test_select_keeps_the_candidate_with_the_lowest_validation_mse(tmp_path, ser
     total = sum(c["train_seconds"] for c in trained)
     assert metrics["train_seconds"] == pytest.approx(total)  # the cost of all candidates
     assert candidates["forecast_mean"]["train_seconds"] == pytest.approx(total)
+    if metrics["model"] == "forecast_mean":  # stopped by the budget when a member was
+        assert metrics["time_limit_reached"] is False and metrics["epochs"] is None
     # the MSE of the mean forecast is at most the mean of the MSEs (Jensen's inequality)
     mean_of_mses = sum(c["val_mse"] for c in trained) / len(trained)
     assert candidates["forecast_mean"]["val_mse"] <= mean_of_mses + 1e-9

@@ -158,8 +158,10 @@ def _summary(rows: list[dict]) -> dict:
     cpu = [c for r in rows for c in (r.get("train_cpu_seconds") or []) if c is not None]
     capped = sum(bool(t) for r in rows for t in (r.get("time_limit_reached") or []))
     subset = [r["mse_official_subset"] for r in rows if r.get("mse_official_subset") is not None]
-    epochs = [
-        f"{e} ({b})" for r in rows for e, b in zip(r.get("epochs") or [], r.get("best_epoch") or [])
+    epochs = [  # a selection that kept the mean of its candidates trained no model of its own
+        f"{e} ({b})" if e is not None else "mean"
+        for r in rows
+        for e, b in zip(r.get("epochs") or [], r.get("best_epoch") or [])
     ]
     return {
         "seeds": sorted(seeds),

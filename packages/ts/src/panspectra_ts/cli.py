@@ -228,7 +228,8 @@ def _mean_of(runs: list, spent: dict[str, float], *, season: int | None):
     }
     model = ForecastMean([r.model for r in runs])
     settings = {"lookback": first.lookback, "members": {r.model_name: r.settings for r in runs}}
-    fit_info = {**spent, "epochs": None}
+    stopped = any(r.metrics.get("time_limit_reached") for r in runs)
+    fit_info = {**spent, "epochs": None, "time_limit_reached": stopped}
     return score_forecaster(
         model.eval(), "forecast_mean", kwargs, first, settings, fit_info, season=season
     )
