@@ -161,6 +161,7 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     from panspectra_core.errors import UserError
     from panspectra_core.kit import share_in_order
     from panspectra_core.registry import model_entry
+    from panspectra_ts.pipeline.train import score_mean
 
     if cfg.sources.get("model") in ("user", "config"):
         raise UserError("--select chooses the model: give --model or --select, not both")
@@ -188,7 +189,7 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     scored = [r for r in runs if r.metrics["val_mse"] == r.metrics["val_mse"]]  # not NaN
     if not scored:
         raise UserError("--select needs validation windows to choose by; the split has none")
-    mean = _mean_of(runs, spent, season=cfg.season)
+    mean = score_mean(runs)
     if mean is not None:
         runs.append(mean)
         scored.append(mean)
@@ -208,31 +209,6 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     }
     best.metrics.update(spent)
     return best
-
-
-def _mean_of(runs: list, spent: dict[str, float], *, season: int | None):
-    """The mean of the candidates' forecasts, scored like a trained model (None when their
-    lookbacks differ: their windows are not the same)."""
-    from panspectra_ts.models.forecast_mean import ForecastMean
-    from panspectra_ts.pipeline.train import score_forecaster
-
-    if len({r.data.lookback for r in runs}) > 1:
-        return None
-    members = [{"model": r.model_name, "kwargs": r.model_kwargs} for r in runs]
-    first = runs[0].data
-    kwargs = {
-        "lookback": first.lookback,
-        "horizon": first.horizon,
-        "num_channels": first.num_channels,
-        "members": members,
-    }
-    model = ForecastMean([r.model for r in runs])
-    settings = {"lookback": first.lookback, "members": {r.model_name: r.settings for r in runs}}
-    stopped = any(r.metrics.get("time_limit_reached") for r in runs)
-    fit_info = {**spent, "epochs": None, "time_limit_reached": stopped}
-    return score_forecaster(
-        model.eval(), "forecast_mean", kwargs, first, settings, fit_info, season=season
-    )
 
 
 @app.verb("evaluate", options=EVALUATE_OPTIONS, help="score a checkpoint on a dataset or file")
