@@ -161,7 +161,7 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     from panspectra_core.errors import UserError
     from panspectra_core.kit import share_in_order
     from panspectra_core.registry import model_entry
-    from panspectra_ts.pipeline.train import score_mean
+    from panspectra_ts.pipeline.scoring import score_mean
 
     if cfg.sources.get("model") in ("user", "config"):
         raise UserError("--select chooses the model: give --model or --select, not both")

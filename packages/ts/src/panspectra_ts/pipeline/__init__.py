@@ -3,6 +3,7 @@
 - :func:`load_source` — dataset or file → cleaned table + protocol;
 - :func:`settings_of` — the training settings of a resolved run (recipe + overrides);
 - :func:`train_forecaster` / :func:`write_run` — fit, score all test windows, save;
+- :func:`score_mean` — the mean of several trained forecasters, scored the same way;
 - :func:`evaluate_checkpoint`, :func:`predict_future` — use a saved forecaster.
 """
 
@@ -13,18 +14,16 @@ from panspectra_ts.pipeline.forecast import (
     predict_future,
 )
 from panspectra_ts.pipeline.runs import describe_file, describe_source
-from panspectra_ts.pipeline.settings import settings_of, source_options
-from panspectra_ts.pipeline.source import LoadedSource, SourceOptions, load_source
-from panspectra_ts.pipeline.train import (
+from panspectra_ts.pipeline.save import (
     CHECKPOINT_NAME,
     PLOT_NAME,
-    TargetChannels,
-    TrainedForecaster,
-    build_model,
     checkpoint_preprocessing,
-    train_forecaster,
     write_run,
 )
+from panspectra_ts.pipeline.scoring import TrainedForecaster, score_mean
+from panspectra_ts.pipeline.settings import settings_of, source_options
+from panspectra_ts.pipeline.source import LoadedSource, SourceOptions, load_source
+from panspectra_ts.pipeline.train import TargetChannels, build_model, train_forecaster
 
 __all__ = [
     "CHECKPOINT_NAME",
@@ -42,6 +41,7 @@ __all__ = [
     "load_forecaster",
     "load_source",
     "predict_future",
+    "score_mean",
     "settings_of",
     "source_options",
     "train_forecaster",

@@ -1,8 +1,9 @@
-"""Train one forecaster under the protocol, score it on every test window, save everything.
+"""Train one forecaster under the protocol: build the model, fit it (under a budget when one
+is given) and score it (:mod:`panspectra_ts.pipeline.scoring`).
 
-One run = one seed: :func:`train_forecaster` → model + metrics; :func:`write_run` → the run's
-directory (``metrics.json``, ``model.safetensors`` with the fitted scaler and column names,
-``forecast.png``). Several seeds are aggregated by :mod:`panspectra_ts.pipeline.runs`.
+One run = one seed: :func:`train_forecaster` → model + metrics;
+:func:`~panspectra_ts.pipeline.save.write_run` writes the run's directory. Several seeds are
+aggregated by :mod:`panspectra_ts.pipeline.runs`.
 """
 
 from __future__ import annotations
@@ -10,34 +11,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from panspectra_core.errors import UserError
 from panspectra_core.registry import create_model, model_entry
 from panspectra_core.training.batch import batch_inputs
-from panspectra_ts.data.calendar import default_cycle_length, feature_names
+from panspectra_ts.data.calendar import default_cycle_length
 from panspectra_ts.data.prepare import PreparedSeries, prepare_series
 from panspectra_ts.data.windows import make_loader
-from panspectra_ts.eval.evaluate import evaluate_split, sample_forecasts
-from panspectra_ts.eval.significance import window_losses
-from panspectra_ts.pipeline.baselines import (
-    compare_with_best_baseline,
-    score_baselines,
-    verdict,
-)
+from panspectra_ts.pipeline.scoring import TrainedForecaster, score_forecaster
 from panspectra_ts.pipeline.source import LoadedSource
-from panspectra_ts.plotting import plot_forecasts
 
 log = logging.getLogger("panspectra.ts")
-
-CHECKPOINT_NAME = "model.safetensors"
-PLOT_NAME = "forecast.png"
 
 
 class TargetChannels(nn.Module):
@@ -52,18 +41,6 @@ class TargetChannels(nn.Module):
 
     def forward(self, x: torch.Tensor, **batch_entries: torch.Tensor) -> torch.Tensor:
         return self.model(x, **batch_entries)[..., : self.num_targets]
-
-
-@dataclass
-class TrainedForecaster:
-    """Result of one training run."""
-
-    model: nn.Module
-    model_name: str
-    model_kwargs: dict[str, Any]
-    data: PreparedSeries
-    settings: dict[str, Any]
-    metrics: dict[str, Any]
 
 
 def build_model(
@@ -147,90 +124,6 @@ def train_forecaster(
     if adapted:
         run.metrics["adapted_to_data"] = adapted
     return run
-
-
-def score_forecaster(
-    model: nn.Module,
-    model_name: str,
-    model_kwargs: dict[str, Any],
-    data: PreparedSeries,
-    settings: Mapping[str, Any],
-    fit_info: Mapping[str, Any],
-    *,
-    season: int | None = None,
-    eval_batch_size: int = 256,
-    baselines: dict[str, Any] | None = None,
-) -> TrainedForecaster:
-    """Score a trained ``model`` on every test window, its validation MSE and the naive
-    baselines (with the verdict against the best of them); ``fit_info`` (train seconds,
-    epochs, …) is copied into the metrics. ``baselines``: their scores on these same windows
-    when another run already computed them."""
-    metrics = evaluate_split(model, data, "test", batch_size=eval_batch_size)
-    # the mean of the per-window MSEs is the split's MSE (every window has H × targets values)
-    val_losses = window_losses(model, data, "val", batch_size=eval_batch_size)
-    val_mse = float(val_losses.mean()) if len(val_losses) else float("nan")
-    if baselines is None:
-        baselines = score_baselines(data, season or default_cycle_length(data.freq))
-    metrics.update(fit_info)
-    metrics.update(
-        {
-            "val_mse": val_mse,
-            "baselines": baselines,
-            **verdict(val_mse, baselines, _baseline_test(model, val_losses, data, baselines)),
-            "model": model_name,
-            "dataset": data.name,
-            "lookback": data.lookback,
-            "horizon": data.horizon,
-            "num_channels": data.num_channels,
-            "train_windows": len(data.windows("train")),
-            "parameters": sum(p.numel() for p in model.parameters()),
-            # what the model was built with, defaults filled in (e.g. CycleNet's cycle length)
-            "model_kwargs": dict(model_kwargs),
-        }
-    )
-    return TrainedForecaster(model, model_name, model_kwargs, data, dict(settings), metrics)
-
-
-def score_mean(runs: list[TrainedForecaster]) -> TrainedForecaster | None:
-    """The mean of the trained ``runs``' forecasts (:class:`ForecastMean`), scored on the same
-    windows as they were; its cost is theirs together, and it counts as stopped by the budget
-    when one of them was. None when their lookbacks differ (their windows are not the same)."""
-    from panspectra_ts.models.forecast_mean import ForecastMean
-
-    if len({r.data.lookback for r in runs}) > 1:
-        return None
-    data = runs[0].data
-    kwargs = {
-        "lookback": data.lookback,
-        "horizon": data.horizon,
-        "num_channels": data.num_channels,
-        "members": [{"model": r.model_name, "kwargs": r.model_kwargs} for r in runs],
-    }
-    fit_info = {
-        key: sum(r.metrics.get(key) or 0.0 for r in runs)
-        for key in ("train_seconds", "train_cpu_seconds")
-    }
-    fit_info["epochs"] = None
-    fit_info["time_limit_reached"] = any(r.metrics.get("time_limit_reached") for r in runs)
-    return score_forecaster(
-        ForecastMean([r.model for r in runs]).eval(),
-        "forecast_mean",
-        kwargs,
-        data,
-        {"lookback": data.lookback, "members": {r.model_name: r.settings for r in runs}},
-        fit_info,
-        baselines=runs[0].metrics["baselines"],
-    )
-
-
-def _baseline_test(
-    model: nn.Module, val_losses: np.ndarray, data: PreparedSeries, baselines: dict[str, Any]
-):
-    """The significance test behind the verdict; None for a model that is itself a baseline
-    (no trainable parameters) or a split too short to test on."""
-    if not any(p.requires_grad for p in model.parameters()) or len(val_losses) < 2:
-        return None
-    return compare_with_best_baseline(val_losses, data, baselines)
 
 
 def _fit(
@@ -343,85 +236,3 @@ def _as_float(value: Any) -> float | None:
     if value is None:
         return None
     return float(value.item() if hasattr(value, "item") else value)
-
-
-def checkpoint_preprocessing(data: PreparedSeries, *, fill: str, duplicates: str) -> dict:
-    """Everything ``predict`` needs to rebuild the model input from a raw file."""
-    table = data.table
-    return {
-        "date_column": table.date_column,
-        "targets": list(table.targets),
-        "covariates": list(table.covariates),
-        "columns": list(table.columns),
-        "freq": data.freq,
-        "lookback": data.lookback,
-        "horizon": data.horizon,
-        "scaler": data.scaler.to_dict(),
-        "fill": fill,
-        "duplicates": duplicates,
-        "calendar_features": feature_names(data.freq),
-        "dataset": data.name,
-        "protocol": data.protocol,
-        "borders": data.borders.to_dict(),
-        "last_train_date": str(table.dates[data.borders.train[1] - 1]),
-    }
-
-
-def baseline_record(metrics: dict) -> dict:
-    """What ``predict --fallback-to-baseline`` needs: the best baseline on the validation
-    windows, its season, and whether the model beat it."""
-    best = metrics["best_baseline"]
-    return {
-        "name": best,
-        "season": metrics["baselines"]["seasonal_naive"]["season"],
-        "model_beats_it": bool(metrics["beats_baselines"]),
-    }
-
-
-def write_run(
-    run: TrainedForecaster,
-    directory: Path,
-    *,
-    fill: str,
-    duplicates: str,
-    seed: int,
-    plot: bool = True,
-) -> dict:
-    """Write ``model.safetensors`` and ``forecast.png`` into ``directory``; return the run's
-    metrics (the caller writes ``metrics.json``: :func:`panspectra_core.kit.run_seeds`)."""
-    from panspectra_core.checkpoint import save_checkpoint
-
-    directory.mkdir(parents=True, exist_ok=True)
-    metrics = dict(run.metrics)
-    metrics["settings"] = dict(run.settings)
-    metrics["data_quality"] = run.data.report.to_dict()
-    if run.data.table.provenance:  # a named dataset: which copy was used, and its sha256
-        metrics["data_files"] = list(run.data.table.provenance)
-    metrics["checkpoint"] = CHECKPOINT_NAME
-    save_checkpoint(
-        directory / CHECKPOINT_NAME,
-        run.model,
-        model_name=run.model_name,
-        model_kwargs=run.model_kwargs,
-        domain="ts",
-        preprocessing={
-            **checkpoint_preprocessing(run.data, fill=fill, duplicates=duplicates),
-            "baseline": baseline_record(metrics),
-        },
-        config={**run.settings, "seed": seed},
-        metrics={k: metrics[k] for k in ("mse", "mae", "test_windows") if k in metrics},
-        input_spec={
-            "x": ["batch", run.data.lookback, run.data.num_channels],
-            "output": ["batch", run.data.horizon, run.data.num_channels],
-        },
-    )
-    if plot:
-        samples = sample_forecasts(run.model, run.data, "test", count=3)
-        plot_forecasts(
-            samples,
-            directory / PLOT_NAME,
-            title=f"{run.model_name} on {Path(run.data.name).name}: L={run.data.lookback} "
-            f"H={run.data.horizon}, test windows",
-        )
-        metrics["plot"] = PLOT_NAME
-    return metrics
