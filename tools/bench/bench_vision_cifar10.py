@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -172,10 +173,11 @@ def token_mixer(model: str) -> str:
     return f"{mixer} + conv stem" if "hybrid" in tags else mixer
 
 
-def seed_summary(table: list[dict], default: str) -> list[str]:
+def seed_summary(table: list[dict], default: Callable[[float], str]) -> list[str]:
     """Markdown rows, one per (model, budget, clock, threads, precision): the number of seeds,
     test top-1 mean ± sample std over them, and the seeds' mean training rate and epochs;
-    best mean first within a budget."""
+    best mean first within a budget; ``default(budget)`` names the model ``vision-classify
+    train`` uses without ``--model`` under that budget."""
     import statistics
 
     groups: dict[tuple, list[dict]] = {}
@@ -195,7 +197,7 @@ def seed_summary(table: list[dict], default: str) -> list[str]:
     for (model, budget, *_), rows in order:
         top1 = [float(r["top1"]) for r in rows]
         spread = f" ± {statistics.stdev(top1):.4f}" if len(top1) > 1 else ""
-        name = f"**{model}** (default)" if model == default else model
+        name = f"**{model}** (default)" if model == default(float(budget)) else model
         cells = [
             name, token_mixer(model), budget, ",".join(sorted(str(r["seed"]) for r in rows)),
             f"{statistics.fmean(top1):.4f}{spread}", f"{int(rows[0]['params']):,}",
@@ -207,14 +209,17 @@ def seed_summary(table: list[dict], default: str) -> list[str]:
 
 
 def write_markdown(table: list[dict], path: Path) -> None:
-    from panspectra_vision.cli import DEFAULT_MODEL
+    from panspectra_vision.cli import default_model
+
+    def default(budget: float) -> str:
+        return default_model({"max_train_minutes": budget})
 
     lines = [
         "# CIFAR-10 at equal training budgets (`tools/bench/bench_vision_cifar10.py`)",
         "",
         "Per model and budget, over the seeds run (the rows below):",
         "",
-        *seed_summary(table, DEFAULT_MODEL),
+        *seed_summary(table, default),
         "",
         "Test top-1 on the official 10,000 test images after `--max-train-minutes` of training",
         "(45,000 train / 5,000 validation images). With `--budget-clock cpu` the budget is the",
@@ -232,7 +237,8 @@ def write_markdown(table: list[dict], path: Path) -> None:
         "|" + "---|" * 20,
     ]
     for r in table:
-        model = f"**{r['model']}** (default)" if r["model"] == DEFAULT_MODEL else r["model"]
+        is_default = r["model"] == default(float(r["budget_min"]))
+        model = f"**{r['model']}** (default)" if is_default else r["model"]
         cells = [
             model, r["budget_min"], r["budget_clock"], r["seed"], r["threads"],
             r["precision"], f"{float(r['top1']):.4f}", f"{float(r['top5']):.4f}",
@@ -246,7 +252,8 @@ def write_markdown(table: list[dict], path: Path) -> None:
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     lines += [
         "",
-        "**(default)**: the model `vision-classify train` uses without `--model`.",
+        "**(default)**: the model `vision-classify train` uses without `--model` under that",
+        "`--max-train-minutes`.",
         "",
         f"CPU: {table[0]['cpu'] if table else cpu_description()}",
         "",
