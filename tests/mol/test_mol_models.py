@@ -214,3 +214,54 @@ def test_shift_ensemble_predicts_the_member_mean_after_a_checkpoint_round_trip(t
     shifts = ShiftPredictor.load(path).shifts(mols)
     expected = stacked.mean(axis=0) * 50.0 + 100.0
     assert np.allclose(np.concatenate(shifts), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("n, batch_size", [(5, 2), (7, 3), (6, 3), (1, 4), (9, 4)])
+def test_shuffled_batches_cover_every_molecule_without_a_one_molecule_tail(n, batch_size):
+    from panspectra_mol.pipeline.fitting import ShuffledBatches
+
+    sampler = ShuffledBatches(n, batch_size, torch.Generator().manual_seed(3))
+    for _ in range(3):  # a new order each epoch, every position once
+        batches = list(sampler)
+        assert sorted(i for b in batches for i in b) == list(range(n))
+        assert len(batches) == len(sampler)
+        assert n == 1 or min(len(b) for b in batches) >= 2
+        assert max(len(b) for b in batches) <= batch_size + 1
+
+
+def test_shuffled_batches_draw_the_order_of_a_shuffling_dataloader():
+    """Without a tail to merge, the batches are exactly ``DataLoader(shuffle=True)``'s, epoch
+    after epoch, so seeded runs draw the order a shuffling loader would."""
+    from torch.utils.data import DataLoader
+
+    from panspectra_mol.pipeline.fitting import ShuffledBatches
+
+    generator = torch.Generator().manual_seed(7)
+    ours = DataLoader(list(range(12)), batch_sampler=ShuffledBatches(12, 4, generator),
+                      generator=generator)  # fmt: skip
+    theirs = DataLoader(list(range(12)), batch_size=4, shuffle=True,
+                        generator=torch.Generator().manual_seed(7))  # fmt: skip
+    for _ in range(2):
+        assert [b.tolist() for b in ours] == [b.tolist() for b in theirs]
+
+
+@pytest.mark.parametrize("name", ["graph_transformer", "gps"])
+def test_graph_models_train_when_methane_would_be_a_batch_alone(name):
+    """BatchNorm over atoms cannot train on a batch of one atom; the training loader never
+    makes one, whatever the seed, so a set of 2k+1 molecules holding methane trains."""
+    from panspectra_mol.pipeline.fitting import graph_loader
+
+    smiles = ["CCO", "CCN", "C"]
+    graphs = [mol_to_graph(Chem.MolFromSmiles(s)) for s in smiles]
+    model = create_model(name, num_tasks=1, descriptor_dim=0).train()
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        lone = collate_graphs(graphs[2:], descriptors=np.zeros((1, 0), np.float32), dense=True)
+        model(lone["x"], **{k: lone[k] for k in model.batch_inputs})
+    for seed in range(6):
+        loader = graph_loader(
+            graphs, np.zeros((3, 0), np.float32), np.zeros((3, 1), np.float32), np.arange(3),
+            batch_size=2, shuffle=True, dense=True, seed=seed,
+        )  # fmt: skip
+        for batch in loader:
+            out = model(batch["x"], **{k: batch[k] for k in model.batch_inputs})
+            MaskedLoss([False])(out, batch["y"]).backward()

@@ -16,6 +16,7 @@ Writes ``tools/bench/results/mol_moleculenet.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -31,12 +32,18 @@ METRIC = {"esol": "rmse", "lipophilicity": "rmse", "bbbp": "roc_auc"}
 TARGET = {"esol": 0.55, "lipophilicity": 0.53, "bbbp": 0.93}  # random split, default model
 
 
-def run_row(dataset: str, split: str, model: str, seed: int, extra: list[str]) -> dict:
-    """Train one seed through the CLI and return its results row."""
+def run_row(
+    dataset: str, split: str, model: str, seed: int, extra: list[str], keep: Path | None = None
+) -> dict:
+    """Train one seed through the CLI and return its results row; with ``keep``, the run's
+    outputs (predictions per test molecule, checkpoint) stay in a folder under it named by
+    the row."""
     from panspectra_mol.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "run"
+        flags = hashlib.blake2b(" ".join(extra).encode(), digest_size=4).hexdigest()
+        name = f"{dataset}-{split}-{model}-{flags}-seed{seed}"
+        out = keep / name if keep is not None else Path(tmp) / "run"
         argv = ["train", "--dataset", dataset, "--split", split, "--model", model,
                 "--seed", str(seed), "--threads", "1", "--quiet", *extra]  # fmt: skip
         started = time.process_time()
@@ -126,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0-4")
     parser.add_argument("--extra", default="", help="more mol-predict train flags")
     parser.add_argument("--results", type=Path, default=RESULTS / "mol_moleculenet.json")
+    parser.add_argument(
+        "--keep-runs",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep each run's outputs under DIR (default: discarded)",
+    )
     args = parser.parse_args(argv)
     rows = json.loads(args.results.read_text()) if args.results.exists() else []
     done = {key(r) for r in rows}
@@ -143,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                     }
                     if key(probe) in done:
                         continue
-                    row = run_row(dataset, split, model, seed, extra)
+                    row = run_row(dataset, split, model, seed, extra, args.keep_runs)
                     print(
                         f"{dataset} {split} {model} seed {seed}: {row['metric']} "
                         f"{row['value']:.4f} ({row['cpu_minutes']:.2f} CPU min)",

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import Tensor
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 
 from panspectra_core.kit.adapt import share_in_order
 from panspectra_mol.models.graph_batch import collate_graphs
@@ -68,8 +68,8 @@ def graph_loader(
     per_atom: bool = False,
 ) -> DataLoader:
     """A loader of :func:`collate_graphs` batches over the molecules at ``index``
-    (never drops the last batch). ``per_atom``: ``targets`` is a list of per-atom arrays,
-    concatenated like the atoms."""
+    (never drops a molecule: see :class:`ShuffledBatches` for the shuffled order).
+    ``per_atom``: ``targets`` is a list of per-atom arrays, concatenated like the atoms."""
 
     def collate(ids: list[int]) -> dict[str, Tensor]:
         if targets is None:
@@ -80,14 +80,38 @@ def graph_loader(
             [graphs[i] for i in ids], descriptors=descriptors[ids], targets=y, dense=dense
         )
 
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(
-        [int(i) for i in index],
-        batch_size=batch_size,
-        shuffle=shuffle,
-        collate_fn=collate,
-        generator=generator if shuffle else None,
-    )
+    ids = [int(i) for i in index]
+    if shuffle:
+        # one generator for the loader's per-epoch seed draw and the sampler, as shuffle=True
+        generator = torch.Generator().manual_seed(seed)
+        batches = ShuffledBatches(len(ids), batch_size, generator)
+        return DataLoader(ids, batch_sampler=batches, collate_fn=collate, generator=generator)
+    return DataLoader(ids, batch_size=batch_size, shuffle=False, collate_fn=collate)
+
+
+class ShuffledBatches(Sampler[list[int]]):
+    """Each epoch, the positions ``0 … n-1`` in a new random order (``torch.randperm`` on
+    ``generator``, as ``DataLoader(shuffle=True)`` draws it), cut into batches of
+    ``batch_size``; a last batch of one molecule joins the batch before it. The graph models'
+    BatchNorm normalises over the atoms of a batch and cannot train on a batch of a single
+    atom, which a one-molecule tail holding methane or water would be."""
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator) -> None:
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+
+    def __iter__(self):
+        order = torch.randperm(self.n, generator=self.generator).tolist()
+        # RandomSampler draws one more permutation per epoch (for a remainder, empty here);
+        # drawing it too keeps the generator's stream, so later epochs match as well
+        torch.randperm(self.n, generator=self.generator)
+        batches = [order[i : i + self.batch_size] for i in range(0, self.n, self.batch_size)]
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            batches[-2].extend(batches.pop())
+        yield from batches
+
+    def __len__(self) -> int:
+        full, tail = divmod(self.n, self.batch_size)
+        return full + (tail > 1 or (tail == 1 and full == 0))
 
 
 def needs_dense(model: torch.nn.Module) -> bool:
