@@ -41,9 +41,10 @@ def run_row(
     from panspectra_mol.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
-        flags = hashlib.blake2b(" ".join(extra).encode(), digest_size=4).hexdigest()
-        name = f"{dataset}-{split}-{model}-{flags}-seed{seed}"
-        out = keep / name if keep is not None else Path(tmp) / "run"
+        out = Path(tmp) / "run"
+        if keep is not None:
+            flags = hashlib.blake2b(" ".join(extra).encode(), digest_size=4).hexdigest()
+            out = keep / f"{dataset}-{split}-{model}-{flags}-seed{seed}"
         argv = ["train", "--dataset", dataset, "--split", split, "--model", model,
                 "--seed", str(seed), "--threads", "1", "--quiet", *extra]  # fmt: skip
         started = time.process_time()
