@@ -12,6 +12,7 @@ invocation does not run keep their stored rows and commands.
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from bench_audio_runs import (
@@ -29,9 +30,17 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs/bench_audio"))
     parser.add_argument("--models", nargs="+", default=["convtasnet_separate"])
     parser.add_argument("--extra", default="", help="extra flags for every run")
+    parser.add_argument(
+        "--label",
+        default=None,
+        help="row name and run folder instead of the model's name (one model only), for a "
+        "variant set by --extra, e.g. --model-kwargs",
+    )
     parser.add_argument("--rerun", action="store_true")
     parser.add_argument("--note", default="", help="a sentence added under the table")
     args = parser.parse_args()
+    if args.label and len(args.models) != 1:
+        parser.error("--label names the row of one model")
     lines = [
         "| model | SI-SNRi dB | SDRi dB | median SI-SNRi | epochs | train wall min | "
         "train CPU min | command |",
@@ -39,9 +48,11 @@ def main() -> None:
     ]
     fresh = {}
     for model in args.models:
-        flags = ["--dataset", "fsdd-2mix", "--model", model, "--seed", "0", *args.extra.split()]
-        m = run_cli("audio-separate", flags, args.runs / "separate" / model, args.rerun)
-        fresh[model] = {k: v for k, v in m.items() if k not in ("config", "run")}
+        row = args.label or model
+        flags = ["--dataset", "fsdd-2mix", "--model", model, "--seed", "0"]
+        flags += shlex.split(args.extra)
+        m = run_cli("audio-separate", flags, args.runs / "separate" / row, args.rerun)
+        fresh[row] = {k: v for k, v in m.items() if k not in ("config", "run")}
     payload = with_stored_rows("audio_separate", fresh)
     for model, m in payload.items():
         lines.append(
