@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from panspectra_audio.data.mixtures import (
+    EnhancementTrainSet,
+    Pair,
     TwoTalkerTrainSet,
     mix_at_snr,
     two_talker_list,
@@ -100,3 +102,34 @@ def test_two_talker_training_segments_always_hold_both_talkers():
         assert item["x"].shape == (1000,) and item["y"].shape == (2, 1000)
         assert (item["y"].abs().sum(-1) > 0).all()
         assert torch.allclose(item["x"], item["y"].sum(0), atol=1e-6)
+
+
+def test_remixed_enhancement_items_pair_training_speech_with_training_noise_at_the_drawn_snr():
+    # two pairs whose clean speech and noise are told apart by sign and frequency
+    t = np.arange(4000) / 8000
+    speech = [np.sin(2 * np.pi * 200 * t), 3 * np.sin(2 * np.pi * 300 * t)]
+    noise = [np.sin(2 * np.pi * 1500 * t) * 0.1, np.cos(2 * np.pi * 2500 * t) * 0.2]
+    pairs = [
+        Pair(f"p{k}", (s + n).astype(np.float32), [s.astype(np.float32)], {})
+        for k, (s, n) in enumerate(zip(speech, noise))
+    ]
+    data = EnhancementTrainSet(pairs, segment=1000, length=64, remix=1.0, snr_range=(0, 10))
+    torch.manual_seed(0)
+    mixed_across = 0
+    for k in range(64):
+        item = data[k]
+        x, y = item["x"].numpy().astype(np.float64), item["y"].numpy().astype(np.float64)
+        residual = x - y
+        # the clean target is one pair's speech; the residual, one pair's noise
+        clean_pair = int(np.argmax([abs(np.dot(y, s[:1000] / np.linalg.norm(s))) for s in speech]))
+        # 8 Hz bins: 1500 Hz ≈ bin 187, 2500 Hz ≈ bin 312
+        spectrum = np.abs(np.fft.rfft(residual * np.hanning(1000)))
+        at_1500, at_2500 = spectrum[180:195].sum(), spectrum[305:320].sum()
+        assert max(at_1500, at_2500) > 10 * min(at_1500, at_2500)  # one pair's noise only
+        noise_pair = int(at_2500 > at_1500)
+        mixed_across += clean_pair != noise_pair
+        # SNR against the whole recording's power (the level gain cancels)
+        gain = np.sqrt(np.mean(y**2) / np.mean(speech[clean_pair][:1000] ** 2))
+        snr = 10 * np.log10(np.mean(speech[clean_pair] ** 2) * gain**2 / np.mean(residual**2))
+        assert -0.5 <= snr <= 10.5
+    assert 10 < mixed_across < 54  # noise drawn from either pair, not only the speech's own

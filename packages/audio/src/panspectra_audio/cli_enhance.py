@@ -51,6 +51,16 @@ TRAIN_EXTRA = [
         choices=EXTRA_SPEECH,
     ),
     Option("loss", str, "si_snr", "training loss", "training", recipe=True, choices=LOSSES),
+    Option(
+        "remix",
+        float,
+        0.0,
+        "probability that a training pair's clean speech is mixed afresh with another pair's "
+        "noise (noisy − clean) at a drawn SNR (dynamic mixing; 0: off; default: recipe)",
+        "training",
+        recipe=True,
+        validate=lambda v: None if 0 <= v <= 1 else "expected a probability in [0, 1]",
+    ),
 ]
 
 

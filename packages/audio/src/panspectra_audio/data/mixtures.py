@@ -64,9 +64,15 @@ def read_pair(
     return Pair(Path(mixture).stem, mix, refs, {"rate": rate, **(info or {})})
 
 
-def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
-    """speech + noise scaled so that 10 log10(P_speech / P_noise) = ``snr_db``."""
-    p_speech = float(np.mean(speech.astype(np.float64) ** 2)) + 1e-12
+def mix_at_snr(
+    speech: np.ndarray, noise: np.ndarray, snr_db: float, speech_power: float | None = None
+) -> np.ndarray:
+    """speech + noise scaled so that 10 log10(P_speech / P_noise) = ``snr_db``; P_speech is
+    ``speech_power`` when given (e.g. the power of the whole recording a segment was cut
+    from, so that a segment of leading silence does not silence the noise too)."""
+    if speech_power is None:
+        speech_power = float(np.mean(speech.astype(np.float64) ** 2))
+    p_speech = speech_power + 1e-12
     p_noise = float(np.mean(noise.astype(np.float64) ** 2)) + 1e-12
     return (speech + noise * np.sqrt(p_speech / (p_noise * 10 ** (snr_db / 10)))).astype(np.float32)
 
@@ -148,6 +154,9 @@ class EnhancementTrainSet(PairSegmentSet):
         pairs: training (noisy, clean) pairs. segment: L samples. length: items per epoch.
         extra_speech: more clean speech (e.g. FSDD training recordings), mixed with noise cut
             from ``pairs`` at an SNR drawn from ``snr_range`` with probability ``extra_share``.
+        remix: probability that an item drawn from ``pairs`` is mixed afresh ("dynamic
+            mixing"): the pair's clean speech with the noise of a random training pair at an SNR
+            drawn from ``snr_range``, instead of the stored noisy recording.
     """
 
     def __init__(
@@ -158,8 +167,10 @@ class EnhancementTrainSet(PairSegmentSet):
         extra_speech: Sequence[np.ndarray] = (),
         extra_share: float = 0.5,
         snr_range: tuple[float, float] = (-5.0, 20.0),
+        remix: float = 0.0,
     ) -> None:
         super().__init__(pairs, segment, length)
+        self.remix = remix
         self.noise = [p.mixture - p.sources[0] for p in self.pairs]
         self.extra = list(extra_speech)
         self.extra_share = extra_share if self.extra else 0.0
@@ -174,12 +185,23 @@ class EnhancementTrainSet(PairSegmentSet):
         speech = np.concatenate(parts)
         return _segment([speech], self.segment, rng)[0]
 
+    def _noisy(
+        self, clean: np.ndarray, rng: np.random.Generator, speech_power: float | None = None
+    ) -> np.ndarray:
+        """``clean`` plus a segment of a random training pair's noise at a drawn SNR."""
+        noise = _segment([self.noise[int(rng.integers(len(self.noise)))]], self.segment, rng)[0]
+        return mix_at_snr(clean, noise, float(rng.uniform(*self.snr_range)), speech_power)
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = torch_seeded_rng()
         if rng.random() < self.extra_share:
             clean = self._extra_speech(rng)
-            noise = _segment([self.noise[int(rng.integers(len(self.noise)))]], self.segment, rng)[0]
-            noisy = mix_at_snr(clean, noise, float(rng.uniform(*self.snr_range)))
+            noisy = self._noisy(clean, rng)
+        elif rng.random() < self.remix:
+            pair = self.pairs[int(rng.integers(len(self.pairs)))]
+            speech = pair.sources[0]
+            clean = _segment([speech], self.segment, rng)[0]
+            noisy = self._noisy(clean, rng, float(np.mean(speech.astype(np.float64) ** 2)))
         else:
             noisy, sources = self._pair_segment(rng)
             clean = sources[0]

@@ -80,7 +80,11 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
     train_pairs, test_pairs, rate = load_data(cfg)
     segment = round(cfg.segment_seconds * rate)
     dataset = EnhancementTrainSet(
-        train_pairs, segment, cfg.epoch_items, extra_speech=_extra_speech(cfg)
+        train_pairs,
+        segment,
+        cfg.epoch_items,
+        extra_speech=_extra_speech(cfg),
+        remix=cfg.remix,
     )
     log.info("%d training pairs, %d test pairs", len(train_pairs), len(test_pairs))
     loss = ENHANCE_LOSSES[cfg.loss]
