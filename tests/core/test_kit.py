@@ -23,6 +23,7 @@ from panspectra_core.kit import (
     RunConfig,
     assignments,
     fraction,
+    probability,
     resolve,
 )
 from panspectra_core.metrics import classification_metrics, regression_metrics
@@ -122,6 +123,12 @@ def test_validation_speaks_of_the_option():
     assert assignments(["train-fraction=0.3"], options) == {"train_fraction": 0.3}
     with pytest.raises(UserError, match="--set"):
         assignments(["nope=1"], options)
+
+
+def test_range_validators_name_the_range_they_expect():
+    assert fraction(0.5) is None and "(0, 1)" in fraction(1.0) and "(0, 1)" in fraction(0.0)
+    assert probability(0.0) is None and probability(1.0) is None and probability(None) is None
+    assert "[0, 1]" in probability(1.5) and "[0, 1]" in probability(-0.1)
 
 
 def test_train_writes_layout_and_config_reproduces(tmp_path, capsys):

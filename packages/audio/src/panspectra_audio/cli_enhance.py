@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from panspectra_core.kit import COMMON_OPTIONS, OUTPUT, TRAINING_OPTIONS, DomainCLI, Option
+from panspectra_core.kit import (
+    COMMON_OPTIONS,
+    OUTPUT,
+    TRAINING_OPTIONS,
+    DomainCLI,
+    Option,
+    probability,
+)
 from panspectra_core.kit.components import registry_of
 
 from . import options as o
@@ -59,7 +66,7 @@ TRAIN_EXTRA = [
         "noise (noisy − clean) at a drawn SNR (dynamic mixing; 0: off; default: recipe)",
         "training",
         recipe=True,
-        validate=lambda v: None if 0 <= v <= 1 else "expected a probability in [0, 1]",
+        validate=probability,
     ),
 ]
 

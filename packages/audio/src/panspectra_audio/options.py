@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from panspectra_core.kit import Option, fraction, non_negative, positive
+from panspectra_core.kit import Option, fraction, non_negative, positive, probability
 
 DATASET = Option("dataset", str, None, "named dataset (see info)", group="data")
 DATA = Option("data", Path, None, "your own folder or CSV (see docs/audio.md)", group="data")
@@ -76,7 +76,7 @@ LOWPASS = Option(
     "microphone; 0: off; default: recipe)",
     "training",
     recipe=True,
-    validate=lambda v: None if 0 <= v <= 1 else "expected a probability in [0, 1]",
+    validate=probability,
 )
 
 SEGMENT_SECONDS = Option(

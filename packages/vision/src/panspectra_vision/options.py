@@ -14,6 +14,7 @@ from panspectra_core.kit import (
     fraction,
     non_negative,
     positive,
+    probability,
 )
 from panspectra_core.kit.components import registry_of
 
@@ -32,10 +33,6 @@ OPTIMIZERS = registry_of(
 
 def _fraction_or_zero(value: float | None) -> str | None:
     return None if value is None or 0 <= value < 1 else "expected a fraction in [0, 1)"
-
-
-def _probability(value: float | None) -> str | None:
-    return None if value is None or 0 <= value <= 1 else "expected a probability in [0, 1]"
 
 
 DATA_OPTIONS: tuple[Option, ...] = (
@@ -199,7 +196,7 @@ RECIPE_OPTIONS: tuple[Option, ...] = (
         "probability that a batch is mixed",
         "augmentation",
         True,
-        validate=_probability,
+        validate=probability,
     ),
     Option(
         "erase_prob",
@@ -208,7 +205,7 @@ RECIPE_OPTIONS: tuple[Option, ...] = (
         "random-erasing probability",
         "augmentation",
         True,
-        validate=_probability,
+        validate=probability,
     ),
     Option(
         "tta",

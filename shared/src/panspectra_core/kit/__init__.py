@@ -28,6 +28,7 @@ from panspectra_core.kit.options import (
     name_list,
     non_negative,
     positive,
+    probability,
     resolve,
 )
 from panspectra_core.kit.predictor import Predictor
@@ -55,6 +56,7 @@ __all__ = [
     "name_list",
     "non_negative",
     "positive",
+    "probability",
     "registry_of",
     "resolve",
     "run_seeds",

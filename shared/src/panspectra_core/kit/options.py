@@ -90,6 +90,10 @@ def fraction(value: Any) -> str | None:
     return None if value is None or 0 < value < 1 else "expected a fraction in (0, 1)"
 
 
+def probability(value: Any) -> str | None:
+    return None if value is None or 0 <= value <= 1 else "expected a probability in [0, 1]"
+
+
 def _to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
