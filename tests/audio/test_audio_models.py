@@ -18,14 +18,20 @@ CLASSIFY_SMALL = {
     "audio_mamba": {"dim": 16, "depth": 1},
 }
 SIGNAL_SMALL = {"filters": 16}  # the learned filterbank of the TasNet family
-STFT_MODELS = {"mamba_stft_enhance", "gru_stft_enhance"}
-CAUSAL_ENHANCERS = ["mamba_causal_enhance", "mamba_stft_enhance", "gru_stft_enhance"]
+STFT_MODELS = {"mamba_stft_enhance", "gru_stft_enhance", "crm_stft_enhance"}
+CAUSAL_ENHANCERS = [
+    "mamba_causal_enhance",
+    "mamba_stft_enhance",
+    "gru_stft_enhance",
+    "crm_stft_enhance",
+]
 MASKNET_SMALL = {
     "convtasnet_enhance": {"bottleneck": 8, "hidden": 16, "blocks": 2, "repeats": 1},
     "convtasnet_separate": {"bottleneck": 8, "hidden": 16, "blocks": 2, "repeats": 1},
     "mamba_causal_enhance": {"dim": 16, "depth": 2},
     "mamba_stft_enhance": {"dim": 16, "depth": 2, "window": 64, "stride": 16},
     "gru_stft_enhance": {"dim": 16, "depth": 2, "window": 64, "stride": 16},
+    "crm_stft_enhance": {"dim": 16, "depth": 2, "window": 64, "stride": 16},
     "mamba_enhance": {"dim": 16, "depth": 1},
     "mossformer_enhance": {"dim": 16, "depth": 1, "heads": 2, "fsmn_order": 4},
     "dpmamba_separate": {"dim": 16, "repeats": 1, "chunk": 20},
