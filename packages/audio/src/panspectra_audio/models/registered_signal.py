@@ -104,8 +104,10 @@ def gru_stft_enhance(
 def crm_stft_enhance(
     sample_rate: int = 8000, window: int = 256, stride: int = 64, **kw
 ) -> nn.Module:
-    """causal GRU complex ratio mask on a 32 ms/8 ms STFT (DCCRN-E mask, phase corrected);
-    streams (``bidirectional: true`` for an offline variant)"""
+    """causal GRU complex ratio mask on a 32 ms/8 ms STFT (DCCRN-E, phase corrected); streams
+
+    ``--model-kwargs '{"bidirectional": true}'`` gives an offline (non-causal) variant.
+    """
     kw = {"kind": "gru", "depth": 2, "mask": "complex", **kw}
     return _stft_masker(window, stride, **kw)
 
