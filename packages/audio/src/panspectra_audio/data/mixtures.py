@@ -172,6 +172,8 @@ class EnhancementTrainSet(PairSegmentSet):
         super().__init__(pairs, segment, length)
         self.remix = remix
         self.noise = [p.mixture - p.sources[0] for p in self.pairs]
+        #: power of each pair's whole clean recording: the reference of a remixed SNR
+        self.clean_power = [float(np.mean(p.sources[0].astype(np.float64) ** 2)) for p in pairs]
         self.extra = list(extra_speech)
         self.extra_share = extra_share if self.extra else 0.0
         self.snr_range = snr_range
@@ -198,10 +200,9 @@ class EnhancementTrainSet(PairSegmentSet):
             clean = self._extra_speech(rng)
             noisy = self._noisy(clean, rng)
         elif rng.random() < self.remix:
-            pair = self.pairs[int(rng.integers(len(self.pairs)))]
-            speech = pair.sources[0]
-            clean = _segment([speech], self.segment, rng)[0]
-            noisy = self._noisy(clean, rng, float(np.mean(speech.astype(np.float64) ** 2)))
+            k = int(rng.integers(len(self.pairs)))
+            clean = _segment([self.pairs[k].sources[0]], self.segment, rng)[0]
+            noisy = self._noisy(clean, rng, self.clean_power[k])
         else:
             noisy, sources = self._pair_segment(rng)
             clean = sources[0]
