@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shlex
 from collections import Counter
 from pathlib import Path
 
-from bench_audio_runs import RESULTS, fmt, run_cli, split_flags, write_results
+from bench_audio_runs import RESULTS, fmt, run_cli, write_results
 
 
 def _row(model: str, protocol: str, m: dict) -> tuple[str, dict]:
@@ -156,7 +157,7 @@ def main() -> None:
         flags += ["--seeds", seeds] if "," in seeds or "-" in seeds else ["--seed", seeds]
         flags += _model_flags(label)[2:]
         flags += ["--max-train-minutes", minutes, "--budget-clock", "cpu"] if minutes else []
-        flags += split_flags(args.extra)
+        flags += shlex.split(args.extra)
         folder = _folder(label, protocol) + (f"_seed{seeds}" if protocol == "speaker" else "")
         out = args.runs / "classify" / folder.removesuffix("_seed0")
         metrics = run_cli("audio-classify", flags, out, args.rerun)

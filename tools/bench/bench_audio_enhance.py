@@ -15,6 +15,7 @@ train`` without ``--model``) when it has a row.
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,7 +23,6 @@ import numpy as np
 from bench_audio_runs import (
     fmt,
     run_cli,
-    split_flags,
     train_cpu_minutes,
     wall_minutes,
     with_stored_rows,
@@ -63,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     fresh = {}
     for k, model in enumerate(args.models):
-        flags = ["--dataset", "noizeus", "--model", model, "--seed", "0", *split_flags(args.extra)]
+        flags = ["--dataset", "noizeus", "--model", model, "--seed", "0", *shlex.split(args.extra)]
         flags += ["--no-baseline"] if k else []  # noisy and log-MMSE rows: the first run
         fresh[model] = run_cli("audio-enhance", flags, args.runs / "enhance" / model, args.rerun)
     runs = with_stored_rows("audio_enhance", fresh, drop_stored=args.fresh)

@@ -19,12 +19,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BIN = Path(sys.executable).parent
 
 
-def split_flags(text: str) -> list[str]:
-    """``--extra`` text → CLI words, shell-quoted values kept whole
-    (``--model-kwargs '{"window": 16}'``)."""
-    return shlex.split(text)
-
-
 def run_cli(program: str, args: Sequence[str], output: Path, rerun: bool = False) -> dict:
     """``program train ... --output output`` unless ``output/metrics.json`` exists; returns
     the metrics with the command that produced them."""

@@ -12,12 +12,12 @@ invocation does not run keep their stored rows and commands.
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from bench_audio_runs import (
     fmt,
     run_cli,
-    split_flags,
     train_cpu_minutes,
     wall_minutes,
     with_stored_rows,
@@ -50,7 +50,7 @@ def main() -> None:
     for model in args.models:
         row = args.label or model
         flags = ["--dataset", "fsdd-2mix", "--model", model, "--seed", "0"]
-        flags += split_flags(args.extra)
+        flags += shlex.split(args.extra)
         m = run_cli("audio-separate", flags, args.runs / "separate" / row, args.rerun)
         fresh[row] = {k: v for k, v in m.items() if k not in ("config", "run")}
     payload = with_stored_rows("audio_separate", fresh)
