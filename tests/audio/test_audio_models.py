@@ -16,6 +16,12 @@ CLASSIFY_SMALL = {
     "kwt": {"dim": 16, "depth": 1, "heads": 2},
     "ast": {"dim": 16, "depth": 1, "heads": 2},
     "audio_mamba": {"dim": 16, "depth": 1},
+    "audio_ensemble": {
+        "members": [
+            {"model": "tc_resnet", "kwargs": {"width_mult": 0.5}},
+            {"model": "kwt", "kwargs": {"dim": 16, "depth": 1, "heads": 2}},
+        ]
+    },
 }
 SIGNAL_SMALL = {"filters": 16}  # the learned filterbank of the TasNet family
 STFT_MODELS = {"mamba_stft_enhance", "gru_stft_enhance", "crm_stft_enhance"}

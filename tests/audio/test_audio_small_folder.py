@@ -10,24 +10,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-from audio_test_helpers import run_cli, tone, write
+from audio_test_helpers import run_cli, tone_folder
 
 from panspectra_audio.cli_classify import main as classify
 
 
-def _tone_folder(root, clips_per_class: int = 12):
-    rng = np.random.default_rng(0)
-    for label, freq in (("low", 300.0), ("high", 1200.0)):
-        for k in range(clips_per_class):
-            clip = tone(0.25, freq * (1 + 0.03 * rng.standard_normal()), amp=0.3)
-            clip += 0.02 * rng.standard_normal(clip.size).astype(np.float32)
-            write(root / label / f"{k}.wav", clip)
-    return root
-
-
 def test_small_folder_is_trained_with_an_adapted_batch_and_separates_two_tones(tmp_path, capsys):
-    data = _tone_folder(tmp_path / "clips")
+    data = tone_folder(tmp_path / "clips")
     out = tmp_path / "run"
     argv = ["train", "--data", data, "--output", out, "--clip-seconds", "0.25"]
     argv += ["--model", "tc_resnet", "--model-kwargs", '{"width_mult": 0.5}']
@@ -42,7 +31,7 @@ def test_small_folder_is_trained_with_an_adapted_batch_and_separates_two_tones(t
 
 
 def test_a_batch_set_by_the_user_is_kept(tmp_path, capsys):
-    data = _tone_folder(tmp_path / "clips", clips_per_class=5)
+    data = tone_folder(tmp_path / "clips", clips_per_class=5)
     out = tmp_path / "run"
     argv = ["train", "--data", data, "--output", out, "--clip-seconds", "0.25", "--epochs", "2"]
     argv += ["--batch-size", "64", "--model", "tc_resnet", "--model-kwargs", '{"width_mult": 0.5}']

@@ -1,12 +1,22 @@
-"""RMSNorm, GLU feed-forwards and DropPath against their formulas and statistics."""
+"""RMSNorm, GLU feed-forwards, DropPath and the probability ensemble against their formulas and
+statistics."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from panspectra_core.layers import GEGLU, DropPath, RMSNorm, SwiGLU, drop_path, glu_hidden_dim
+from panspectra_core.layers import (
+    GEGLU,
+    DropPath,
+    ProbabilityEnsemble,
+    RMSNorm,
+    SwiGLU,
+    drop_path,
+    glu_hidden_dim,
+)
 
 
 def _randn(*shape, seed=0, dtype=torch.float32):
@@ -107,3 +117,19 @@ def test_drop_path_gradient_and_invalid_probability():
     torch.testing.assert_close(x.grad, (y / x).detach())  # gradient is the per-sample mask
     with pytest.raises(ValueError):
         DropPath(1.0)
+
+
+def test_probability_ensemble_returns_the_log_of_the_mean_member_probability():
+    torch.manual_seed(0)
+    members = [nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3)) for _ in range(3)]
+    x = torch.randn(4, 5, requires_grad=True)
+    out = ProbabilityEnsemble(members)(x)
+    expected = torch.stack([m(x).softmax(-1) for m in members]).mean(0)
+    torch.testing.assert_close(out.exp(), expected)
+    torch.testing.assert_close(
+        ProbabilityEnsemble(members[:1])(x).softmax(-1), members[0](x).softmax(-1)
+    )
+    out.sum().backward()  # every member gets a gradient
+    assert all(m[0].weight.grad is not None and m[0].weight.grad.abs().sum() > 0 for m in members)
+    with pytest.raises(ValueError, match="at least one member"):
+        ProbabilityEnsemble([])

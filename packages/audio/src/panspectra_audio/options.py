@@ -44,10 +44,10 @@ LABEL_SMOOTHING = Option(
     "label_smoothing",
     float,
     0.0,
-    "label smoothing (default: recipe)",
+    "label smoothing (0: off; default: recipe)",
     "training",
     recipe=True,
-    validate=fraction,
+    validate=probability,
 )
 CLIP_SECONDS = Option(
     "clip_seconds",

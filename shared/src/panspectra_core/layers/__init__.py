@@ -1,8 +1,10 @@
-"""Layers shared by every family: RMSNorm, GLU feed-forwards, DropPath, LoRA, patch embeddings and
-positional encodings (RoPE re-exported from :mod:`panspectra_core.attention.rope`)."""
+"""Layers shared by every family: RMSNorm, GLU feed-forwards, DropPath, LoRA, patch embeddings,
+positional encodings (RoPE re-exported from :mod:`panspectra_core.attention.rope`) and the
+probability-averaging ensemble of classifiers."""
 
 from panspectra_core.attention.rope import RotaryEmbedding, apply_rotary
 from panspectra_core.layers.drop_path import DropPath, drop_path
+from panspectra_core.layers.ensemble import ProbabilityEnsemble
 from panspectra_core.layers.feedforward import GEGLU, GatedFeedForward, SwiGLU, glu_hidden_dim
 from panspectra_core.layers.lora import (
     LoRALinear,
@@ -29,6 +31,7 @@ __all__ = [
     "PatchEmbed1d",
     "PatchEmbed2d",
     "PatchEmbed3d",
+    "ProbabilityEnsemble",
     "RMSNorm",
     "RotaryEmbedding",
     "SinusoidalPositionalEncoding",

@@ -13,9 +13,13 @@ official split unchanged, one error in 300 on seed 0).
 
 from __future__ import annotations
 
+from typing import Any
+
 from torch import nn
 
-from panspectra_core.registry import register_model
+from panspectra_core.errors import UserError
+from panspectra_core.layers import ProbabilityEnsemble
+from panspectra_core.registry import MODELS, create_model, register_model
 
 from .classify import AST, KWT, AudioCNN, AudioMamba, TCResNet
 
@@ -83,3 +87,55 @@ def ast(num_classes: int, num_samples: int, sample_rate: int = 8000, **kw) -> nn
 def audio_mamba(num_classes: int, num_samples: int, sample_rate: int = 8000, **kw) -> nn.Module:
     """bidirectional Mamba over log-mel frames (core BiMambaBlock)"""
     return AudioMamba(num_classes, sample_rate=sample_rate, **kw)
+
+
+#: the members of ``audio_ensemble`` without ``members`` kwargs: the two CNNs, which err on
+#: different voices, both with the per-clip log-mel normalisation
+ENSEMBLE_MEMBERS = (
+    {"model": "tc_resnet"},
+    {"model": "audio_cnn", "kwargs": {"utterance_norm": True}},
+)
+
+
+def ensemble_members(members: Any = None) -> list[dict[str, Any]]:
+    """``members`` as ``[{"model": NAME, "kwargs": {...}}]``: each entry a registered
+    classifier's name or such a dict (default :data:`ENSEMBLE_MEMBERS`).
+
+    Raises:
+        UserError: an entry that is not a registered audio classifier, or fewer than two.
+    """
+    entries = []
+    for entry in ENSEMBLE_MEMBERS if members is None else members:
+        spec = {"model": entry} if isinstance(entry, str) else entry
+        name = spec.get("model") if isinstance(spec, dict) else None
+        registered = MODELS.get(name) if isinstance(name, str) and name in MODELS else None
+        tags = registered.tags if registered is not None and registered.domain == "audio" else ()
+        if "classify" not in tags or "ensemble" in tags or set(spec) - {"model", "kwargs"}:
+            raise UserError(
+                f"ensemble member {entry!r}: expected the name of an audio classifier or "
+                '{"model": NAME, "kwargs": {...}}'
+            )
+        entries.append({"model": name, "kwargs": dict(spec.get("kwargs") or {})})
+    if len(entries) < 2:
+        raise UserError(f"an ensemble needs two or more members, got {len(entries)}")
+    return entries
+
+
+@register_model(domain="audio", tags=("classify", "ensemble"))
+def audio_ensemble(
+    num_classes: int, num_samples: int, sample_rate: int = 8000, members: Any = None
+) -> nn.Module:
+    """different classifiers, each trained with its own recipe, probabilities averaged
+    (Lakshminarayanan et al. 2017); default members: tc_resnet + audio_cnn"""
+    return ProbabilityEnsemble(
+        [
+            create_model(
+                spec["model"],
+                num_classes=num_classes,
+                num_samples=num_samples,
+                sample_rate=sample_rate,
+                **spec["kwargs"],
+            )
+            for spec in ensemble_members(members)
+        ]
+    )

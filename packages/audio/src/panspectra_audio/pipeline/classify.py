@@ -137,8 +137,9 @@ def _model_kwargs(cfg: RunConfig, num_classes: int, num_samples: int, rate: int)
     }
 
 
-def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, Any]:
-    """Train one fold, write its checkpoint, return its metrics and test predictions."""
+def _fit_classifier(cfg: RunConfig, split: Split, rate: int, workdir: Path) -> dict[str, Any]:
+    """Train ``cfg.model`` with ``cfg``'s settings on the fold's training clips → ``model``,
+    its ``kwargs``, the test ``dataset``, core fit ``result`` and ``adapted`` settings."""
     from panspectra_core.kit import adapt_to_data
     from panspectra_core.training import fit
 
@@ -154,7 +155,6 @@ def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, 
         lowpass=cfg.lowpass,
         **common,
     )
-    test_set = ClipDataset(split.test, split.test_y, **common)
     kwargs = _model_kwargs(cfg, len(split.classes), num_samples, rate)
     model = create_model(cfg.model, **kwargs)
     # recipes are sized for FSDD's 2700 training clips: a small folder gets a smaller batch
@@ -167,27 +167,104 @@ def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, 
     batch = settings["batch_size"]
     loader = DataLoader(train_set, batch_size=batch, shuffle=True, drop_last=len(train_set) > batch)
     task = _task(model, cfg, len(split.classes), settings["lr"])
-    result = fit(
-        task, loader, None, trainer_config(cfg, max_epochs=settings["epochs"]), out / "work"
-    )
-    probs = predict_probabilities(model, test_set, cfg.batch_size)
+    result = fit(task, loader, None, trainer_config(cfg, max_epochs=settings["epochs"]), workdir)
+    return {
+        "model": model,
+        "kwargs": kwargs,
+        "test_set": ClipDataset(split.test, split.test_y, **common),
+        "result": result,
+        "adapted": adapted,
+    }
+
+
+def is_ensemble(model_name: str) -> bool:
+    from panspectra_core.registry import model_entry
+
+    return "ensemble" in model_entry(model_name).tags
+
+
+def member_configs(cfg: RunConfig) -> list[RunConfig]:
+    """The resolved config of each member of an ensemble run (``--model audio_ensemble``):
+    the member's own recipe under the flags the user set, seed ``seed + 1000 * i``; a
+    ``--max-train-minutes`` budget is split evenly between the members."""
+    from ..cli_classify import app
+    from ..models.registered import ensemble_members
+
+    members = ensemble_members((cfg.model_kwargs or {}).get("members"))
+    explicit = {
+        key: value
+        for key, value in cfg.items()
+        if cfg.sources.get(key) in ("user", "config") and key not in ("model", "model_kwargs")
+    }
+    budget = cfg.get("max_train_minutes")
+    configs = []
+    for index, member in enumerate(members):
+        values = {**explicit, "model": member["model"], "model_kwargs": member["kwargs"]}
+        values["seed"] = cfg.seed + 1000 * index
+        if budget:
+            values["max_train_minutes"] = budget / len(members)
+        configs.append(app.resolve(app.verbs["train"], values))
+    return configs
+
+
+def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, Any]:
+    """Train one fold, write its checkpoint, return its metrics and test predictions.
+
+    An ensemble (``--model audio_ensemble``) trains its members one after the other, each
+    with its own recipe (:func:`member_configs`), and averages their class probabilities
+    (core :class:`~panspectra_core.layers.ProbabilityEnsemble`)."""
+    from panspectra_core.layers import ProbabilityEnsemble
+
+    if is_ensemble(cfg.model):
+        configs = member_configs(cfg)
+        fits = [
+            _fit_classifier(member, split, rate, out / "work" / f"member{i}")
+            for i, member in enumerate(configs)
+        ]
+        model = ProbabilityEnsemble([f["model"] for f in fits])
+        shared = ("num_classes", "num_samples", "sample_rate")
+        kwargs = {key: fits[0]["kwargs"][key] for key in shared}
+        kwargs["members"] = [
+            {"model": m.model, "kwargs": {k: v for k, v in f["kwargs"].items() if k not in shared}}
+            for m, f in zip(configs, fits)
+        ]
+        members = [
+            {
+                "model": m.model,
+                "seed": m.seed,
+                "epochs": f["result"].epochs,
+                "train_cpu_seconds": f["result"].cpu_seconds,
+                **({"adapted_to_data": f["adapted"]} if f["adapted"] else {}),
+            }
+            for m, f in zip(configs, fits)
+        ]
+    else:
+        fits = [_fit_classifier(cfg, split, rate, out / "work")]
+        model, kwargs, members = fits[0]["model"], fits[0]["kwargs"], None
+    probs = predict_probabilities(model, fits[0]["test_set"], cfg.batch_size)
     metrics = classification_metrics(
         split.test_y, probs.argmax(1), num_classes=len(split.classes), class_names=split.classes
     )
     metrics.update(
-        train_seconds=result.train_seconds,
-        train_cpu_seconds=result.cpu_seconds,
-        epochs=result.epochs,
+        train_seconds=sum(f["result"].train_seconds for f in fits),
+        train_cpu_seconds=sum(f["result"].cpu_seconds for f in fits),
+        epochs=max(f["result"].epochs for f in fits),
     )
-    if adapted:
-        metrics["adapted_to_data"] = adapted
+    if members:
+        metrics["members"] = members
+    elif fits[0]["adapted"]:
+        metrics["adapted_to_data"] = fits[0]["adapted"]
     save_checkpoint(
         out / "model.safetensors",
         model,
         model_name=cfg.model,
         model_kwargs=kwargs,
         domain="audio",
-        preprocessing={"sample_rate": rate, "num_samples": num_samples, "classes": split.classes},
+        preprocessing={
+            "sample_rate": rate,
+            "num_samples": kwargs["num_samples"],
+            "classes": split.classes,
+        },
         config=cfg.recorded(),
         metrics={k: metrics[k] for k in ("accuracy", "macro_f1")},
         input_spec={"kind": "waveform", "sample_rate": rate, "channels": 1},
@@ -213,7 +290,8 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         folder.mkdir(parents=True, exist_ok=True)
         log.info("fold %s: %d train, %d test", split.name, len(split.train), len(split.test))
         fold = train_fold(cfg, split, rate, folder)
-        folds[split.name] = {k: fold["metrics"][k] for k in ("accuracy", "macro_f1", "n", "epochs")}
+        keys = ("accuracy", "macro_f1", "n", "epochs", "members")
+        folds[split.name] = {k: fold["metrics"][k] for k in keys if k in fold["metrics"]}
         cpu += fold["metrics"]["train_cpu_seconds"]
         pred = fold["probs"].argmax(1)
         y_true += split.test_y
@@ -234,8 +312,9 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
         folds=folds,
         errors=[r[0] for r in rows if r[1] != r[2]],
     )
-    if len(splits) == 1 and "adapted_to_data" in fold["metrics"]:
-        metrics["adapted_to_data"] = fold["metrics"]["adapted_to_data"]
+    for key in ("adapted_to_data", "members"):
+        if len(splits) == 1 and key in fold["metrics"]:
+            metrics[key] = fold["metrics"][key]
     _write_predictions(out / "test_predictions.csv", rows)
     plot_confusion_matrix(metrics["confusion_matrix"], classes, out / "confusion_matrix.png")
     return metrics

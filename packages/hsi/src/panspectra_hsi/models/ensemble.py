@@ -1,15 +1,9 @@
-"""Deep ensemble: independently trained copies of one model, probabilities averaged.
-
-Averaging the softmax of networks trained from different random initialisations and data
-orders (Lakshminarayanan, Pritzel & Blundell 2017, "Simple and Scalable Predictive Uncertainty
-Estimation using Deep Ensembles", NeurIPS) is the plainest way to trade training time for
-accuracy. The members are trained one after the other by the hsi pipeline (recipe field
-``ensemble``); this module only combines them::
+"""Deep ensembles of hsi classifiers: copies of one model (``ensemble``) or different models
+(``mixed_ensemble``), each trained separately by the hsi pipeline (recipe field ``ensemble``);
+the probabilities are averaged by the core's
+:class:`~panspectra_core.layers.ProbabilityEnsemble` (Lakshminarayanan et al. 2017)::
 
     x: (batch, bands, p, p) -> log(mean_m softmax(member_m(x)))  (batch, num_classes)
-
-Returning the log of the mean probability keeps the contract "softmax of the output = class
-probabilities", so inference code needs no special case.
 
 A *mixed* ensemble combines different models, each with its own preprocessing, patch size and
 test-time augmentation, so no single forward pass can run it: :class:`MemberModels` only keeps
@@ -19,28 +13,10 @@ the members' networks together for the checkpoint, and
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
+from panspectra_core.layers import ProbabilityEnsemble
 from panspectra_core.registry import create_model, register_model
-
-
-class ProbabilityEnsemble(nn.Module):
-    """Mean of the members' softmax, returned as log-probabilities ``(batch, K)``.
-
-    Args:
-        members: models with the hsi contract ``(batch, C, p, p) -> (batch, K)`` logits.
-    """
-
-    def __init__(self, members: list[nn.Module]) -> None:
-        super().__init__()
-        if not members:
-            raise ValueError("an ensemble needs at least one member")
-        self.members = nn.ModuleList(members)
-
-    def forward(self, x: Tensor) -> Tensor:
-        proba = torch.stack([member(x).softmax(dim=-1) for member in self.members]).mean(dim=0)
-        return proba.clamp_min(1e-12).log()
 
 
 @register_model(domain="hsi", tags=("ensemble",))
