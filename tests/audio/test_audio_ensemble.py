@@ -83,3 +83,21 @@ def test_label_smoothing_zero_turns_it_off_and_above_one_is_refused(tmp_path, ca
     argv = ["train", "--data", tmp_path, "--output", tmp_path / "run", "--label-smoothing", "1.5"]
     code, err = run_cli(classify, argv, capsys)
     assert_one_line_error(code, err, "--label-smoothing 1.5", "[0, 1]")
+
+
+def test_a_budget_is_shared_in_order_between_the_members(tmp_path):
+    from panspectra_audio.cli_classify import app
+    from panspectra_audio.pipeline.classify import member_config
+
+    values = {"data": tmp_path, "output": tmp_path / "run", "model": "audio_ensemble"}
+    cfg = app.resolve(app.verbs["train"], {**values, "max_train_minutes": 2.0, "lr": 0.01})
+    first, second = member_config(cfg, 0), member_config(cfg, 1, spent_seconds=30.0)
+    assert first.max_train_minutes == 1.0  # half of the budget for the first of two
+    assert second.max_train_minutes == 1.5  # the 90 s the first member left
+    assert (first.model, second.model) == ("tc_resnet", "audio_cnn")
+    # a flag the user set reaches every member; the rest comes from each member's recipe
+    assert first.lr == second.lr == 0.01
+    assert first.epochs != second.epochs and first.sources["epochs"] == "recipe"
+    assert second.model_kwargs == {"utterance_norm": True}
+    unbudgeted = app.resolve(app.verbs["train"], values)
+    assert member_config(unbudgeted, 1, spent_seconds=30.0).max_train_minutes is None

@@ -183,10 +183,14 @@ def is_ensemble(model_name: str) -> bool:
     return "ensemble" in model_entry(model_name).tags
 
 
-def member_configs(cfg: RunConfig) -> list[RunConfig]:
-    """The resolved config of each member of an ensemble run (``--model audio_ensemble``):
-    the member's own recipe under the flags the user set, seed ``seed + 1000 * i``; a
-    ``--max-train-minutes`` budget is split evenly between the members."""
+def member_config(cfg: RunConfig, index: int, spent_seconds: float = 0.0) -> RunConfig:
+    """The resolved config of member ``index`` of an ensemble run (``--model
+    audio_ensemble``): the member's own recipe under the flags the user set, seed ``seed +
+    1000 * index``. A ``--max-train-minutes`` budget is shared in order (core
+    ``share_in_order``): each member may spend what the members before it left
+    (``spent_seconds`` on the budget's clock), divided by the members still to train."""
+    from panspectra_core.kit import share_in_order
+
     from ..cli_classify import app
     from ..models.registered import ensemble_members
 
@@ -196,31 +200,33 @@ def member_configs(cfg: RunConfig) -> list[RunConfig]:
         for key, value in cfg.items()
         if cfg.sources.get(key) in ("user", "config") and key not in ("model", "model_kwargs")
     }
-    budget = cfg.get("max_train_minutes")
-    configs = []
-    for index, member in enumerate(members):
-        values = {**explicit, "model": member["model"], "model_kwargs": member["kwargs"]}
-        values["seed"] = cfg.seed + 1000 * index
-        if budget:
-            values["max_train_minutes"] = budget / len(members)
-        configs.append(app.resolve(app.verbs["train"], values))
-    return configs
+    member = members[index]
+    values = {**explicit, "model": member["model"], "model_kwargs": member["kwargs"]}
+    values["seed"] = cfg.seed + 1000 * index
+    if cfg.get("max_train_minutes"):
+        share = share_in_order(cfg.max_train_minutes * 60, spent_seconds, len(members) - index)
+        values["max_train_minutes"] = share / 60
+    return app.resolve(app.verbs["train"], values)
 
 
 def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, Any]:
     """Train one fold, write its checkpoint, return its metrics and test predictions.
 
     An ensemble (``--model audio_ensemble``) trains its members one after the other, each
-    with its own recipe (:func:`member_configs`), and averages their class probabilities
+    with its own recipe (:func:`member_config`), and averages their class probabilities
     (core :class:`~panspectra_core.layers.ProbabilityEnsemble`)."""
     from panspectra_core.layers import ProbabilityEnsemble
 
     if is_ensemble(cfg.model):
-        configs = member_configs(cfg)
-        fits = [
-            _fit_classifier(member, split, rate, out / "work" / f"member{i}")
-            for i, member in enumerate(configs)
-        ]
+        from ..models.registered import ensemble_members
+
+        configs, fits, spent = [], [], 0.0
+        clock = "cpu_seconds" if cfg.budget_clock == "cpu" else "train_seconds"
+        for index in range(len(ensemble_members((cfg.model_kwargs or {}).get("members")))):
+            configs.append(member_config(cfg, index, spent))
+            workdir = out / "work" / f"member{index}"
+            fits.append(_fit_classifier(configs[-1], split, rate, workdir))
+            spent += getattr(fits[-1]["result"], clock)
         model = ProbabilityEnsemble([f["model"] for f in fits])
         shared = ("num_classes", "num_samples", "sample_rate")
         kwargs = {key: fits[0]["kwargs"][key] for key in shared}
@@ -234,6 +240,7 @@ def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, 
                 "seed": m.seed,
                 "epochs": f["result"].epochs,
                 "train_cpu_seconds": f["result"].cpu_seconds,
+                **({"max_train_minutes": m.max_train_minutes} if m.max_train_minutes else {}),
                 **({"adapted_to_data": f["adapted"]} if f["adapted"] else {}),
             }
             for m, f in zip(configs, fits)
