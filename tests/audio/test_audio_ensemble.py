@@ -101,3 +101,20 @@ def test_a_budget_is_shared_in_order_between_the_members(tmp_path):
     assert second.model_kwargs == {"utterance_norm": True}
     unbudgeted = app.resolve(app.verbs["train"], values)
     assert member_config(unbudgeted, 1, spent_seconds=30.0).max_train_minutes is None
+
+
+def test_the_default_is_the_ensemble_within_the_fsdd_budget_and_unbudgeted_elsewhere(tmp_path):
+    from panspectra_audio.cli_classify import app
+
+    output = tmp_path / "run"
+    fsdd = app.resolve(app.verbs["train"], {"dataset": "fsdd", "output": output})
+    assert fsdd.model == "audio_ensemble"
+    assert (fsdd.max_train_minutes, fsdd.budget_clock) == (5.0, "cpu")
+    assert fsdd.sources["max_train_minutes"] == "recipe"
+    own = app.resolve(app.verbs["train"], {"data": tmp_path, "output": output})
+    assert own.model == "audio_ensemble" and own.max_train_minutes is None
+    # a budget the user gives wins over the recipe's
+    mine = app.resolve(
+        app.verbs["train"], {"dataset": "fsdd", "output": output, "max_train_minutes": 9.0}
+    )
+    assert (mine.max_train_minutes, mine.sources["max_train_minutes"]) == (9.0, "user")

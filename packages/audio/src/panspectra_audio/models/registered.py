@@ -121,7 +121,19 @@ def ensemble_members(members: Any = None) -> list[dict[str, Any]]:
     return entries
 
 
-@register_model(domain="audio", tags=("classify", "ensemble"))
+#: the FSDD benchmark's training budget for the default ensemble (CPU minutes)
+FSDD_ENSEMBLE_MINUTES = 5.0
+
+
+def ensemble_recipe(dataset: str | None = None) -> dict[str, Any]:
+    """On the named FSDD set, the benchmark's 5 CPU-minutes of training, shared in order by
+    the members (the CNN gets what TC-ResNet leaves); on other data no budget."""
+    if dataset is not None and dataset.lower() == "fsdd":
+        return {"max_train_minutes": FSDD_ENSEMBLE_MINUTES, "budget_clock": "cpu"}
+    return {}
+
+
+@register_model(domain="audio", tags=("classify", "ensemble"), recipe=ensemble_recipe)
 def audio_ensemble(
     num_classes: int, num_samples: int, sample_rate: int = 8000, members: Any = None
 ) -> nn.Module:
