@@ -99,6 +99,12 @@ def test_a_budget_is_shared_in_order_between_the_members(tmp_path):
     assert first.lr == second.lr == 0.01
     assert first.epochs != second.epochs and first.sources["epochs"] == "recipe"
     assert second.model_kwargs == {"utterance_norm": True}
+    assert first.budget_clock == second.budget_clock == "wall"
+    # the FSDD recipe's CPU clock reaches the members with their shares
+    fsdd = app.resolve(app.verbs["train"], {"dataset": "fsdd", "output": tmp_path / "run"})
+    assert fsdd.sources["budget_clock"] == "recipe"
+    member = member_config(fsdd, 1, spent_seconds=60.0)
+    assert (member.max_train_minutes, member.budget_clock) == (4.0, "cpu")
     unbudgeted = app.resolve(app.verbs["train"], values)
     assert member_config(unbudgeted, 1, spent_seconds=30.0).max_train_minutes is None
 

@@ -206,7 +206,14 @@ def member_config(cfg: RunConfig, index: int, spent_seconds: float = 0.0) -> Run
     if cfg.get("max_train_minutes"):
         share = share_in_order(cfg.max_train_minutes * 60, spent_seconds, len(members) - index)
         values["max_train_minutes"] = share / 60
-    return app.resolve(app.verbs["train"], values)
+        values["budget_clock"] = cfg.budget_clock  # the ensemble's clock, also from its recipe
+    member_cfg = app.resolve(app.verbs["train"], values)
+    if member_cfg.clip_seconds != cfg.clip_seconds:
+        raise UserError(
+            f"ensemble member {member['model']}: its recipe's --clip-seconds "
+            f"{member_cfg.clip_seconds} differs from the ensemble's {cfg.clip_seconds}"
+        )
+    return member_cfg
 
 
 def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, Any]:
