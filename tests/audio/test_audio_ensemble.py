@@ -87,7 +87,7 @@ def test_label_smoothing_zero_turns_it_off_and_above_one_is_refused(tmp_path, ca
 
 def test_a_budget_is_shared_in_order_between_the_members(tmp_path):
     from panspectra_audio.cli_classify import app
-    from panspectra_audio.pipeline.classify import member_config
+    from panspectra_audio.pipeline.classify_ensemble import member_config
 
     values = {"data": tmp_path, "output": tmp_path / "run", "model": "audio_ensemble"}
     cfg = app.resolve(app.verbs["train"], {**values, "max_train_minutes": 2.0, "lr": 0.01})

@@ -3,7 +3,6 @@ sound classes) on a named dataset or your own folder-per-class / ``path,label`` 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from panspectra_core.kit import COMMON_OPTIONS, OUTPUT, TRAINING_OPTIONS, DomainCLI, Option
@@ -33,13 +32,9 @@ DATA_OPTIONS = [o.DATASET, o.DATA, PROTOCOL, o.TEST_FRACTION, o.MONO, o.SAMPLE_R
 TRAIN_EXTRA = [o.MIXUP, o.LABEL_SMOOTHING, o.CLIP_SECONDS, o.SPEED_PERTURB, o.LOWPASS]
 
 
-#: a recipe may choose the budget's clock (the default ensemble's FSDD budget is CPU time)
-_TRAINING = [replace(o, recipe=True) if o.name == "budget_clock" else o for o in TRAINING_OPTIONS]
-
-
 @app.verb(
     "train",
-    options=[*DATA_OPTIONS, *COMMON_OPTIONS, *_TRAINING, *TRAIN_EXTRA],
+    options=[*DATA_OPTIONS, *COMMON_OPTIONS, *TRAINING_OPTIONS, *TRAIN_EXTRA],
     output="dir",
     help="train a classifier and score it on the protocol's test set",
 )

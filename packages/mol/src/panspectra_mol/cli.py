@@ -4,7 +4,6 @@ list-models | info), declared on the core's domain kit."""
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +47,7 @@ TRAIN_OPTIONS = (
     Option("ensemble", int, 1, "models per seed; the spread is the uncertainty (default: recipe)",
            "model", recipe=True, validate=positive),
     *COMMON_OPTIONS,
-    # the clock is part of the default's budget (:data:`DEFAULT_REGRESSION`), so a recipe may
-    # set it; ``--budget-clock`` still wins
-    *(replace(o, recipe=True) if o.name == "budget_clock" else o for o in TRAINING_OPTIONS),
+    *TRAINING_OPTIONS,
 )  # fmt: skip
 
 CHECKPOINT = Option("checkpoint", Path, None, "model.safetensors of a train run", "model",

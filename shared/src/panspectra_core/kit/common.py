@@ -168,6 +168,7 @@ TRAINING_OPTIONS: tuple[Option, ...] = (
         "wall",
         "what --max-train-minutes measures: wall or cpu (CPU time of this process)",
         "training",
+        True,  # a recipe's budget names its clock (mol's and audio's defaults: CPU time)
         choices=BUDGET_CLOCKS,
     ),
     Option("precision", str, "32-true", "Lightning precision", "scaling", choices=PRECISIONS),

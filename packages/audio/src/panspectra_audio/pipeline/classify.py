@@ -137,12 +137,9 @@ def _model_kwargs(cfg: RunConfig, num_classes: int, num_samples: int, rate: int)
     }
 
 
-def _fit_classifier(cfg: RunConfig, split: Split, rate: int, workdir: Path) -> dict[str, Any]:
-    """Train ``cfg.model`` with ``cfg``'s settings on the fold's training clips → ``model``,
-    its ``kwargs``, the test ``dataset``, core fit ``result`` and ``adapted`` settings."""
-    from panspectra_core.kit import adapt_to_data
-    from panspectra_core.training import fit
-
+def clip_sets(cfg: RunConfig, split: Split, rate: int) -> tuple[ClipDataset, ClipDataset]:
+    """The fold's (training, test) clip datasets with ``cfg``'s clip length and augmentation;
+    decoded clips stay in memory when the files are small (FSDD's are)."""
     num_samples = round(cfg.clip_seconds * rate)
     files = [*split.train, *split.test]
     cache = sum(p.stat().st_size for p in files) < CACHE_BYTES  # keep decoded clips if small
@@ -155,7 +152,18 @@ def _fit_classifier(cfg: RunConfig, split: Split, rate: int, workdir: Path) -> d
         lowpass=cfg.lowpass,
         **common,
     )
-    kwargs = _model_kwargs(cfg, len(split.classes), num_samples, rate)
+    return train_set, ClipDataset(split.test, split.test_y, **common)
+
+
+def fit_classifier(
+    cfg: RunConfig, train_set: ClipDataset, num_classes: int, workdir: Path
+) -> dict[str, Any]:
+    """Train ``cfg.model`` with ``cfg``'s settings on ``train_set`` → ``model``, its
+    ``kwargs``, the core fit ``result`` and the ``adapted`` settings."""
+    from panspectra_core.kit import adapt_to_data
+    from panspectra_core.training import fit
+
+    kwargs = _model_kwargs(cfg, num_classes, train_set.num_samples, train_set.sample_rate)
     model = create_model(cfg.model, **kwargs)
     # recipes are sized for FSDD's 2700 training clips: a small folder gets a smaller batch
     # and more epochs (at least 4 steps an epoch, 400 in all); flags the user set are kept
@@ -166,96 +174,25 @@ def _fit_classifier(cfg: RunConfig, split: Split, rate: int, workdir: Path) -> d
     )
     batch = settings["batch_size"]
     loader = DataLoader(train_set, batch_size=batch, shuffle=True, drop_last=len(train_set) > batch)
-    task = _task(model, cfg, len(split.classes), settings["lr"])
+    task = _task(model, cfg, num_classes, settings["lr"])
     result = fit(task, loader, None, trainer_config(cfg, max_epochs=settings["epochs"]), workdir)
-    return {
-        "model": model,
-        "kwargs": kwargs,
-        "test_set": ClipDataset(split.test, split.test_y, **common),
-        "result": result,
-        "adapted": adapted,
-    }
-
-
-def is_ensemble(model_name: str) -> bool:
-    from panspectra_core.registry import model_entry
-
-    return "ensemble" in model_entry(model_name).tags
-
-
-def member_config(cfg: RunConfig, index: int, spent_seconds: float = 0.0) -> RunConfig:
-    """The resolved config of member ``index`` of an ensemble run (``--model
-    audio_ensemble``): the member's own recipe under the flags the user set, seed ``seed +
-    1000 * index``. A ``--max-train-minutes`` budget is shared in order (core
-    ``share_in_order``): each member may spend what the members before it left
-    (``spent_seconds`` on the budget's clock), divided by the members still to train."""
-    from panspectra_core.kit import share_in_order
-
-    from ..cli_classify import app
-    from ..models.registered import ensemble_members
-
-    members = ensemble_members((cfg.model_kwargs or {}).get("members"))
-    explicit = {
-        key: value
-        for key, value in cfg.items()
-        if cfg.sources.get(key) in ("user", "config") and key not in ("model", "model_kwargs")
-    }
-    member = members[index]
-    values = {**explicit, "model": member["model"], "model_kwargs": member["kwargs"]}
-    values["seed"] = cfg.seed + 1000 * index
-    if cfg.get("max_train_minutes"):
-        share = share_in_order(cfg.max_train_minutes * 60, spent_seconds, len(members) - index)
-        values["max_train_minutes"] = share / 60
-        values["budget_clock"] = cfg.budget_clock  # the ensemble's clock, also from its recipe
-    member_cfg = app.resolve(app.verbs["train"], values)
-    if member_cfg.clip_seconds != cfg.clip_seconds:
-        raise UserError(
-            f"ensemble member {member['model']}: its recipe's --clip-seconds "
-            f"{member_cfg.clip_seconds} differs from the ensemble's {cfg.clip_seconds}"
-        )
-    return member_cfg
+    return {"model": model, "kwargs": kwargs, "result": result, "adapted": adapted}
 
 
 def train_fold(cfg: RunConfig, split: Split, rate: int, out: Path) -> dict[str, Any]:
     """Train one fold, write its checkpoint, return its metrics and test predictions.
 
-    An ensemble (``--model audio_ensemble``) trains its members one after the other, each
-    with its own recipe (:func:`member_config`), and averages their class probabilities
-    (core :class:`~panspectra_core.layers.ProbabilityEnsemble`)."""
-    from panspectra_core.layers import ProbabilityEnsemble
+    An ensemble (``--model audio_ensemble``) trains its members one after the other on the
+    same clips (:mod:`.classify_ensemble`)."""
+    from .classify_ensemble import fit_ensemble, is_ensemble
 
+    train_set, test_set = clip_sets(cfg, split, rate)
     if is_ensemble(cfg.model):
-        from ..models.registered import ensemble_members
-
-        configs, fits, spent = [], [], 0.0
-        clock = "cpu_seconds" if cfg.budget_clock == "cpu" else "train_seconds"
-        for index in range(len(ensemble_members((cfg.model_kwargs or {}).get("members")))):
-            configs.append(member_config(cfg, index, spent))
-            workdir = out / "work" / f"member{index}"
-            fits.append(_fit_classifier(configs[-1], split, rate, workdir))
-            spent += getattr(fits[-1]["result"], clock)
-        model = ProbabilityEnsemble([f["model"] for f in fits])
-        shared = ("num_classes", "num_samples", "sample_rate")
-        kwargs = {key: fits[0]["kwargs"][key] for key in shared}
-        kwargs["members"] = [
-            {"model": m.model, "kwargs": {k: v for k, v in f["kwargs"].items() if k not in shared}}
-            for m, f in zip(configs, fits)
-        ]
-        members = [
-            {
-                "model": m.model,
-                "seed": m.seed,
-                "epochs": f["result"].epochs,
-                "train_cpu_seconds": f["result"].cpu_seconds,
-                **({"max_train_minutes": m.max_train_minutes} if m.max_train_minutes else {}),
-                **({"adapted_to_data": f["adapted"]} if f["adapted"] else {}),
-            }
-            for m, f in zip(configs, fits)
-        ]
+        model, kwargs, members, fits = fit_ensemble(cfg, train_set, len(split.classes), out)
     else:
-        fits = [_fit_classifier(cfg, split, rate, out / "work")]
+        fits = [fit_classifier(cfg, train_set, len(split.classes), out / "work")]
         model, kwargs, members = fits[0]["model"], fits[0]["kwargs"], None
-    probs = predict_probabilities(model, fits[0]["test_set"], cfg.batch_size)
+    probs = predict_probabilities(model, test_set, cfg.batch_size)
     metrics = classification_metrics(
         split.test_y, probs.argmax(1), num_classes=len(split.classes), class_names=split.classes
     )
