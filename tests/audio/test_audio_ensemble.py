@@ -87,11 +87,13 @@ def test_label_smoothing_zero_turns_it_off_and_above_one_is_refused(tmp_path, ca
 
 def test_a_budget_is_shared_in_order_between_the_members(tmp_path):
     from panspectra_audio.cli_classify import app
-    from panspectra_audio.pipeline.classify_ensemble import member_config
+    from panspectra_audio.pipeline.classify_ensemble import member_config, run_members
 
     values = {"data": tmp_path, "output": tmp_path / "run", "model": "audio_ensemble"}
     cfg = app.resolve(app.verbs["train"], {**values, "max_train_minutes": 2.0, "lr": 0.01})
-    first, second = member_config(cfg, 0), member_config(cfg, 1, spent_seconds=30.0)
+    members = run_members(cfg)
+    first = member_config(cfg, members, 0)
+    second = member_config(cfg, members, 1, spent_seconds=30.0)
     assert first.max_train_minutes == 1.0  # half of the budget for the first of two
     assert second.max_train_minutes == 1.5  # the 90 s the first member left
     assert (first.model, second.model) == ("tc_resnet", "audio_cnn")
@@ -103,10 +105,10 @@ def test_a_budget_is_shared_in_order_between_the_members(tmp_path):
     # the FSDD recipe's CPU clock reaches the members with their shares
     fsdd = app.resolve(app.verbs["train"], {"dataset": "fsdd", "output": tmp_path / "run"})
     assert fsdd.sources["budget_clock"] == "recipe"
-    member = member_config(fsdd, 1, spent_seconds=60.0)
+    member = member_config(fsdd, run_members(fsdd), 1, spent_seconds=60.0)
     assert (member.max_train_minutes, member.budget_clock) == (4.0, "cpu")
     unbudgeted = app.resolve(app.verbs["train"], values)
-    assert member_config(unbudgeted, 1, spent_seconds=30.0).max_train_minutes is None
+    assert member_config(unbudgeted, members, 1, spent_seconds=30.0).max_train_minutes is None
 
 
 def test_the_default_is_the_ensemble_within_the_fsdd_budget_and_unbudgeted_elsewhere(tmp_path):

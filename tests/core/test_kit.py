@@ -100,6 +100,9 @@ def test_precedence_flag_config_recipe_default():
     assert (cfg.epochs, cfg.sources["epochs"]) == (7, "config")
     assert (cfg.batch_size, cfg.sources["batch_size"]) == (4, "recipe")
     assert (cfg.weight_decay, cfg.sources["weight_decay"]) == (0.0, "default")
+    # what a derived run (an ensemble member, a --select candidate) keeps: flag and file only
+    assert cfg.explicit() == {"lr": 0.1, "epochs": 7}
+    assert cfg.explicit(exclude=("lr",)) == {"epochs": 7}
 
 
 def test_model_kwargs_merge_user_over_recipe():
@@ -438,6 +441,13 @@ def test_share_in_order_passes_unused_time_on_and_keeps_one_step():
     assert share_in_order(120.0, 0.0, 2) == 60.0
     assert share_in_order(120.0, 20.0, 1) == 100.0  # the first run's unused time goes on
     assert share_in_order(120.0, 130.0, 1) == 1.0  # budget spent: the last run takes a step
+
+
+def test_member_seeds_start_at_the_run_seed_and_never_collide_across_runs():
+    from panspectra_core.kit import member_seed
+
+    seeds = {member_seed(seed, index) for seed in range(5) for index in range(10)}
+    assert member_seed(3, 0) == 3 and len(seeds) == 50
 
 
 @pytest.mark.parametrize(

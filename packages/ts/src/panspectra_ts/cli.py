@@ -143,7 +143,7 @@ def _train_one(cfg: RunConfig, workdir: Path):
         workdir=workdir,
         trainer_overrides={k: getattr(tc, k) for k in _TRAINER_FIELDS},
         season=cfg.season,
-        fixed=frozenset(k for k, s in cfg.sources.items() if s in ("user", "config")),
+        fixed=frozenset(cfg.explicit()),
     )
 
 
@@ -169,11 +169,7 @@ def _train_selected(cfg: RunConfig, workdir: Path):
     if len(cfg.select) < 2 or any(name not in known for name in cfg.select):
         chosen = ",".join(cfg.select)
         raise UserError(f"--select {chosen}: expected two or more of {', '.join(known)}")
-    explicit = {
-        k: cfg[k]
-        for k, source in cfg.sources.items()
-        if source in ("user", "config") and k not in ("select", "model", "max_train_minutes")
-    }
+    explicit = cfg.explicit(exclude=("select", "model", "max_train_minutes"))
     budget = cfg.max_train_minutes * 60 if cfg.max_train_minutes else None
     clock_key = "train_cpu_seconds" if cfg.budget_clock == "cpu" else "train_seconds"
     runs, spent = [], {"train_seconds": 0.0, "train_cpu_seconds": 0.0}

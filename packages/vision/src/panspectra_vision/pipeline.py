@@ -130,7 +130,7 @@ def train(cfg: RunConfig, out: Path) -> dict[str, Any]:
             "patience": cfg.patience,
         },
         len(data.train),
-        fixed=[k for k, source in cfg.sources.items() if source in ("user", "config")],
+        fixed=list(cfg.explicit()),
     )
     task = VisionTask(
         model,

@@ -6,7 +6,7 @@ recipe merging, seeds and the output layout, staged outputs, one-line errors, ``
 ``info``, ``--version`` and checkpoint loading — comes from here. See ``CONTRIBUTING.md``.
 """
 
-from panspectra_core.kit.adapt import adapt_to_data, fit_to_budget, share_in_order
+from panspectra_core.kit.adapt import adapt_to_data, fit_to_budget, member_seed, share_in_order
 from panspectra_core.kit.app import DomainCLI, Verb
 from panspectra_core.kit.common import (
     COMMON_OPTIONS,
@@ -53,6 +53,7 @@ __all__ = [
     "fit_to_budget",
     "fraction",
     "json_dict",
+    "member_seed",
     "name_list",
     "non_negative",
     "positive",

@@ -186,6 +186,13 @@ def fit_to_budget(
     return out, changes
 
 
+def member_seed(seed: int, index: int) -> int:
+    """The seed of run ``index`` of a sequence of runs trained from one run's ``seed``
+    (ensemble members, mixed-ensemble members): ``seed + 1000 * index``, so member 0 is the run
+    itself and the members of seeds 0, 1, 2 … never share a seed."""
+    return seed + 1000 * index
+
+
 def share_in_order(budget_seconds: float, spent_seconds: float, runs_left: int) -> float:
     """One run's share of a budget that several runs (ensemble members, ``--select``
     candidates) spend one after the other: what is left divided by the runs still to go (1 s

@@ -234,6 +234,17 @@ class RunConfig(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self.values)
 
+    def explicit(self, exclude: Iterable[str] = ()) -> dict[str, Any]:
+        """The values the user set (a flag or the config file), less the keys in ``exclude``:
+        what a run derived from this one keeps (an ensemble member, a ``--select``
+        candidate), and the settings data adaptation must leave alone."""
+        skip = set(exclude)
+        return {
+            key: value
+            for key, value in self.values.items()
+            if self.sources.get(key) in ("user", "config") and key not in skip
+        }
+
     def replace(self, **changes: Any) -> RunConfig:
         values = {**self.values, **changes}
         sources = {**self.sources, **dict.fromkeys(changes, "runner")}

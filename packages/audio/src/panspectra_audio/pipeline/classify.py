@@ -170,7 +170,7 @@ def fit_classifier(
     settings, adapted = adapt_to_data(
         {"batch_size": cfg.batch_size, "lr": cfg.lr, "epochs": cfg.epochs},
         len(train_set),
-        fixed=[k for k, source in cfg.sources.items() if source in ("user", "config")],
+        fixed=list(cfg.explicit()),
     )
     batch = settings["batch_size"]
     loader = DataLoader(train_set, batch_size=batch, shuffle=True, drop_last=len(train_set) > batch)

@@ -25,29 +25,32 @@ def is_ensemble(model_name: str) -> bool:
     return "ensemble" in model_entry(model_name).tags
 
 
-def member_config(cfg: RunConfig, index: int, spent_seconds: float = 0.0) -> RunConfig:
-    """The resolved config of member ``index`` of the ensemble run ``cfg``: the member's own
-    recipe under the flags the user set, seed ``seed + 1000 * index``. Under a budget the
-    member may spend what the members before it left (``spent_seconds`` on the budget's
-    clock), divided by the members still to train.
+def run_members(cfg: RunConfig) -> list[dict[str, Any]]:
+    """The ensemble run's members, ``[{"model": NAME, "kwargs": {...}}]`` (validated)."""
+    from ..models.registered import ensemble_members
+
+    return ensemble_members((cfg.model_kwargs or {}).get("members"))
+
+
+def member_config(
+    cfg: RunConfig, members: list[dict[str, Any]], index: int, spent_seconds: float = 0.0
+) -> RunConfig:
+    """The resolved config of ``members[index]`` (:func:`run_members`) of the ensemble run
+    ``cfg``: the member's own recipe under the flags the user set, seed ``seed + 1000 *
+    index``. Under a budget the member may spend what the members before it left
+    (``spent_seconds`` on the budget's clock), divided by the members still to train.
 
     Raises:
         UserError: the member's recipe reads other clips than the ensemble (``CLIP_OPTIONS``).
     """
-    from panspectra_core.kit import share_in_order
+    from panspectra_core.kit import member_seed, share_in_order
 
     from ..cli_classify import app
-    from ..models.registered import ensemble_members
 
-    members = ensemble_members((cfg.model_kwargs or {}).get("members"))
-    explicit = {
-        key: value
-        for key, value in cfg.items()
-        if cfg.sources.get(key) in ("user", "config") and key not in ("model", "model_kwargs")
-    }
     member = members[index]
-    values = {**explicit, "model": member["model"], "model_kwargs": member["kwargs"]}
-    values["seed"] = cfg.seed + 1000 * index
+    values = {**cfg.explicit(exclude=("model", "model_kwargs")), "model": member["model"]}
+    values["model_kwargs"] = member["kwargs"]
+    values["seed"] = member_seed(cfg.seed, index)
     if cfg.get("max_train_minutes"):
         share = share_in_order(cfg.max_train_minutes * 60, spent_seconds, len(members) - index)
         values["max_train_minutes"] = share / 60
@@ -69,13 +72,13 @@ def fit_ensemble(cfg: RunConfig, train_set, num_classes: int, out: Path):
     :func:`~.classify.fit_classifier` results."""
     from panspectra_core.layers import ProbabilityEnsemble
 
-    from ..models.registered import ensemble_members
     from .classify import fit_classifier
 
     configs, fits, spent = [], [], 0.0
     clock = "cpu_seconds" if cfg.budget_clock == "cpu" else "train_seconds"
-    for index in range(len(ensemble_members((cfg.model_kwargs or {}).get("members")))):
-        configs.append(member_config(cfg, index, spent))
+    members = run_members(cfg)
+    for index in range(len(members)):
+        configs.append(member_config(cfg, members, index, spent))
         workdir = out / "work" / f"member{index}"
         fits.append(fit_classifier(configs[-1], train_set, num_classes, workdir))
         spent += getattr(fits[-1]["result"], clock)

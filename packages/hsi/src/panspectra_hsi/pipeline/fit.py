@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from panspectra_core.errors import UserError
-from panspectra_core.kit import RunConfig
+from panspectra_core.kit import RunConfig, member_seed
 from panspectra_core.layers import count_trainable_parameters, merge_lora
 from panspectra_core.runtime import seed_everything
 from panspectra_hsi.data.patches import PatchDataset, pad_cube, pixel_coordinates
@@ -99,7 +99,7 @@ def fit_classifier(
         members = list(model.members) if model_name == "ensemble" else [model]
         limit = False  # max_train_minutes is a budget per member
         for index, member in enumerate(members):
-            member_trainer = replace(config, seed=seed + 1000 * index)
+            member_trainer = replace(config, seed=member_seed(seed, index))
             result = _fit_torch(
                 member, features, labels, split, cfg, member_trainer,
                 workdir / f"member{index}", scene.num_classes,
@@ -224,16 +224,16 @@ def fit_mixed(
     """
     members, records = [], []
     for index, name in enumerate(cfg.members):
-        member_seed = seed + 1000 * index
-        seed_everything(member_seed)
+        seed_of_member = member_seed(seed, index)
+        seed_everything(seed_of_member)
         classifier, info = fit_classifier(
             member_config(cfg, name),
-            seed=member_seed,
+            seed=seed_of_member,
             workdir=workdir / f"mixed{index}",
             **fit_args,
         )
         members.append(classifier)
-        records.append({"model": name, "seed": member_seed, "tta": classifier.tta, **info})
+        records.append({"model": name, "seed": seed_of_member, "tta": classifier.tta, **info})
     summed = ("train_seconds", "train_cpu_seconds", "total_parameters", "trainable_parameters")
     info = {key: sum(r.get(key, 0) for r in records) for key in summed}  # sklearn: no parameters
     info.update(

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Sampler
 
-from panspectra_core.kit.adapt import share_in_order
+from panspectra_core.kit.adapt import member_seed, share_in_order
 from panspectra_mol.models.graph_batch import collate_graphs
 
 
@@ -157,7 +157,7 @@ def fit_members(cfg, kwargs: dict, make_loaders, loss: MaskedLoss, workdir: Path
     clock = cfg.get("budget_clock") or "wall"
     members, epochs, results, shares, seconds, cpu = [], [], [], [], 0.0, 0.0
     for m in range(size):
-        seed = cfg.seed + 1000 * m
+        seed = member_seed(cfg.seed, m)
         seed_everything(seed)
         model = create_model(cfg.model, **kwargs)
         overrides = {"seed": seed, "progress_bar": False}
