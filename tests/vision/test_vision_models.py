@@ -107,6 +107,23 @@ def test_conv_stem_hybrid_keeps_the_fastconv_stem_and_its_data_init() -> None:
     assert hybrid.forward_features(x).shape == (2, 49, 128)
 
 
+def test_three_group_hybrid_is_fastconv_32_with_attention_over_its_last_maps() -> None:
+    """vit_fastconv3_32's stem holds fastconv_32's three conv groups: with fastconv_32's
+    weights it computes fastconv_32's 3×3 feature maps, which become its 9 attention tokens."""
+    hybrid = create_model("vit_fastconv3_32", num_classes=10).eval()
+    conv = create_model("fastconv_32", num_classes=10).eval()
+    conv.data_init(torch.randn(64, 3, 32, 32))
+    stem = hybrid.stem.net
+    assert hybrid.grid == (3, 3) and len(hybrid.blocks) == 1
+    stem.load_state_dict(
+        {k: v for k, v in conv.state_dict().items() if k.split(".")[0] in ("whiten", "groups")}
+    )
+    x = torch.randn(2, 3, 32, 32)
+    maps = conv.forward_features(x)  # (2, 256, 3, 3)
+    assert torch.allclose(hybrid.stem(x), maps.flatten(2).transpose(1, 2))
+    assert hybrid.forward_features(x).shape == (2, 9, 256)
+
+
 def test_token_mixers_mix_tokens() -> None:
     """Changing one patch changes the features of another token for every global mixer."""
     for name in ("vit_micro_patch4_32", "gfnet_xs_32", "fnet_xs_32", "vim_tiny_32"):

@@ -1,4 +1,4 @@
-"""A conv stem feeding attention: ``vit_fastconv_32``.
+"""Conv stems feeding attention: ``vit_fastconv_32`` and ``vit_fastconv3_32``.
 
 The patch-whitened conv groups of ``fastconv_small_32`` (airbench94, Jordan 2024; 2×2 whitening,
 then conv groups of 32 and 128 channels: 32×32 → 7×7 maps) feed two pre-norm attention blocks
@@ -7,6 +7,12 @@ head — a hybrid in the sense of Xiao et al. 2021 ("Early Convolutions Help Tra
 Better") and CCT (Hassani et al. 2021). Its recipe is made for runs of a few tens of epochs:
 AdamW with one-cycle, crop + flip only, lookahead averaging and flip-and-translate TTA as
 fastconv, bf16 autocast where the hardware has bf16 units.
+
+``vit_fastconv3_32`` keeps all three conv groups of ``fastconv_32`` (64/256/256 channels:
+32×32 → 3×3 maps) and puts one attention block (width 256, 4 heads) over those 9 tokens in
+place of its global max-pool, followed by sequence pooling — convolutions for the local
+features, attention for the last, global stage, as in CoAtNet (Dai et al. 2021, conv stages
+first, transformer stages at the coarsest resolution) and BoTNet (Srinivas et al. 2021).
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ SHORT_BUDGET_RECIPE = {
     "channels_last": True,
 }
 
+#: what the conv-stem hybrids share: the whitened stem, 4 heads, MLP ratio 2, sequence pooling
+HYBRID = {"stem": "whitened", "heads": 4, "mlp_ratio": 2.0, "pool": "seq", "drop_path": 0.0}
+
 
 @register_model(
     domain=DOMAIN,
@@ -49,14 +58,18 @@ def vit_fastconv_32(
     num_classes: int, in_channels: int = 3, image_size: int = 32, **overrides: Any
 ) -> nn.Module:
     """vit: fastconv_small's whitened conv stem (32/128) → 2 attention blocks (dim 128)"""
-    defaults = {
-        "stem": "whitened",
-        "stem_widths": (32,),
-        "dim": 128,
-        "depth": 2,
-        "heads": 4,
-        "mlp_ratio": 2.0,
-        "pool": "seq",
-        "drop_path": 0.0,
-    }
-    return TokenNet(num_classes, in_channels, image_size, **{**defaults, **overrides})
+    widths = {"stem_widths": (32,), "dim": 128, "depth": 2}
+    return TokenNet(num_classes, in_channels, image_size, **{**HYBRID, **widths, **overrides})
+
+
+@register_model(
+    domain=DOMAIN,
+    tags=("classify", "vit", "transformer", "attention", "hybrid"),
+    recipe=with_fast_precision(SHORT_BUDGET_RECIPE),
+)
+def vit_fastconv3_32(
+    num_classes: int, in_channels: int = 3, image_size: int = 32, **overrides: Any
+) -> nn.Module:
+    """vit: fastconv_32's three whitened conv groups (64/256/256) → 1 attention block (dim 256)"""
+    widths = {"stem_widths": (64, 256), "dim": 256, "depth": 1}
+    return TokenNet(num_classes, in_channels, image_size, **{**HYBRID, **widths, **overrides})
