@@ -238,6 +238,9 @@ def test_bad_training_data_is_one_line(tmp_path: Path, setup, needle: str) -> No
         (["--test-fraction", "0"], "--test-fraction"),
         # 8 training images a class, all 8 carved off for validation
         (["--val-fraction", "0.95"], "0 training and 6 test images"),
+        # three conv groups halve 8 - 1 px to nothing: 9 px is the least that leaves a map
+        (["--model", "fastconv_32", "--image-size", "8"], "expected at least 9 px"),
+        (["--model", "vit_fastconv3_32", "--image-size", "8"], "expected at least 9 px"),
     ],
 )
 def test_settings_that_leave_no_images_or_no_probability_are_one_line(

@@ -223,6 +223,7 @@ class TokenNet(nn.Module):
             self.grid = self.stem.grid_size(image_size, image_size)
         elif stem == "whitened":
             self.stem = WhitenedTokenizer(in_channels, (*stem_widths, dim))
+            self.stem.net.check_image_size(image_size)
             self.grid = self.stem.grid_size(image_size, image_size)
         else:
             self.stem = ConvTokenizer(in_channels, dim, conv_layers)

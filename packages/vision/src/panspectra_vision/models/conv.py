@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from panspectra_core.errors import UserError
 from panspectra_core.registry import register_model
 from panspectra_core.runtime import cpu_bf16_units
 
@@ -102,6 +103,16 @@ class WhitenedConvStem(nn.Module):
             height, width = height // 2, width // 2
         return height, width
 
+    def check_image_size(self, image_size: int) -> None:
+        """One-line error when ``image_size`` leaves no map after the last group's pooling."""
+        smallest = self.whiten.kernel_size[0] - 1 + 2 ** len(self.groups)
+        if image_size < smallest:
+            raise UserError(
+                f"--image-size {image_size}: too small for the model's whitened conv stem "
+                f"({len(self.groups)} groups, each halving the maps); expected at least "
+                f"{smallest} px"
+            )
+
     @torch.no_grad()
     def data_init(self, images: Tensor) -> None:
         """Set the whitening filters from (N, C, H, W) normalized training images."""
@@ -132,6 +143,7 @@ class FastConvNet(WhitenedConvStem):
         scale: float = 1 / 9,
     ) -> None:
         super().__init__(in_channels, widths, whiten_kernel)
+        self.check_image_size(image_size)
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = nn.Linear(widths[-1], num_classes, bias=False)
         self.scale = scale
