@@ -147,11 +147,11 @@ class WhitenedTokenizer(nn.Module):
     Shapes: (B, C, H, W) → (B, H'·W', widths[-1]), row-major; 32×32 → 7×7 with two groups.
     """
 
-    def __init__(self, in_channels: int, widths: tuple[int, ...]) -> None:
+    def __init__(self, in_channels: int, widths: tuple[int, ...], image_size: int) -> None:
         super().__init__()
         from .conv import WhitenedConvStem  # conv imports this package's registry name
 
-        self.net = WhitenedConvStem(in_channels, widths)
+        self.net = WhitenedConvStem(in_channels, widths, image_size)
 
     def grid_size(self, height: int, width: int) -> tuple[int, int]:
         return self.net.grid_size(height, width)
@@ -222,8 +222,7 @@ class TokenNet(nn.Module):
             self.stem = PatchEmbed2d(patch, in_channels, dim)
             self.grid = self.stem.grid_size(image_size, image_size)
         elif stem == "whitened":
-            self.stem = WhitenedTokenizer(in_channels, (*stem_widths, dim))
-            self.stem.net.check_image_size(image_size)
+            self.stem = WhitenedTokenizer(in_channels, (*stem_widths, dim), image_size)
             self.grid = self.stem.grid_size(image_size, image_size)
         else:
             self.stem = ConvTokenizer(in_channels, dim, conv_layers)

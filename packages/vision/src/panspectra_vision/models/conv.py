@@ -84,9 +84,14 @@ class WhitenedConvStem(nn.Module):
     Shapes: (B, C, H, W) → (B, widths[-1], H', W'), H' = (H − k + 1) halved once per group
     (32 → 31 → 15 → 7 → 3 for k = 2 and three groups). The filters are set from data by
     :meth:`data_init` before training.
+
+    Raises:
+        UserError: ``image_size`` leaves no map after the last group's pooling.
     """
 
-    def __init__(self, in_channels: int, widths: tuple[int, ...], whiten_kernel: int = 2) -> None:
+    def __init__(
+        self, in_channels: int, widths: tuple[int, ...], image_size: int, whiten_kernel: int = 2
+    ) -> None:
         super().__init__()
         self.whiten_width = 2 * in_channels * whiten_kernel**2
         self.whiten = nn.Conv2d(in_channels, self.whiten_width, whiten_kernel, padding=0, bias=True)
@@ -95,6 +100,12 @@ class WhitenedConvStem(nn.Module):
         self.act = nn.GELU()
         cins = (self.whiten_width, *widths[:-1])
         self.groups = nn.Sequential(*[ConvGroup(a, b) for a, b in zip(cins, widths)])
+        if min(self.grid_size(image_size, image_size)) < 1:
+            smallest = whiten_kernel - 1 + 2 ** len(widths)
+            raise UserError(
+                f"--image-size {image_size}: too small for the model's whitened conv stem "
+                f"({len(widths)} groups, each halving the maps); expected at least {smallest} px"
+            )
 
     def grid_size(self, height: int, width: int) -> tuple[int, int]:
         """(H', W') of the output maps for (height, width) inputs."""
@@ -102,16 +113,6 @@ class WhitenedConvStem(nn.Module):
         for _ in self.groups:
             height, width = height // 2, width // 2
         return height, width
-
-    def check_image_size(self, image_size: int) -> None:
-        """One-line error when ``image_size`` leaves no map after the last group's pooling."""
-        smallest = self.whiten.kernel_size[0] - 1 + 2 ** len(self.groups)
-        if image_size < smallest:
-            raise UserError(
-                f"--image-size {image_size}: too small for the model's whitened conv stem "
-                f"({len(self.groups)} groups, each halving the maps); expected at least "
-                f"{smallest} px"
-            )
 
     @torch.no_grad()
     def data_init(self, images: Tensor) -> None:
@@ -142,8 +143,7 @@ class FastConvNet(WhitenedConvStem):
         whiten_kernel: int = 2,
         scale: float = 1 / 9,
     ) -> None:
-        super().__init__(in_channels, widths, whiten_kernel)
-        self.check_image_size(image_size)
+        super().__init__(in_channels, widths, image_size, whiten_kernel)
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = nn.Linear(widths[-1], num_classes, bias=False)
         self.scale = scale
