@@ -337,3 +337,19 @@ def test_separate_trains_on_your_mixture_csv_with_a_seeded_holdout(tmp_path, cap
     )
     assert_one_line_error(code, err, "1 pair(s); need at least 2")
     assert not (tmp_path / "r1").exists()
+
+
+@pytest.mark.parametrize(
+    ("fraction", "message"), [("0.1", "leaves no test file"), ("0.9", "leaves no training file")]
+)
+def test_a_test_fraction_that_empties_a_side_of_a_class_is_named(
+    tmp_path, capsys, fraction, message
+):
+    for label in ("a", "b"):
+        for k in range(3):
+            write(tmp_path / "cls" / label / f"x{k}.wav", tone(0.2, 300 + 100 * k))
+    out = tmp_path / "out"
+    command = ["train", "--data", tmp_path / "cls", "--test-fraction", fraction]
+    code, err = run_cli(classify, [*command, "--output", out, *FAST], capsys)
+    assert_one_line_error(code, err, "class 'a'", f"--test-fraction {fraction}", message)
+    assert not out.exists()

@@ -71,8 +71,14 @@ def load_splits(cfg: RunConfig) -> tuple[list[Split], int]:
     for k in range(len(classes)):
         members = np.flatnonzero(targets == k)
         n_test = round(cfg.test_fraction * len(members))
-        if len(members) < 2 or n_test == 0:
+        if len(members) < 2:
             raise UserError(f"class {classes[k]!r}: {len(members)} file(s); need 2+ per class")
+        if n_test == 0 or n_test == len(members):
+            raise UserError(
+                f"class {classes[k]!r}: --test-fraction {cfg.test_fraction} of its "
+                f"{len(members)} files leaves {'no test' if n_test == 0 else 'no training'} "
+                "file; expected a fraction that holds out at least one file and keeps one"
+            )
         test_mask[rng.permutation(members)[:n_test]] = True
     _, rate = read_audio(paths[0], mono=cfg.mono)
     split = Split(
