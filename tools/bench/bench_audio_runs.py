@@ -19,10 +19,13 @@ RESULTS = Path(__file__).resolve().parent / "results"
 BIN = Path(sys.executable).parent
 
 
-def run_cli(program: str, args: Sequence[str], output: Path, rerun: bool = False) -> dict:
-    """``program train ... --output output`` unless ``output/metrics.json`` exists; returns
-    the metrics with the command that produced them."""
-    command = [program, "train", *map(str, args), "--output", str(output), "--threads", "1", "-q"]
+def run_cli(
+    program: str, args: Sequence[str], output: Path, rerun: bool = False, verb: str = "train"
+) -> dict:
+    """``program verb ... --output output`` (``train`` by default; ``evaluate`` scores a
+    checkpoint) unless ``output/metrics.json`` exists; returns the metrics with the command
+    that produced them."""
+    command = [program, verb, *map(str, args), "--output", str(output), "--threads", "1", "-q"]
     metrics_file = output / "metrics.json"
     if rerun or not metrics_file.is_file():
         if rerun:
